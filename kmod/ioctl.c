@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ioctl dispatch: one table for the control device, one for mailbox
+ * handles.  Each entry knows its struct's size now and at version 0; the
+ * dispatcher copies the caller's struct in with copy_struct_from_user (any
+ * size from version 0 up, zero beyond what this module knows), so handlers
+ * see a whole kernel-sized struct and only check meaning.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "kmbox.h"
+
+union kmbox_ioctl_args {
+	struct kmbox_limits limits;
+	struct kmbox_create create;
+	struct kmbox_open open;
+	struct kmbox_unlink unlink;
+	struct kmbox_send send;
+	struct kmbox_recv recv;
+	struct kmbox_info info;
+};
+
+/* Where the caller's struct is, and how big the caller thinks it is. */
+struct kmbox_ucopy {
+	void __user *ptr;
+	size_t size;
+};
+
+struct kmbox_ioctl_op {
+	size_t size;		/* sizeof the struct in this module */
+	size_t min_size;	/* *_SIZE_VER0 */
+	long (*fn)(struct file *file, union kmbox_ioctl_args *args,
+		   const struct kmbox_ucopy *u);
+};
+
+#define KMBOX_MODE_MASK	(KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT | KMBOX_MSG_DEADLINE)
+#define KMBOX_FD_MASK	(KMBOX_FD_CLOEXEC | KMBOX_FD_NONBLOCK)
+
+static bool kmbox_nonzero(const void *p, size_t size)
+{
+	return memchr_inv(p, 0, size);
+}
+
+/* Copies the result back, as much of it as the caller's struct holds. */
+static int kmbox_copy_out(const struct kmbox_ucopy *u, const void *kbuf, size_t ksize)
+{
+	return copy_to_user(u->ptr, kbuf, min(u->size, ksize)) ? -EFAULT : 0;
+}
+
+/* Copies a name in from userspace and checks it: 1..255 bytes, no '/'. */
+static int kmbox_get_name(u64 uptr, char name[KMBOX_NAME_MAX + 1])
+{
+	long len;
+
+	if (!uptr)
+		return -EINVAL;
+	len = strncpy_from_user(name, u64_to_user_ptr(uptr), KMBOX_NAME_MAX + 1);
+	if (len < 0)
+		return len;
+	if (len > KMBOX_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (!len || strchr(name, '/'))
+		return -EINVAL;
+	return 0;
+}
+
+static bool kmbox_access_valid(u32 access)
+{
+	return access && !(access & ~KMBOX_ACCESS_ALL);
+}
+
+static long kmbox_ioc_limits(struct file *file, union kmbox_ioctl_args *args,
+			     const struct kmbox_ucopy *u)
+{
+	struct kmbox_limits *l = &args->limits;
+
+	if (l->flags || kmbox_nonzero(l->__reserved, sizeof(l->__reserved)))
+		return -EINVAL;
+	kmbox_get_limits(l);
+	return kmbox_copy_out(u, l, sizeof(*l));
+}
+
+/*
+ * Makes the handle for mb in the reserved fd, copies the struct out, then
+ * publishes the fd: past fd_install nothing can fail.  Consumes the
+ * caller's reference to mb, and on failure takes back a name the call
+ * itself created, so that a failed call leaves nothing behind.
+ */
+static long kmbox_install(int fd, struct kmbox *mb, bool created, u32 access,
+			  u32 fdflags, const struct kmbox_ucopy *u,
+			  const void *kbuf, size_t ksize)
+{
+	int oflags = 0;
+	struct file *file;
+	long ret;
+
+	if (access == KMBOX_ACCESS_ALL)
+		oflags = O_RDWR;
+	else if (access == KMBOX_ACCESS_SEND)
+		oflags = O_WRONLY;
+	else
+		oflags = O_RDONLY;
+	if (fdflags & KMBOX_FD_NONBLOCK)
+		oflags |= O_NONBLOCK;
+
+	file = anon_inode_getfile("[kmbox]", &kmbox_mbox_fops, mb, oflags);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_forget;
+	}
+	ret = kmbox_copy_out(u, kbuf, ksize);
+	if (ret)
+		goto err_fput;
+	fd_install(fd, file);
+	return fd;
+
+err_fput:
+	if (created)
+		kmbox_forget(mb);
+	fput(file);		/* drops our reference through release */
+	put_unused_fd(fd);
+	return ret;
+err_forget:
+	if (created)
+		kmbox_forget(mb);
+	kmbox_put(mb);
+	put_unused_fd(fd);
+	return ret;
+}
+
+static int kmbox_get_fd(u32 fdflags)
+{
+	return get_unused_fd_flags(fdflags & KMBOX_FD_CLOEXEC ? O_CLOEXEC : 0);
+}
+
+static long kmbox_ioc_create(struct file *file, union kmbox_ioctl_args *args,
+			     const struct kmbox_ucopy *u)
+{
+	struct kmbox_create *c = &args->create;
+	char name[KMBOX_NAME_MAX + 1];
+	struct kmbox *mb;
+	bool created;
+	long ret;
+	int fd;
+
+	if (c->flags & ~(KMBOX_FD_MASK | KMBOX_CREATE_EXCL) ||
+	    !kmbox_access_valid(c->access) ||
+	    (c->capacity != KMBOX_CAPACITY_UNBOUNDED &&
+	     c->capacity > READ_ONCE(kmbox_max_capacity)) ||
+	    c->max_msg_size > kmbox_msg_size_limit() ||
+	    c->mode & ~0777U ||
+	    kmbox_nonzero(c->__reserved, sizeof(c->__reserved)))
+		return -EINVAL;
+	if (c->name) {
+		ret = kmbox_get_name(c->name, name);
+		if (ret)
+			return ret;
+	} else if (c->flags & KMBOX_CREATE_EXCL) {
+		return -EINVAL;
+	}
+
+	fd = kmbox_get_fd(c->flags);
+	if (fd < 0)
+		return fd;
+	ret = kmbox_create(c, c->name ? name : NULL, &mb, &created);
+	if (ret) {
+		put_unused_fd(fd);
+		return ret;
+	}
+	c->id = mb->id;
+	return kmbox_install(fd, mb, created, c->access, c->flags, u, c, sizeof(*c));
+}
+
+static long kmbox_ioc_open(struct file *file, union kmbox_ioctl_args *args,
+			   const struct kmbox_ucopy *u)
+{
+	struct kmbox_open *o = &args->open;
+	char name[KMBOX_NAME_MAX + 1];
+	struct kmbox *mb;
+	long ret;
+	int fd;
+
+	if (o->flags & ~KMBOX_FD_MASK || !kmbox_access_valid(o->access) ||
+	    kmbox_nonzero(o->__reserved, sizeof(o->__reserved)))
+		return -EINVAL;
+	ret = kmbox_get_name(o->name, name);
+	if (ret)
+		return ret;
+
+	fd = kmbox_get_fd(o->flags);
+	if (fd < 0)
+		return fd;
+	ret = kmbox_open_name(name, o->access, &mb);
+	if (ret) {
+		put_unused_fd(fd);
+		return ret;
+	}
+	o->id = mb->id;
+	return kmbox_install(fd, mb, false, o->access, o->flags, u, o, sizeof(*o));
+}
+
+static long kmbox_ioc_unlink(struct file *file, union kmbox_ioctl_args *args,
+			     const struct kmbox_ucopy *u)
+{
+	struct kmbox_unlink *ul = &args->unlink;
+	char name[KMBOX_NAME_MAX + 1];
+	long ret;
+
+	if (ul->flags || ul->__reserved0 ||
+	    kmbox_nonzero(ul->__reserved, sizeof(ul->__reserved)))
+		return -EINVAL;
+	ret = kmbox_get_name(ul->name, name);
+	if (ret)
+		return ret;
+	return kmbox_unlink_name(name);
+}
+
+static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
+			   const struct kmbox_ucopy *u)
+{
+	struct kmbox_send *s = &args->send;
+	struct kmbox_deadline dl;
+	long ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (s->flags & ~(KMBOX_MODE_MASK | KMBOX_SEND_SYNC) || s->__reserved0 ||
+	    kmbox_nonzero(s->__reserved, sizeof(s->__reserved)))
+		return -EINVAL;
+	ret = kmbox_deadline_init(&dl, s->flags & KMBOX_MODE_MASK, s->timeout_ns);
+	if (ret)
+		return ret;
+	return kmbox_send(file->private_data, u64_to_user_ptr(s->buf), s->len,
+			  s->flags & KMBOX_SEND_SYNC, &dl);
+}
+
+static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
+			   const struct kmbox_ucopy *u)
+{
+	struct kmbox_recv *r = &args->recv;
+	struct kmbox_recv_result res;
+	struct kmbox_deadline dl;
+	long ret;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (r->flags & ~(KMBOX_MODE_MASK | KMBOX_RECV_PEEK) || r->__reserved0 ||
+	    r->__reserved1 || kmbox_nonzero(r->__reserved, sizeof(r->__reserved)))
+		return -EINVAL;
+	ret = kmbox_deadline_init(&dl, r->flags & KMBOX_MODE_MASK, r->timeout_ns);
+	if (ret)
+		return ret;
+	ret = kmbox_recv(file->private_data, u64_to_user_ptr(r->buf),
+			 min_t(u64, r->len, SIZE_MAX), r->flags & KMBOX_RECV_PEEK,
+			 &dl, &res);
+	if (ret < 0 && ret != -EMSGSIZE)
+		return ret;
+	r->len = res.len;
+	r->pid = res.pid;
+	r->uid = res.uid;
+	r->gid = res.gid;
+	if (kmbox_copy_out(u, r, sizeof(*r)))
+		return -EFAULT;
+	return ret;
+}
+
+static long kmbox_ioc_info(struct file *file, union kmbox_ioctl_args *args,
+			   const struct kmbox_ucopy *u)
+{
+	struct kmbox_info *info = &args->info;
+
+	if (info->flags || info->__reserved0 ||
+	    kmbox_nonzero(info->__reserved, sizeof(info->__reserved)))
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	if (file->f_mode & FMODE_READ)
+		info->access |= KMBOX_ACCESS_RECV;
+	if (file->f_mode & FMODE_WRITE)
+		info->access |= KMBOX_ACCESS_SEND;
+	kmbox_get_info(file->private_data, info);
+	return kmbox_copy_out(u, info, sizeof(*info));
+}
+
+/* Control device commands are numbered from 0x00, mailbox ones from 0x10. */
+#define KMBOX_DEV_BASE	0x00
+#define KMBOX_MBOX_BASE	0x10
+
+#define KMBOX_OP(_base, _cmd, _fn, _type, _ver0)			\
+	[_IOC_NR(_cmd) - (_base)] = {					\
+		.size = sizeof(struct _type), .min_size = (_ver0), .fn = (_fn) }
+
+static const struct kmbox_ioctl_op kmbox_dev_ops[] = {
+	KMBOX_OP(KMBOX_DEV_BASE, KMBOX_IOC_LIMITS, kmbox_ioc_limits,
+		 kmbox_limits, KMBOX_LIMITS_SIZE_VER0),
+	KMBOX_OP(KMBOX_DEV_BASE, KMBOX_IOC_CREATE, kmbox_ioc_create,
+		 kmbox_create, KMBOX_CREATE_SIZE_VER0),
+	KMBOX_OP(KMBOX_DEV_BASE, KMBOX_IOC_OPEN, kmbox_ioc_open,
+		 kmbox_open, KMBOX_OPEN_SIZE_VER0),
+	KMBOX_OP(KMBOX_DEV_BASE, KMBOX_IOC_UNLINK, kmbox_ioc_unlink,
+		 kmbox_unlink, KMBOX_UNLINK_SIZE_VER0),
+};
+
+static const struct kmbox_ioctl_op kmbox_mbox_ops[] = {
+	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_SEND, kmbox_ioc_send,
+		 kmbox_send, KMBOX_SEND_SIZE_VER0),
+	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_RECV, kmbox_ioc_recv,
+		 kmbox_recv, KMBOX_RECV_SIZE_VER0),
+	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_INFO, kmbox_ioc_info,
+		 kmbox_info, KMBOX_INFO_SIZE_VER0),
+};
+
+static long kmbox_dispatch(const struct kmbox_ioctl_op *ops, unsigned int nops,
+			   unsigned int base, struct file *file,
+			   unsigned int cmd, unsigned long arg)
+{
+	const struct kmbox_ioctl_op *op;
+	union kmbox_ioctl_args args;
+	struct kmbox_ucopy u;
+	unsigned int nr = _IOC_NR(cmd);
+	int ret;
+
+	if (_IOC_TYPE(cmd) != KMBOX_IOC_MAGIC ||
+	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE) ||
+	    nr < base || nr - base >= nops || !ops[nr - base].fn)
+		return -ENOTTY;
+	op = &ops[nr - base];
+	u.ptr = (void __user *)arg;
+	u.size = _IOC_SIZE(cmd);
+	if (u.size < op->min_size)
+		return -EINVAL;
+	ret = copy_struct_from_user(&args, op->size, u.ptr, u.size);
+	if (ret)
+		return ret;
+	/*
+	 * Every command writes its struct back.  Find out now whether it can,
+	 * before anything changes, so that a read-only struct fails with
+	 * EFAULT and leaves no mailbox created nor message consumed.
+	 */
+	ret = kmbox_copy_out(&u, &args, op->size);
+	if (ret)
+		return ret;
+	return op->fn(file, &args, &u);
+}
+
+long kmbox_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return kmbox_dispatch(kmbox_dev_ops, ARRAY_SIZE(kmbox_dev_ops), KMBOX_DEV_BASE,
+			      file, cmd, arg);
+}
+
+long kmbox_mbox_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case KMBOX_IOC_CLOSE:
+		if (arg)
+			return -EINVAL;
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
+		return kmbox_close(file->private_data);
+	case KMBOX_IOC_DESTROY:
+		if (arg)
+			return -EINVAL;
+		return kmbox_destroy(file->private_data);
+	}
+	return kmbox_dispatch(kmbox_mbox_ops, ARRAY_SIZE(kmbox_mbox_ops), KMBOX_MBOX_BASE,
+			      file, cmd, arg);
+}

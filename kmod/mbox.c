@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The mailbox object: creation, the name table, permissions, close and
+ * destroy, and the file operations of a mailbox handle.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/hashtable.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/stringhash.h>
+#include <linux/uaccess.h>
+
+#include "kmbox.h"
+
+/*
+ * kmbox_names_lock protects kmbox_names and every mailbox's name_node and
+ * linked.  A linked mailbox holds a reference for the table.
+ */
+static DEFINE_MUTEX(kmbox_names_lock);
+static DEFINE_HASHTABLE(kmbox_names, 8);
+static atomic64_t kmbox_next_id = ATOMIC64_INIT(0);
+
+static u32 kmbox_name_hash(const char *name)
+{
+	return full_name_hash(NULL, name, strlen(name));
+}
+
+/* kmbox_names_lock held. */
+static struct kmbox *kmbox_find(const char *name)
+{
+	struct kmbox *mb;
+
+	hash_for_each_possible(kmbox_names, mb, name_node, kmbox_name_hash(name))
+		if (!strcmp(mb->name, name))
+			return mb;
+	return NULL;
+}
+
+/* kmbox_names_lock held.  Drops the table's reference: the caller's keeps mb. */
+static void kmbox_unlink_locked(struct kmbox *mb)
+{
+	hash_del(&mb->name_node);
+	mb->linked = false;
+	refcount_dec(&mb->ref.refcount);
+}
+
+/*
+ * May the caller use mb with this access?  As for mq_open(3): the mode's
+ * read bit grants receive, its write bit send; CAP_IPC_OWNER overrides.
+ */
+static int kmbox_permission(const struct kmbox *mb, u32 access)
+{
+	unsigned int mode = mb->mode;
+	unsigned int want = 0;
+
+	if (access & KMBOX_ACCESS_RECV)
+		want |= 04;
+	if (access & KMBOX_ACCESS_SEND)
+		want |= 02;
+	if (uid_eq(current_fsuid(), mb->uid))
+		mode >>= 6;
+	else if (in_group_p(mb->gid))
+		mode >>= 3;
+	if ((mode & want) == want || capable(CAP_IPC_OWNER))
+		return 0;
+	return -EACCES;
+}
+
+/* Unlink and destroy are for the owner, as with mq_unlink(3) and ipcrm(1). */
+static int kmbox_owner_permission(const struct kmbox *mb)
+{
+	if (uid_eq(current_fsuid(), mb->uid) || capable(CAP_IPC_OWNER))
+		return 0;
+	return -EACCES;
+}
+
+static void kmbox_release(struct kref *ref)
+{
+	struct kmbox *mb = container_of(ref, struct kmbox, ref);
+	struct kmbox_msg *msg, *tmp;
+
+	/* No handle is left, so no one waits: what is queued is plain. */
+	WARN_ON(!list_empty(&mb->receivers));
+	list_for_each_entry_safe(msg, tmp, &mb->queue, link) {
+		list_del(&msg->link);
+		WARN_ON(msg->sender);
+		kmbox_msg_put(msg);
+	}
+	atomic_long_dec(&mb->owner->mailboxes);
+	kmbox_user_put(mb->owner);
+	kfree(mb->name);
+	kfree(mb);
+}
+
+void kmbox_put(struct kmbox *mb)
+{
+	kref_put(&mb->ref, kmbox_release);
+}
+
+/* Wakes pollers, peekers and senders waiting for room.  Never under lock. */
+void kmbox_wake(struct kmbox *mb)
+{
+	if (wq_has_sleeper(&mb->wq))
+		wake_up_all(&mb->wq);
+}
+
+/* A new mailbox with one reference, charged to the caller's uid. */
+static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *name)
+{
+	long limit = min_t(unsigned long, READ_ONCE(kmbox_max_mailboxes_per_user), LONG_MAX);
+	u32 max_msg_size = args->max_msg_size;
+	struct kmbox_user *owner;
+	struct kmbox *mb;
+	int ret;
+
+	owner = kmbox_user_get(current_fsuid());
+	if (!owner)
+		return ERR_PTR(-ENOMEM);
+	if (!kmbox_user_charge(&owner->mailboxes, 1, limit)) {
+		ret = -ENOSPC;
+		goto err_put_owner;
+	}
+	mb = kzalloc(sizeof(*mb), GFP_KERNEL_ACCOUNT);
+	if (!mb) {
+		ret = -ENOMEM;
+		goto err_uncharge;
+	}
+	if (name) {
+		mb->name = kstrdup(name, GFP_KERNEL_ACCOUNT);
+		if (!mb->name) {
+			ret = -ENOMEM;
+			goto err_free;
+		}
+	}
+	if (!max_msg_size)
+		max_msg_size = min(READ_ONCE(kmbox_default_msg_size), kmbox_msg_size_limit());
+
+	kref_init(&mb->ref);
+	mb->id = atomic64_inc_return(&kmbox_next_id);
+	mb->capacity = args->capacity;
+	mb->max_msg_size = max_msg_size;
+	mb->mode = args->mode;
+	mb->uid = current_fsuid();
+	mb->gid = current_fsgid();
+	mb->owner = owner;
+	spin_lock_init(&mb->lock);
+	mb->state = KMBOX_STATE_OPEN;
+	INIT_LIST_HEAD(&mb->queue);
+	INIT_LIST_HEAD(&mb->receivers);
+	init_waitqueue_head(&mb->wq);
+	return mb;
+
+err_free:
+	kfree(mb);
+err_uncharge:
+	atomic_long_dec(&owner->mailboxes);
+err_put_owner:
+	kmbox_user_put(owner);
+	return ERR_PTR(ret);
+}
+
+/*
+ * Creates a mailbox, named or not (name NULL), or without
+ * KMBOX_CREATE_EXCL opens the existing one of that name.  Returns 0 with a
+ * reference in *mbp, and *created telling which happened.
+ */
+long kmbox_create(const struct kmbox_create *args, const char *name,
+		  struct kmbox **mbp, bool *created)
+{
+	struct kmbox *mb;
+	long ret = 0;
+
+	*created = false;
+	if (!name) {
+		mb = kmbox_alloc(args, NULL);
+		if (IS_ERR(mb))
+			return PTR_ERR(mb);
+		*created = true;
+		*mbp = mb;
+		return 0;
+	}
+
+	mutex_lock(&kmbox_names_lock);
+	mb = kmbox_find(name);
+	if (mb) {
+		if (args->flags & KMBOX_CREATE_EXCL)
+			ret = -EEXIST;
+		else
+			ret = kmbox_permission(mb, args->access);
+		if (!ret)
+			kref_get(&mb->ref);
+		goto out_unlock;
+	}
+	mb = kmbox_alloc(args, name);
+	if (IS_ERR(mb)) {
+		ret = PTR_ERR(mb);
+		goto out_unlock;
+	}
+	kref_get(&mb->ref);
+	mb->linked = true;
+	hash_add(kmbox_names, &mb->name_node, kmbox_name_hash(name));
+	*created = true;
+out_unlock:
+	mutex_unlock(&kmbox_names_lock);
+	if (!ret)
+		*mbp = mb;
+	return ret;
+}
+
+/* Takes back the name of a mailbox kmbox_create just made, if still there. */
+void kmbox_forget(struct kmbox *mb)
+{
+	mutex_lock(&kmbox_names_lock);
+	if (mb->linked)
+		kmbox_unlink_locked(mb);
+	mutex_unlock(&kmbox_names_lock);
+}
+
+long kmbox_open_name(const char *name, u32 access, struct kmbox **mbp)
+{
+	struct kmbox *mb;
+	long ret;
+
+	mutex_lock(&kmbox_names_lock);
+	mb = kmbox_find(name);
+	if (!mb) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	ret = kmbox_permission(mb, access);
+	if (ret)
+		goto out_unlock;
+	kref_get(&mb->ref);
+	*mbp = mb;
+out_unlock:
+	mutex_unlock(&kmbox_names_lock);
+	return ret;
+}
+
+long kmbox_unlink_name(const char *name)
+{
+	struct kmbox *mb;
+	long ret;
+
+	mutex_lock(&kmbox_names_lock);
+	mb = kmbox_find(name);
+	if (!mb) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	ret = kmbox_owner_permission(mb);
+	if (ret)
+		goto out_unlock;
+	/* Keep mb alive past the table's reference until we unlock. */
+	kref_get(&mb->ref);
+	kmbox_unlink_locked(mb);
+out_unlock:
+	mutex_unlock(&kmbox_names_lock);
+	if (!ret)
+		kmbox_put(mb);
+	return ret;
+}
+
+/* Wakes every receiver in line to see the new state.  mb->lock held. */
+static void kmbox_wake_receivers(struct kmbox *mb)
+{
+	struct kmbox_receiver *rcv;
+
+	list_for_each_entry(rcv, &mb->receivers, link)
+		wake_up_process(rcv->task);
+}
+
+long kmbox_close(struct kmbox *mb)
+{
+	long ret = 0;
+
+	spin_lock(&mb->lock);
+	if (mb->state == KMBOX_STATE_DESTROYED) {
+		ret = -EIDRM;
+	} else if (mb->state == KMBOX_STATE_OPEN) {
+		mb->state = KMBOX_STATE_CLOSED;
+		kmbox_fail_senders(mb, -EPIPE);
+		kmbox_wake_receivers(mb);
+	}
+	spin_unlock(&mb->lock);
+	kmbox_wake(mb);
+	return ret;
+}
+
+long kmbox_destroy(struct kmbox *mb)
+{
+	LIST_HEAD(dropped);
+	long ret;
+
+	ret = kmbox_owner_permission(mb);
+	if (ret)
+		return ret;
+
+	mutex_lock(&kmbox_names_lock);
+	spin_lock(&mb->lock);
+	if (mb->state == KMBOX_STATE_DESTROYED) {
+		ret = -EIDRM;
+		goto out_unlock;
+	}
+	/* The caller's handle keeps mb alive past the table's reference. */
+	if (mb->linked)
+		kmbox_unlink_locked(mb);
+	mb->state = KMBOX_STATE_DESTROYED;
+	kmbox_fail_senders(mb, -EIDRM);
+	kmbox_drop_queue(mb, &dropped);
+	kmbox_wake_receivers(mb);
+out_unlock:
+	spin_unlock(&mb->lock);
+	mutex_unlock(&kmbox_names_lock);
+
+	kmbox_wake(mb);
+	kmbox_put_msgs(&dropped);
+	return ret;
+}
+
+void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	info->id = mb->id;
+	info->capacity = mb->capacity;
+	info->max_msg_size = mb->max_msg_size;
+	info->mode = mb->mode;
+	info->uid = from_kuid_munged(ns, mb->uid);
+	info->gid = from_kgid_munged(ns, mb->gid);
+
+	mutex_lock(&kmbox_names_lock);
+	if (mb->linked)
+		strscpy(info->name, mb->name, sizeof(info->name));
+	mutex_unlock(&kmbox_names_lock);
+
+	spin_lock(&mb->lock);
+	info->state = mb->state;
+	info->msgs = mb->nr_msgs;
+	info->bytes = mb->nr_bytes;
+	info->senders_waiting = mb->nr_senders;
+	info->receivers_waiting = mb->nr_receivers + mb->nr_peekers;
+	info->sent = mb->sent;
+	info->received = mb->received;
+	info->dropped = mb->dropped;
+	spin_unlock(&mb->lock);
+}
+
+/* Module exit: named mailboxes nobody holds open go with the module. */
+void kmbox_names_exit(void)
+{
+	struct hlist_node *tmp;
+	struct kmbox *mb;
+	int bkt;
+
+	mutex_lock(&kmbox_names_lock);
+	hash_for_each_safe(kmbox_names, bkt, tmp, mb, name_node) {
+		hash_del(&mb->name_node);
+		mb->linked = false;
+		kmbox_put(mb);
+	}
+	mutex_unlock(&kmbox_names_lock);
+}
+
+static int kmbox_fop_release(struct inode *inode, struct file *file)
+{
+	kmbox_put(file->private_data);
+	return 0;
+}
+
+static ssize_t kmbox_fop_read(struct file *file, char __user *buf, size_t len,
+			      loff_t *ppos)
+{
+	struct kmbox_deadline dl = { .nonblock = file->f_flags & O_NONBLOCK };
+	struct kmbox_recv_result res;
+
+	return kmbox_recv(file->private_data, buf, len, false, &dl, &res);
+}
+
+static ssize_t kmbox_fop_write(struct file *file, const char __user *buf,
+			       size_t len, loff_t *ppos)
+{
+	struct kmbox_deadline dl = { .nonblock = file->f_flags & O_NONBLOCK };
+	long ret;
+
+	ret = kmbox_send(file->private_data, buf, len, false, &dl);
+	return ret ? ret : len;
+}
+
+static __poll_t kmbox_fop_poll(struct file *file, poll_table *wait)
+{
+	bool can_recv = file->f_mode & FMODE_READ;
+	bool can_send = file->f_mode & FMODE_WRITE;
+	struct kmbox *mb = file->private_data;
+	__poll_t mask = 0;
+	bool queued;
+
+	poll_wait(file, &mb->wq, wait);
+
+	spin_lock(&mb->lock);
+	queued = !list_empty(&mb->queue);
+	switch (mb->state) {
+	case KMBOX_STATE_DESTROYED:
+		mask = EPOLLERR;
+		break;
+	case KMBOX_STATE_CLOSED:
+		if (can_recv && queued)
+			mask |= EPOLLIN | EPOLLRDNORM;
+		else
+			mask |= EPOLLHUP;
+		break;
+	default:
+		if (can_recv && queued)
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (can_send && kmbox_send_ready(mb))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		break;
+	}
+	spin_unlock(&mb->lock);
+	return mask;
+}
+
+const struct file_operations kmbox_mbox_fops = {
+	.owner = THIS_MODULE,
+	.release = kmbox_fop_release,
+	.read = kmbox_fop_read,
+	.write = kmbox_fop_write,
+	.poll = kmbox_fop_poll,
+	.unlocked_ioctl = kmbox_mbox_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};

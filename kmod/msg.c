@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Messages: send and receive.
+ *
+ * A sender allocates and fills its message outside the mailbox lock, then
+ * under the lock either hands it to the first receiver waiting (the
+ * receiver finds it in its kmbox_receiver) or appends it to the queue.  A
+ * message that must be taken before the send returns (capacity 0, or
+ * KMBOX_SEND_SYNC) carries a kmbox_sender, and its sender sleeps until a
+ * receiver reports it delivered, or withdraws it from the queue on
+ * timeout, signal, close or destroy.
+ *
+ * A receiver takes a message off the queue ("in flight"), drops the lock
+ * and copies it out.  If the copy faults the message goes back to the head
+ * of the queue, so an error never consumes a message; while a message is in
+ * flight its sender cannot withdraw it and waits for the outcome.  Both
+ * rules together give the no-ambiguity promise: a send that fails was not
+ * and will not be delivered, a receive that fails consumed nothing.
+ */
+#include <linux/hrtimer.h>
+#include <linux/overflow.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "kmbox.h"
+
+/* What a message costs its sender's quota: payload plus bookkeeping. */
+size_t kmbox_msg_charge(size_t len)
+{
+	return len + sizeof(struct kmbox_msg);
+}
+
+static struct kmbox_msg *kmbox_msg_new(const void __user *buf, size_t len)
+{
+	long limit = min_t(unsigned long, READ_ONCE(kmbox_max_bytes_per_user), LONG_MAX);
+	struct kmbox_user *user;
+	struct kmbox_msg *msg;
+	int ret;
+
+	user = kmbox_user_get(current_euid());
+	if (!user)
+		return ERR_PTR(-ENOMEM);
+	if (!kmbox_user_charge(&user->bytes, kmbox_msg_charge(len), limit)) {
+		ret = -ENOBUFS;
+		goto err_put_user;
+	}
+	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto err_uncharge;
+	}
+	if (copy_from_user(msg->data, buf, len)) {
+		ret = -EFAULT;
+		goto err_free;
+	}
+	refcount_set(&msg->ref, 1);
+	msg->inflight = false;
+	msg->sender = NULL;
+	msg->user = user;
+	msg->pid = get_pid(task_tgid(current));
+	msg->uid = current_euid();
+	msg->gid = current_egid();
+	msg->len = len;
+	return msg;
+
+err_free:
+	kvfree(msg);
+err_uncharge:
+	atomic_long_sub(kmbox_msg_charge(len), &user->bytes);
+err_put_user:
+	kmbox_user_put(user);
+	return ERR_PTR(ret);
+}
+
+/* Never under kmbox.lock: the last put frees. */
+void kmbox_msg_put(struct kmbox_msg *msg)
+{
+	if (!refcount_dec_and_test(&msg->ref))
+		return;
+	atomic_long_sub(kmbox_msg_charge(msg->len), &msg->user->bytes);
+	kmbox_user_put(msg->user);
+	put_pid(msg->pid);
+	kvfree(msg);
+}
+
+/* Takes a queued message off the queue.  mb->lock held. */
+void kmbox_msg_unqueue(struct kmbox *mb, struct kmbox_msg *msg)
+{
+	list_del(&msg->link);
+	mb->nr_msgs--;
+	mb->nr_bytes -= msg->len;
+}
+
+/*
+ * Gives msg, and the mailbox's reference to it, to the first waiting
+ * receiver or, if none waits, to the queue (at its head when head is set:
+ * a message put back keeps its place).  mb->lock held.  Returns true if
+ * the message was queued, so pollers and peekers need waking.
+ */
+static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head)
+{
+	struct kmbox_receiver *rcv;
+
+	rcv = list_first_entry_or_null(&mb->receivers, struct kmbox_receiver, link);
+	if (rcv) {
+		list_del(&rcv->link);
+		mb->nr_receivers--;
+		msg->inflight = true;
+		rcv->msg = msg;
+		wake_up_process(rcv->task);
+		return false;
+	}
+	msg->inflight = false;
+	if (head)
+		list_add(&msg->link, &mb->queue);
+	else
+		list_add_tail(&msg->link, &mb->queue);
+	mb->nr_msgs++;
+	mb->nr_bytes += msg->len;
+	return true;
+}
+
+/* Tells a waiting sender its message's fate.  mb->lock held. */
+static void kmbox_sender_done(struct kmbox_msg *msg, int result)
+{
+	struct kmbox_sender *sender = msg->sender;
+
+	msg->sender = NULL;
+	sender->result = result;
+	wake_up_process(sender->task);
+}
+
+/*
+ * Withdraws a message whose sender is still waiting for it: off the queue,
+ * not sent after all.  The sender holds its own reference, so dropping the
+ * mailbox's cannot free it here.  mb->lock held.
+ */
+static void kmbox_withdraw(struct kmbox *mb, struct kmbox_msg *msg, int result)
+{
+	kmbox_msg_unqueue(mb, msg);
+	mb->sent--;
+	if (result)
+		kmbox_sender_done(msg, result);
+	else
+		msg->sender = NULL;
+	refcount_dec(&msg->ref);
+}
+
+/* Fails every message a sender still waits for with result.  mb->lock held. */
+void kmbox_fail_senders(struct kmbox *mb, int result)
+{
+	struct kmbox_msg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, &mb->queue, link)
+		if (msg->sender)
+			kmbox_withdraw(mb, msg, result);
+}
+
+/*
+ * Moves every queued message to list, dropped, for kmbox_put_msgs once
+ * mb->lock is released.  mb->lock held.
+ */
+void kmbox_drop_queue(struct kmbox *mb, struct list_head *list)
+{
+	struct kmbox_msg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, &mb->queue, link) {
+		kmbox_msg_unqueue(mb, msg);
+		mb->dropped++;
+		list_add_tail(&msg->link, list);
+	}
+}
+
+void kmbox_put_msgs(struct list_head *list)
+{
+	struct kmbox_msg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, list, link)
+		kmbox_msg_put(msg);
+}
+
+/*
+ * Puts back a message a receiver took but could not deliver (fault, or a
+ * buffer too small for a handed-over message).  Returns the message if the
+ * caller must drop the mailbox's reference to it after unlocking: the
+ * mailbox was destroyed, or closed with its sender still waiting.
+ * mb->lock held.
+ */
+static struct kmbox_msg *kmbox_requeue(struct kmbox *mb, struct kmbox_msg *msg)
+{
+	int result = 0;
+
+	if (mb->state == KMBOX_STATE_DESTROYED)
+		result = -EIDRM;
+	else if (mb->state == KMBOX_STATE_CLOSED && msg->sender)
+		result = -EPIPE;
+	if (result) {
+		msg->inflight = false;
+		if (msg->sender) {
+			mb->sent--;
+			kmbox_sender_done(msg, result);
+		} else {
+			mb->dropped++;
+		}
+		return msg;
+	}
+	kmbox_deliver(mb, msg, true);
+	/* Its sender may be waiting to time out again now it is queued. */
+	if (msg->sender)
+		wake_up_process(msg->sender->task);
+	return NULL;
+}
+
+int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns)
+{
+	memset(dl, 0, sizeof(*dl));
+	switch (mode) {
+	case 0:
+		break;
+	case KMBOX_MSG_NONBLOCK:
+		dl->nonblock = true;
+		break;
+	case KMBOX_MSG_TIMEOUT:
+		if (timeout_ns < 0)
+			return -EINVAL;
+		dl->timed = true;
+		dl->expires = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
+		return 0;
+	case KMBOX_MSG_DEADLINE:
+		if (timeout_ns < 0)
+			return -EINVAL;
+		dl->timed = true;
+		dl->expires = ns_to_ktime(timeout_ns);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	return timeout_ns ? -EINVAL : 0;
+}
+
+/*
+ * May the caller go to sleep?  0 if so, else why not.  Timed calls do not
+ * restart after a signal: a restarted relative timeout would start over.
+ */
+static long kmbox_may_sleep(const struct kmbox_deadline *dl)
+{
+	if (dl->nonblock)
+		return -EAGAIN;
+	if (dl->timed && ktime_compare(ktime_get(), dl->expires) >= 0)
+		return -ETIMEDOUT;
+	if (signal_pending(current))
+		return dl->timed ? -EINTR : -ERESTARTSYS;
+	return 0;
+}
+
+/*
+ * Sleeps until woken, signalled or past the deadline (if dl is given and
+ * timed).  The caller set the task state, and the condition it waits for,
+ * under mb->lock, which is dropped for the sleep and taken back.
+ */
+static void kmbox_sleep(struct kmbox *mb, const struct kmbox_deadline *dl)
+	__must_hold(&mb->lock)
+{
+	spin_unlock(&mb->lock);
+	if (dl && dl->timed) {
+		ktime_t expires = dl->expires;
+
+		schedule_hrtimeout_range(&expires, current->timer_slack_ns,
+					 HRTIMER_MODE_ABS);
+	} else {
+		schedule();
+	}
+	spin_lock(&mb->lock);
+}
+
+/* Sleeps once on mb->wq, counted in *waiting.  mb->lock held. */
+static long kmbox_sleep_wq(struct kmbox *mb, const struct kmbox_deadline *dl,
+			   u32 *waiting)
+{
+	DEFINE_WAIT(wait);
+	long ret;
+
+	ret = kmbox_may_sleep(dl);
+	if (ret)
+		return ret;
+	prepare_to_wait(&mb->wq, &wait, TASK_INTERRUPTIBLE);
+	(*waiting)++;
+	kmbox_sleep(mb, dl);
+	(*waiting)--;
+	finish_wait(&mb->wq, &wait);
+	return 0;
+}
+
+static bool kmbox_has_room(const struct kmbox *mb)
+{
+	return mb->capacity == 0 || mb->capacity == KMBOX_CAPACITY_UNBOUNDED ||
+	       mb->nr_msgs < mb->capacity;
+}
+
+/* mb->lock held; used by poll too. */
+bool kmbox_send_ready(const struct kmbox *mb)
+{
+	if (mb->capacity == 0)
+		return mb->nr_receivers;
+	return kmbox_has_room(mb);
+}
+
+/*
+ * Waits until the mailbox can take a message: room in a bounded queue and,
+ * for a message that must be taken, a receiver waiting right now if the
+ * caller may not wait for one to come.  mb->lock held.
+ */
+static long kmbox_wait_room(struct kmbox *mb, bool must_take,
+			    const struct kmbox_deadline *dl)
+{
+	long ret;
+
+	for (;;) {
+		if (mb->state == KMBOX_STATE_DESTROYED)
+			return -EIDRM;
+		if (mb->state == KMBOX_STATE_CLOSED)
+			return -EPIPE;
+		if (kmbox_has_room(mb))
+			break;
+		ret = kmbox_sleep_wq(mb, dl, &mb->nr_senders);
+		if (ret)
+			return ret;
+	}
+	if (must_take && !mb->nr_receivers)
+		return kmbox_may_sleep(dl);
+	return 0;
+}
+
+/*
+ * Waits until a receiver has taken msg, or withdraws it.  A message in
+ * flight cannot be withdrawn: its receiver is copying it out and will say
+ * how that went, so only a fatal signal ends this wait early, and then the
+ * receiver finishes alone.  mb->lock held.
+ */
+static long kmbox_wait_taken(struct kmbox *mb, struct kmbox_msg *msg,
+			     struct kmbox_sender *sender,
+			     const struct kmbox_deadline *dl)
+{
+	long ret;
+
+	for (;;) {
+		if (sender->result <= 0)
+			return sender->result;
+		if (msg->inflight) {
+			if (fatal_signal_pending(current)) {
+				msg->sender = NULL;
+				return -EINTR;
+			}
+			set_current_state(TASK_KILLABLE);
+			mb->nr_senders++;
+			kmbox_sleep(mb, NULL);
+			mb->nr_senders--;
+			continue;
+		}
+		ret = kmbox_may_sleep(dl);
+		if (ret) {
+			kmbox_withdraw(mb, msg, 0);
+			return ret;
+		}
+		set_current_state(TASK_INTERRUPTIBLE);
+		mb->nr_senders++;
+		kmbox_sleep(mb, dl);
+		mb->nr_senders--;
+	}
+}
+
+long kmbox_send(struct kmbox *mb, const void __user *buf, size_t len,
+		bool sync, const struct kmbox_deadline *dl)
+{
+	struct kmbox_sender sender = { .task = current, .result = 1 };
+	bool must_take = sync || mb->capacity == 0;
+	struct kmbox_msg *msg;
+	bool queued;
+	long ret;
+
+	if (len > mb->max_msg_size)
+		return -EMSGSIZE;
+	msg = kmbox_msg_new(buf, len);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+
+	spin_lock(&mb->lock);
+	ret = kmbox_wait_room(mb, must_take, dl);
+	if (ret) {
+		spin_unlock(&mb->lock);
+		kmbox_msg_put(msg);
+		return ret;
+	}
+	if (must_take) {
+		/* Our own reference, to learn the message's fate. */
+		refcount_inc(&msg->ref);
+		msg->sender = &sender;
+	}
+	mb->sent++;
+	queued = kmbox_deliver(mb, msg, false);
+	if (must_take)
+		ret = kmbox_wait_taken(mb, msg, &sender, dl);
+	spin_unlock(&mb->lock);
+
+	if (queued)
+		kmbox_wake(mb);
+	if (must_take)
+		kmbox_msg_put(msg);
+	return ret;
+}
+
+/*
+ * Waits in line as a receiver until a sender hands over a message (*msgp
+ * set, in flight, ours) or something else changed (*msgp NULL: look
+ * again).  mb->lock held; the queue is empty.
+ */
+static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_deadline *dl,
+			       struct kmbox_msg **msgp)
+{
+	struct kmbox_receiver rcv = { .task = current };
+	long ret;
+
+	*msgp = NULL;
+	ret = kmbox_may_sleep(dl);
+	if (ret)
+		return ret;
+	list_add_tail(&rcv.link, &mb->receivers);
+	mb->nr_receivers++;
+	/* A waiting receiver is what makes a rendezvous mailbox writable. */
+	if (mb->capacity == 0)
+		wake_up_all(&mb->wq);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		kmbox_sleep(mb, dl);
+		if (rcv.msg) {
+			/* The sender took us off the list. */
+			*msgp = rcv.msg;
+			return 0;
+		}
+		if (mb->state != KMBOX_STATE_OPEN)
+			break;
+		ret = kmbox_may_sleep(dl);
+		if (ret)
+			break;
+	}
+	list_del(&rcv.link);
+	mb->nr_receivers--;
+	return ret;
+}
+
+static void kmbox_recv_result(struct kmbox_recv_result *res,
+			      const struct kmbox_msg *msg)
+{
+	res->pid = pid_vnr(msg->pid);
+	res->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	res->gid = from_kgid_munged(current_user_ns(), msg->gid);
+}
+
+long kmbox_recv(struct kmbox *mb, void __user *buf, size_t size, bool peek,
+		const struct kmbox_deadline *dl, struct kmbox_recv_result *res)
+{
+	struct kmbox_msg *msg, *put;
+	long ret;
+
+	memset(res, 0, sizeof(*res));
+	spin_lock(&mb->lock);
+	for (;;) {
+		if (mb->state == KMBOX_STATE_DESTROYED) {
+			ret = -EIDRM;
+			goto out_unlock;
+		}
+		msg = list_first_entry_or_null(&mb->queue, struct kmbox_msg, link);
+		if (msg)
+			break;
+		if (mb->state == KMBOX_STATE_CLOSED) {
+			ret = -EPIPE;
+			goto out_unlock;
+		}
+		if (peek)
+			ret = kmbox_sleep_wq(mb, dl, &mb->nr_peekers);
+		else
+			ret = kmbox_wait_handoff(mb, dl, &msg);
+		if (ret)
+			goto out_unlock;
+		if (msg)
+			break;
+	}
+
+	res->len = msg->len;
+	if (msg->len > size) {
+		ret = -EMSGSIZE;
+		/* A handed-over message goes back, first in line. */
+		put = msg->inflight ? kmbox_requeue(mb, msg) : NULL;
+		spin_unlock(&mb->lock);
+		if (put)
+			kmbox_msg_put(put);
+		kmbox_wake(mb);
+		return ret;
+	}
+	if (peek) {
+		refcount_inc(&msg->ref);
+	} else if (!msg->inflight) {
+		kmbox_msg_unqueue(mb, msg);
+		msg->inflight = true;
+	}
+	spin_unlock(&mb->lock);
+	/* Room in the queue, or one offer fewer. */
+	if (!peek)
+		kmbox_wake(mb);
+
+	ret = copy_to_user(buf, msg->data, msg->len) ? -EFAULT : (long)msg->len;
+	if (ret >= 0)
+		kmbox_recv_result(res, msg);
+	if (peek) {
+		kmbox_msg_put(msg);
+		return ret;
+	}
+
+	spin_lock(&mb->lock);
+	if (ret < 0) {
+		put = kmbox_requeue(mb, msg);
+	} else {
+		mb->received++;
+		if (msg->sender)
+			kmbox_sender_done(msg, 0);
+		put = msg;
+	}
+	spin_unlock(&mb->lock);
+	if (ret < 0)
+		kmbox_wake(mb);
+	if (put)
+		kmbox_msg_put(put);
+	return ret;
+
+out_unlock:
+	spin_unlock(&mb->lock);
+	return ret;
+}

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * kmbox: kernel mailboxes for inter-process communication.
+ *
+ * This header is the whole ABI between kmbox.ko, libipc and the tests.
+ *
+ * Two kinds of file descriptor take these ioctls:
+ *
+ *  - /dev/kmbox (the control device): KMBOX_IOC_LIMITS, KMBOX_IOC_CREATE,
+ *    KMBOX_IOC_OPEN, KMBOX_IOC_UNLINK.  CREATE and OPEN return a new file
+ *    descriptor, a "handle", for one mailbox.
+ *  - a mailbox handle: KMBOX_IOC_SEND, KMBOX_IOC_RECV, KMBOX_IOC_INFO,
+ *    KMBOX_IOC_CLOSE, KMBOX_IOC_DESTROY, plus read(2) (receive one message),
+ *    write(2) (send one message, honouring O_NONBLOCK) and poll(2).
+ *
+ * Versioning: every struct is passed by an _IOWR command whose size field is
+ * the size userspace was built with.  The kernel accepts any size from the
+ * struct's *_SIZE_VER0 up: a shorter struct is EINVAL, a longer one must be
+ * zero past the kernel's size (else E2BIG), as with openat2(2).  Fields are
+ * only ever appended; a reserved field gains a meaning only with a new flag.
+ * Every flags field rejects unknown bits and every __reserved field must be
+ * zero (EINVAL).
+ *
+ * Errors (ioctl returns -1 with errno set):
+ *   EINVAL       unknown flag, non-zero reserved field, bad name, bad
+ *                capacity/size/mode, struct shorter than *_SIZE_VER0
+ *   E2BIG        struct longer than the kernel's with non-zero tail bytes
+ *   ENOTTY       command not valid on this kind of descriptor
+ *   EFAULT       a bad pointer; nothing was changed or consumed
+ *   ENAMETOOLONG name longer than KMBOX_NAME_MAX
+ *   ENOENT       OPEN/UNLINK of a name that does not exist
+ *   EEXIST       CREATE with KMBOX_CREATE_EXCL of a name that exists
+ *   EACCES       mode bits deny the access asked for (OPEN, CREATE of an
+ *                existing name), or UNLINK/DESTROY by someone not the owner
+ *   ENOSPC       the user owns max_mailboxes_per_user mailboxes already
+ *   ENOBUFS      the sender's user has max_bytes_per_user bytes queued
+ *   EBADF        SEND on a handle without KMBOX_ACCESS_SEND, RECV without
+ *                KMBOX_ACCESS_RECV
+ *   EMSGSIZE     SEND longer than the mailbox's max_msg_size; RECV into a
+ *                buffer shorter than the message (len reports the size
+ *                needed, the message stays queued)
+ *   EAGAIN       KMBOX_MSG_NONBLOCK (or O_NONBLOCK for read/write) and the
+ *                call would have to wait
+ *   ETIMEDOUT    the timeout or deadline passed first
+ *   EINTR        a signal arrived first (untimed calls restart instead when
+ *                the handler has SA_RESTART)
+ *   EPIPE        the mailbox was closed: no more sends; receives fail once
+ *                the queue is drained
+ *   EIDRM        the mailbox was destroyed
+ *
+ * Whenever SEND, RECV, read or write fail, nothing was delivered or
+ * consumed; when SEND returns 0 the message was queued, or, for a
+ * rendezvous mailbox or KMBOX_SEND_SYNC, taken by a receiver.
+ */
+#ifndef _UAPI_LINUX_KMBOX_H
+#define _UAPI_LINUX_KMBOX_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define KMBOX_ABI_VERSION	1
+#define KMBOX_DEVICE		"/dev/kmbox"
+
+/* Longest name, in bytes, not counting the terminating NUL. */
+#define KMBOX_NAME_MAX		255
+
+/* Capacity of a mailbox that never makes a sender wait. */
+#define KMBOX_CAPACITY_UNBOUNDED	(~(__u64)0)
+
+/* Handle access: what a file descriptor for a mailbox may do. */
+#define KMBOX_ACCESS_RECV	0x0001	/* needs the mode's read bit */
+#define KMBOX_ACCESS_SEND	0x0002	/* needs the mode's write bit */
+#define KMBOX_ACCESS_ALL	(KMBOX_ACCESS_RECV | KMBOX_ACCESS_SEND)
+
+/* Flags of the new descriptor, for CREATE and OPEN. */
+#define KMBOX_FD_CLOEXEC	0x0001
+#define KMBOX_FD_NONBLOCK	0x0002	/* O_NONBLOCK: read/write only */
+
+/**
+ * struct kmbox_limits - KMBOX_IOC_LIMITS: ABI version and module limits
+ * @flags:	in: must be 0
+ * @abi_version: out: KMBOX_ABI_VERSION of the running module
+ * @max_msg_size: out: largest max_msg_size a mailbox may have
+ * @default_msg_size: out: max_msg_size of a mailbox created with 0
+ * @max_capacity: out: largest bounded capacity
+ * @max_mailboxes_per_user: out: mailboxes one user may own at once
+ * @max_bytes_per_user: out: bytes one user may have queued, all mailboxes
+ * @msg_overhead: out: bytes charged per message on top of its length
+ * @__reserved: must be 0
+ */
+struct kmbox_limits {
+	__u32 flags;
+	__u32 abi_version;
+	__u64 max_msg_size;
+	__u64 default_msg_size;
+	__u64 max_capacity;
+	__u64 max_mailboxes_per_user;
+	__u64 max_bytes_per_user;
+	__u64 msg_overhead;
+	__u64 __reserved[4];
+};
+
+#define KMBOX_LIMITS_SIZE_VER0	88
+
+/* CREATE flags, on top of the KMBOX_FD_* flags. */
+#define KMBOX_CREATE_EXCL	0x0100	/* fail with EEXIST if it exists */
+
+/**
+ * struct kmbox_create - KMBOX_IOC_CREATE: make a mailbox, return a handle
+ * @flags:	KMBOX_FD_* and KMBOX_CREATE_* bits
+ * @access:	KMBOX_ACCESS_* bits of the returned handle (at least one)
+ * @capacity:	0 (rendezvous), 1..max_capacity, or KMBOX_CAPACITY_UNBOUNDED
+ * @max_msg_size: largest message, 0 for the module's default_msg_size
+ * @mode:	permission bits (0777 at most), as for mq_open(3)
+ * @name:	pointer to a NUL-terminated name of 1..KMBOX_NAME_MAX bytes
+ *		without '/', or 0 for an anonymous mailbox
+ * @id:		out: the mailbox's id, unique while the module is loaded
+ * @__reserved:	must be 0
+ *
+ * Returns the new file descriptor.  Without KMBOX_CREATE_EXCL an existing
+ * mailbox of that name is opened instead (its attributes are kept, the
+ * access asked for is checked against its mode), as with O_CREAT.
+ */
+struct kmbox_create {
+	__u32 flags;
+	__u32 access;
+	__u64 capacity;
+	__u32 max_msg_size;
+	__u32 mode;
+	__u64 name;
+	__u64 id;
+	__u64 __reserved[2];
+};
+
+#define KMBOX_CREATE_SIZE_VER0	56
+
+/**
+ * struct kmbox_open - KMBOX_IOC_OPEN: open a named mailbox, return a handle
+ * @flags:	KMBOX_FD_* bits
+ * @access:	KMBOX_ACCESS_* bits, checked against the mailbox's mode
+ * @name:	pointer to the NUL-terminated name
+ * @id:		out: the mailbox's id
+ * @__reserved:	must be 0
+ */
+struct kmbox_open {
+	__u32 flags;
+	__u32 access;
+	__u64 name;
+	__u64 id;
+	__u64 __reserved[2];
+};
+
+#define KMBOX_OPEN_SIZE_VER0	40
+
+/**
+ * struct kmbox_unlink - KMBOX_IOC_UNLINK: remove a name
+ * @flags:	must be 0
+ * @__reserved0: must be 0
+ * @name:	pointer to the NUL-terminated name
+ * @__reserved:	must be 0
+ *
+ * The mailbox lives on, anonymous, while handles to it are open.
+ */
+struct kmbox_unlink {
+	__u32 flags;
+	__u32 __reserved0;
+	__u64 name;
+	__u64 __reserved[2];
+};
+
+#define KMBOX_UNLINK_SIZE_VER0	32
+
+/*
+ * Per-call mode of SEND and RECV: blocking when none of these is set.  At
+ * most one of them may be set.  The descriptor's O_NONBLOCK does not apply
+ * to the ioctls, only to read(2) and write(2).
+ */
+#define KMBOX_MSG_NONBLOCK	0x0001	/* fail with EAGAIN, never wait */
+#define KMBOX_MSG_TIMEOUT	0x0002	/* timeout_ns: relative, >= 0 */
+#define KMBOX_MSG_DEADLINE	0x0004	/* timeout_ns: CLOCK_MONOTONIC */
+
+/* SEND only: return once a receiver has taken this message. */
+#define KMBOX_SEND_SYNC		0x0100
+/* RECV only: copy the next message out but leave it queued. */
+#define KMBOX_RECV_PEEK		0x0100
+
+/**
+ * struct kmbox_send - KMBOX_IOC_SEND: send one message
+ * @flags:	one KMBOX_MSG_* mode at most, KMBOX_SEND_SYNC
+ * @__reserved0: must be 0
+ * @buf:	pointer to the message
+ * @len:	its length, 0..max_msg_size
+ * @timeout_ns:	with KMBOX_MSG_TIMEOUT or KMBOX_MSG_DEADLINE, else 0
+ * @__reserved:	must be 0
+ */
+struct kmbox_send {
+	__u32 flags;
+	__u32 __reserved0;
+	__u64 buf;
+	__u64 len;
+	__s64 timeout_ns;
+	__u64 __reserved[2];
+};
+
+#define KMBOX_SEND_SIZE_VER0	48
+
+/**
+ * struct kmbox_recv - KMBOX_IOC_RECV: receive one message
+ * @flags:	one KMBOX_MSG_* mode at most, KMBOX_RECV_PEEK
+ * @__reserved0: must be 0
+ * @buf:	pointer to the buffer
+ * @len:	in: buffer size; out: message length (also on EMSGSIZE)
+ * @timeout_ns:	with KMBOX_MSG_TIMEOUT or KMBOX_MSG_DEADLINE, else 0
+ * @pid:	out: sender's thread-group id in the receiver's pid namespace
+ *		(0 when not visible there)
+ * @uid:	out: sender's effective uid in the receiver's user namespace
+ * @gid:	out: sender's effective gid in the receiver's user namespace
+ * @__reserved1: must be 0
+ * @__reserved:	must be 0
+ *
+ * Returns the message length.
+ */
+struct kmbox_recv {
+	__u32 flags;
+	__u32 __reserved0;
+	__u64 buf;
+	__u64 len;
+	__s64 timeout_ns;
+	__s32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 __reserved1;
+	__u64 __reserved[2];
+};
+
+#define KMBOX_RECV_SIZE_VER0	64
+
+/* State of a mailbox, in struct kmbox_info. */
+#define KMBOX_STATE_OPEN	0
+#define KMBOX_STATE_CLOSED	1	/* KMBOX_IOC_CLOSE was called */
+#define KMBOX_STATE_DESTROYED	2	/* KMBOX_IOC_DESTROY was called */
+
+/**
+ * struct kmbox_info - KMBOX_IOC_INFO: what a mailbox is and holds now
+ * @flags:	in: must be 0
+ * @access:	out: KMBOX_ACCESS_* of this handle
+ * @id:		out: the mailbox's id
+ * @capacity:	out: as created
+ * @max_msg_size: out: as created (the default filled in)
+ * @mode:	out: permission bits
+ * @uid:	out: owner, in the caller's user namespace
+ * @gid:	out: owner's group, in the caller's user namespace
+ * @state:	out: KMBOX_STATE_*
+ * @msgs:	out: messages queued (rendezvous: senders offering one)
+ * @bytes:	out: bytes queued (message lengths)
+ * @senders_waiting: out: senders blocked now
+ * @receivers_waiting: out: receivers blocked now
+ * @sent:	out: messages ever queued or handed over
+ * @received:	out: messages ever received
+ * @dropped:	out: messages dropped by DESTROY
+ * @__reserved:	out: 0
+ * @name:	out: NUL-terminated name, empty if anonymous or unlinked
+ */
+struct kmbox_info {
+	__u32 flags;
+	__u32 access;
+	__u64 id;
+	__u64 capacity;
+	__u32 max_msg_size;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 state;
+	__u32 __reserved0;
+	__u64 msgs;
+	__u64 bytes;
+	__u32 senders_waiting;
+	__u32 receivers_waiting;
+	__u64 sent;
+	__u64 received;
+	__u64 dropped;
+	__u64 __reserved[4];
+	char name[KMBOX_NAME_MAX + 1];
+};
+
+#define KMBOX_INFO_SIZE_VER0	384
+
+#define KMBOX_IOC_MAGIC		0xB8
+
+/* On /dev/kmbox. */
+#define KMBOX_IOC_LIMITS	_IOWR(KMBOX_IOC_MAGIC, 0x00, struct kmbox_limits)
+#define KMBOX_IOC_CREATE	_IOWR(KMBOX_IOC_MAGIC, 0x01, struct kmbox_create)
+#define KMBOX_IOC_OPEN		_IOWR(KMBOX_IOC_MAGIC, 0x02, struct kmbox_open)
+#define KMBOX_IOC_UNLINK	_IOWR(KMBOX_IOC_MAGIC, 0x03, struct kmbox_unlink)
+
+/* On a mailbox handle. */
+#define KMBOX_IOC_SEND		_IOWR(KMBOX_IOC_MAGIC, 0x10, struct kmbox_send)
+#define KMBOX_IOC_RECV		_IOWR(KMBOX_IOC_MAGIC, 0x11, struct kmbox_recv)
+#define KMBOX_IOC_INFO		_IOWR(KMBOX_IOC_MAGIC, 0x12, struct kmbox_info)
+/*
+ * CLOSE: Go-style close: later sends fail with EPIPE, blocked senders are
+ * woken with EPIPE (their messages withdrawn), receivers drain what is
+ * queued and then get EPIPE.  Needs KMBOX_ACCESS_SEND.  The argument is a
+ * flags word and must be 0.
+ *
+ * DESTROY: the name goes away, queued messages are dropped, every blocked
+ * call and every later call on any handle fails with EIDRM.  Only the owner
+ * (or CAP_IPC_OWNER) may destroy.  The argument must be 0.
+ */
+#define KMBOX_IOC_CLOSE		_IO(KMBOX_IOC_MAGIC, 0x13)
+#define KMBOX_IOC_DESTROY	_IO(KMBOX_IOC_MAGIC, 0x14)
+
+#endif /* _UAPI_LINUX_KMBOX_H */
