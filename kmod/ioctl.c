@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "kmbox.h"
 
@@ -225,6 +226,7 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
 {
 	struct kmbox_send *s = &args->send;
 	struct kmbox_deadline dl;
+	struct iov_iter from;
 	long ret;
 
 	if (!(file->f_mode & FMODE_WRITE))
@@ -235,8 +237,10 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
 	ret = kmbox_deadline_init(&dl, s->flags & KMBOX_MODE_MASK, s->timeout_ns);
 	if (ret)
 		return ret;
-	return kmbox_send(file->private_data, u64_to_user_ptr(s->buf), s->len,
-			  s->flags & KMBOX_SEND_SYNC, &dl);
+	if (s->len > KMBOX_MSG_SIZE_CEILING)
+		return -EMSGSIZE;
+	iov_iter_ubuf(&from, ITER_SOURCE, u64_to_user_ptr(s->buf), s->len);
+	return kmbox_send(file->private_data, &from, s->flags & KMBOX_SEND_SYNC, &dl);
 }
 
 static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
@@ -245,6 +249,7 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 	struct kmbox_recv *r = &args->recv;
 	struct kmbox_recv_result res;
 	struct kmbox_deadline dl;
+	struct iov_iter to;
 	long ret;
 
 	if (!(file->f_mode & FMODE_READ))
@@ -255,8 +260,10 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 	ret = kmbox_deadline_init(&dl, r->flags & KMBOX_MODE_MASK, r->timeout_ns);
 	if (ret)
 		return ret;
-	ret = kmbox_recv(file->private_data, u64_to_user_ptr(r->buf),
-			 min_t(u64, r->len, SIZE_MAX), r->flags & KMBOX_RECV_PEEK,
+	/* No message is longer than this: a bigger buffer is as good. */
+	iov_iter_ubuf(&to, ITER_DEST, u64_to_user_ptr(r->buf),
+		      min_t(u64, r->len, KMBOX_MSG_SIZE_CEILING));
+	ret = kmbox_recv(file->private_data, &to, r->flags & KMBOX_RECV_PEEK,
 			 &dl, &res);
 	if (ret < 0 && ret != -EMSGSIZE)
 		return ret;
@@ -264,7 +271,12 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 	r->pid = res.pid;
 	r->uid = res.uid;
 	r->gid = res.gid;
-	if (kmbox_copy_out(u, r, sizeof(*r)))
+	/*
+	 * The dispatcher found this struct writable.  If another thread took
+	 * that away since, the message is still ours: say so by the return
+	 * value rather than fail a receive that consumed a message.
+	 */
+	if (kmbox_copy_out(u, r, sizeof(*r)) && ret == -EMSGSIZE)
 		return -EFAULT;
 	return ret;
 }

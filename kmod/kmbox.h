@@ -14,14 +14,16 @@
  *    queued, shared by every mailbox and message charged to that uid.
  *
  * Lock order (outer first):
- *   kmbox_names_lock (mutex)  ->  kmbox.lock (spinlock)  ->  wait queue
- *   locks and scheduler locks (wake_up_process).
- *   kmbox_users_lock (spinlock) nests inside nothing and takes nothing.
+ *   kmbox_names_lock (mutex)  ->  kmbox.lock (spinlock)  ->  kmbox.wq's
+ *   lock and scheduler locks (wake_up_all, wake_up_process).
+ *   kmbox_users_lock (spinlock) is taken alone or inside kmbox_names_lock,
+ *   and takes nothing.
  *
  * Nothing that may sleep runs under kmbox.lock: messages are allocated,
  * filled and copied out outside it, and freed (kmbox_msg_put) only after
- * it is dropped.  Waiters are woken after the lock is dropped, except the
- * one task a hand-off is addressed to.
+ * it is dropped.  Wake-ups that can wait go after the unlock; the task a
+ * hand-off or verdict is addressed to, and waiters that must see a change
+ * before the waker itself sleeps, are woken under it.
  */
 #ifndef _KMBOX_H
 #define _KMBOX_H
@@ -38,6 +40,8 @@
 #include <linux/wait.h>
 
 #include <linux/kmbox.h>
+
+#include "compat.h"
 
 /* Hard ceiling on the max_msg_size parameter: a length always fits an int. */
 #define KMBOX_MSG_SIZE_CEILING	(64U << 20)
@@ -74,6 +78,7 @@ struct kmbox_msg {
 	struct list_head link;		/* in kmbox.queue while queued */
 	refcount_t ref;
 	bool inflight;			/* taken by a receiver, not yet done */
+	bool withdrawn;			/* its sender gave up while in flight */
 	struct kmbox_sender *sender;	/* waiting sender, or NULL */
 	struct kmbox_user *user;	/* charged msg_charge(len) */
 	struct pid *pid;		/* sender's thread group */
@@ -95,7 +100,11 @@ struct kmbox {
 	kgid_t gid;
 	struct kmbox_user *owner;	/* charged one mailbox */
 
-	/* kmbox_names_lock protects these; name is freed with the mailbox. */
+	/*
+	 * name_node is under kmbox_names_lock; linked changes under both
+	 * kmbox_names_lock and lock, and is read under either.  name is
+	 * freed with the mailbox.
+	 */
 	struct hlist_node name_node;
 	bool linked;			/* name is in the name table */
 	char *name;			/* NULL if created anonymous */
@@ -127,6 +136,7 @@ struct kmbox {
 struct kmbox_deadline {
 	bool nonblock;
 	bool timed;
+	bool relative;			/* timed from the call: never restarted */
 	ktime_t expires;		/* CLOCK_MONOTONIC, when timed */
 };
 
@@ -170,10 +180,10 @@ void kmbox_fail_senders(struct kmbox *mb, int result);
 void kmbox_drop_queue(struct kmbox *mb, struct list_head *list);
 void kmbox_put_msgs(struct list_head *list);
 int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns);
-long kmbox_send(struct kmbox *mb, const void __user *buf, size_t len,
-		bool sync, const struct kmbox_deadline *dl);
+long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
+		const struct kmbox_deadline *dl);
 bool kmbox_send_ready(const struct kmbox *mb);
-long kmbox_recv(struct kmbox *mb, void __user *buf, size_t size, bool peek,
+long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
 		const struct kmbox_deadline *dl, struct kmbox_recv_result *res);
 
 /* ioctl.c */

@@ -15,8 +15,9 @@
 #include "kmbox.h"
 
 /*
- * kmbox_names_lock protects kmbox_names and every mailbox's name_node and
- * linked.  A linked mailbox holds a reference for the table.
+ * kmbox_names_lock protects kmbox_names and every mailbox's name_node; a
+ * mailbox's linked changes under both it and the mailbox's lock.  A linked
+ * mailbox holds a reference for the table.
  */
 static DEFINE_MUTEX(kmbox_names_lock);
 static DEFINE_HASHTABLE(kmbox_names, 8);
@@ -42,7 +43,9 @@ static struct kmbox *kmbox_find(const char *name)
 static void kmbox_unlink_locked(struct kmbox *mb)
 {
 	hash_del(&mb->name_node);
+	spin_lock(&mb->lock);
 	mb->linked = false;
+	spin_unlock(&mb->lock);
 	refcount_dec(&mb->ref.refcount);
 }
 
@@ -106,10 +109,13 @@ void kmbox_wake(struct kmbox *mb)
 		wake_up_all(&mb->wq);
 }
 
-/* A new mailbox with one reference, charged to the caller's uid. */
+/*
+ * A new mailbox with one reference, not yet charged to its owner: the
+ * caller charges it (kmbox_charge) once it knows the mailbox will be used,
+ * or frees it with kmbox_free_unused.
+ */
 static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *name)
 {
-	long limit = min_t(unsigned long, READ_ONCE(kmbox_max_mailboxes_per_user), LONG_MAX);
 	u32 max_msg_size = args->max_msg_size;
 	struct kmbox_user *owner;
 	struct kmbox *mb;
@@ -118,14 +124,10 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 	owner = kmbox_user_get(current_fsuid());
 	if (!owner)
 		return ERR_PTR(-ENOMEM);
-	if (!kmbox_user_charge(&owner->mailboxes, 1, limit)) {
-		ret = -ENOSPC;
-		goto err_put_owner;
-	}
 	mb = kzalloc(sizeof(*mb), GFP_KERNEL_ACCOUNT);
 	if (!mb) {
 		ret = -ENOMEM;
-		goto err_uncharge;
+		goto err_put_owner;
 	}
 	if (name) {
 		mb->name = kstrdup(name, GFP_KERNEL_ACCOUNT);
@@ -141,7 +143,7 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 	mb->id = atomic64_inc_return(&kmbox_next_id);
 	mb->capacity = args->capacity;
 	mb->max_msg_size = max_msg_size;
-	mb->mode = args->mode;
+	mb->mode = args->mode & ~current_umask();
 	mb->uid = current_fsuid();
 	mb->gid = current_fsgid();
 	mb->owner = owner;
@@ -154,58 +156,82 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 
 err_free:
 	kfree(mb);
-err_uncharge:
-	atomic_long_dec(&owner->mailboxes);
 err_put_owner:
 	kmbox_user_put(owner);
 	return ERR_PTR(ret);
 }
 
+static void kmbox_free_unused(struct kmbox *mb)
+{
+	kmbox_user_put(mb->owner);
+	kfree(mb->name);
+	kfree(mb);
+}
+
+/* Counts mb against its owner's max_mailboxes_per_user; never sleeps. */
+static int kmbox_charge(struct kmbox *mb)
+{
+	long limit = min_t(unsigned long, READ_ONCE(kmbox_max_mailboxes_per_user), LONG_MAX);
+
+	return kmbox_user_charge(&mb->owner->mailboxes, 1, limit) ? 0 : -ENOSPC;
+}
+
 /*
  * Creates a mailbox, named or not (name NULL), or without
  * KMBOX_CREATE_EXCL opens the existing one of that name.  Returns 0 with a
- * reference in *mbp, and *created telling which happened.
+ * reference in *mbp, and *created telling which happened.  The new mailbox
+ * is allocated before kmbox_names_lock is taken, so that memory reclaim
+ * never runs under the lock every name lookup needs.
  */
 long kmbox_create(const struct kmbox_create *args, const char *name,
 		  struct kmbox **mbp, bool *created)
 {
-	struct kmbox *mb;
-	long ret = 0;
+	struct kmbox *mb, *old;
+	long ret;
 
 	*created = false;
+	mb = kmbox_alloc(args, name);
+	if (IS_ERR(mb))
+		return PTR_ERR(mb);
 	if (!name) {
-		mb = kmbox_alloc(args, NULL);
-		if (IS_ERR(mb))
-			return PTR_ERR(mb);
+		ret = kmbox_charge(mb);
+		if (ret)
+			goto err_free;
 		*created = true;
 		*mbp = mb;
 		return 0;
 	}
 
 	mutex_lock(&kmbox_names_lock);
-	mb = kmbox_find(name);
-	if (mb) {
+	old = kmbox_find(name);
+	if (old) {
 		if (args->flags & KMBOX_CREATE_EXCL)
 			ret = -EEXIST;
 		else
-			ret = kmbox_permission(mb, args->access);
-		if (!ret)
-			kref_get(&mb->ref);
-		goto out_unlock;
+			ret = kmbox_permission(old, args->access);
+		if (ret)
+			goto err_unlock;
+		kref_get(&old->ref);
+		mutex_unlock(&kmbox_names_lock);
+		kmbox_free_unused(mb);
+		*mbp = old;
+		return 0;
 	}
-	mb = kmbox_alloc(args, name);
-	if (IS_ERR(mb)) {
-		ret = PTR_ERR(mb);
-		goto out_unlock;
-	}
+	ret = kmbox_charge(mb);
+	if (ret)
+		goto err_unlock;
 	kref_get(&mb->ref);
 	mb->linked = true;
 	hash_add(kmbox_names, &mb->name_node, kmbox_name_hash(name));
-	*created = true;
-out_unlock:
 	mutex_unlock(&kmbox_names_lock);
-	if (!ret)
-		*mbp = mb;
+	*created = true;
+	*mbp = mb;
+	return 0;
+
+err_unlock:
+	mutex_unlock(&kmbox_names_lock);
+err_free:
+	kmbox_free_unused(mb);
 	return ret;
 }
 
@@ -305,8 +331,11 @@ long kmbox_destroy(struct kmbox *mb)
 		goto out_unlock;
 	}
 	/* The caller's handle keeps mb alive past the table's reference. */
-	if (mb->linked)
-		kmbox_unlink_locked(mb);
+	if (mb->linked) {
+		hash_del(&mb->name_node);
+		mb->linked = false;
+		refcount_dec(&mb->ref.refcount);
+	}
 	mb->state = KMBOX_STATE_DESTROYED;
 	kmbox_fail_senders(mb, -EIDRM);
 	kmbox_drop_queue(mb, &dropped);
@@ -331,12 +360,9 @@ void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info)
 	info->uid = from_kuid_munged(ns, mb->uid);
 	info->gid = from_kgid_munged(ns, mb->gid);
 
-	mutex_lock(&kmbox_names_lock);
+	spin_lock(&mb->lock);
 	if (mb->linked)
 		strscpy(info->name, mb->name, sizeof(info->name));
-	mutex_unlock(&kmbox_names_lock);
-
-	spin_lock(&mb->lock);
 	info->state = mb->state;
 	info->msgs = mb->nr_msgs;
 	info->bytes = mb->nr_bytes;
@@ -370,22 +396,28 @@ static int kmbox_fop_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static ssize_t kmbox_fop_read(struct file *file, char __user *buf, size_t len,
-			      loff_t *ppos)
+static bool kmbox_iocb_nonblock(const struct kiocb *iocb)
 {
-	struct kmbox_deadline dl = { .nonblock = file->f_flags & O_NONBLOCK };
-	struct kmbox_recv_result res;
-
-	return kmbox_recv(file->private_data, buf, len, false, &dl, &res);
+	return (iocb->ki_filp->f_flags & O_NONBLOCK) || (iocb->ki_flags & IOCB_NOWAIT);
 }
 
-static ssize_t kmbox_fop_write(struct file *file, const char __user *buf,
-			       size_t len, loff_t *ppos)
+/* read(2), readv(2): one message, however many buffers it is spread over. */
+static ssize_t kmbox_fop_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct kmbox_deadline dl = { .nonblock = file->f_flags & O_NONBLOCK };
+	struct kmbox_deadline dl = { .nonblock = kmbox_iocb_nonblock(iocb) };
+	struct kmbox_recv_result res;
+
+	return kmbox_recv(iocb->ki_filp->private_data, to, false, &dl, &res);
+}
+
+/* write(2), writev(2): all the buffers make one message. */
+static ssize_t kmbox_fop_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct kmbox_deadline dl = { .nonblock = kmbox_iocb_nonblock(iocb) };
+	size_t len = iov_iter_count(from);
 	long ret;
 
-	ret = kmbox_send(file->private_data, buf, len, false, &dl);
+	ret = kmbox_send(iocb->ki_filp->private_data, from, false, &dl);
 	return ret ? ret : len;
 }
 
@@ -425,8 +457,8 @@ static __poll_t kmbox_fop_poll(struct file *file, poll_table *wait)
 const struct file_operations kmbox_mbox_fops = {
 	.owner = THIS_MODULE,
 	.release = kmbox_fop_release,
-	.read = kmbox_fop_read,
-	.write = kmbox_fop_write,
+	.read_iter = kmbox_fop_read_iter,
+	.write_iter = kmbox_fop_write_iter,
 	.poll = kmbox_fop_poll,
 	.unlocked_ioctl = kmbox_mbox_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,

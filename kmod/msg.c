@@ -11,11 +11,18 @@
  * timeout, signal, close or destroy.
  *
  * A receiver takes a message off the queue ("in flight"), drops the lock
- * and copies it out.  If the copy faults the message goes back to the head
- * of the queue, so an error never consumes a message; while a message is in
- * flight its sender cannot withdraw it and waits for the outcome.  Both
- * rules together give the no-ambiguity promise: a send that fails was not
- * and will not be delivered, a receive that fails consumed nothing.
+ * and copies it out, then commits under the lock.  If the copy faults the
+ * message goes back to the head of the queue, so an error never consumes a
+ * message.  A waiting sender may still withdraw a message in flight (its
+ * timeout or a signal came first): the receiver then finds it withdrawn at
+ * commit, drops it and receives again.  Both rules together give the
+ * no-ambiguity promise: a send that fails was not and will not be
+ * delivered, a receive that fails consumed nothing.
+ *
+ * The price of putting a message back after a fault is paid only by a
+ * receiver passing a bad buffer: the queue may hold one message more than
+ * its capacity for a moment, and a message of one sender may then be
+ * received after a later one by another receiver.
  */
 #include <linux/hrtimer.h>
 #include <linux/overflow.h>
@@ -23,6 +30,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "kmbox.h"
 
@@ -32,7 +40,7 @@ size_t kmbox_msg_charge(size_t len)
 	return len + sizeof(struct kmbox_msg);
 }
 
-static struct kmbox_msg *kmbox_msg_new(const void __user *buf, size_t len)
+static struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len)
 {
 	long limit = min_t(unsigned long, READ_ONCE(kmbox_max_bytes_per_user), LONG_MAX);
 	struct kmbox_user *user;
@@ -51,12 +59,13 @@ static struct kmbox_msg *kmbox_msg_new(const void __user *buf, size_t len)
 		ret = -ENOMEM;
 		goto err_uncharge;
 	}
-	if (copy_from_user(msg->data, buf, len)) {
+	if (!copy_from_iter_full(msg->data, len, from)) {
 		ret = -EFAULT;
 		goto err_free;
 	}
 	refcount_set(&msg->ref, 1);
 	msg->inflight = false;
+	msg->withdrawn = false;
 	msg->sender = NULL;
 	msg->user = user;
 	msg->pid = get_pid(task_tgid(current));
@@ -133,18 +142,23 @@ static void kmbox_sender_done(struct kmbox_msg *msg, int result)
 }
 
 /*
- * Withdraws a message whose sender is still waiting for it: off the queue,
- * not sent after all.  The sender holds its own reference, so dropping the
- * mailbox's cannot free it here.  mb->lock held.
+ * Withdraws a message whose sender is still waiting for it: not sent after
+ * all.  A queued one leaves the queue; the sender holds its own reference,
+ * so dropping the mailbox's cannot free it here.  One in flight is marked,
+ * for its receiver to drop at commit.  mb->lock held.
  */
 static void kmbox_withdraw(struct kmbox *mb, struct kmbox_msg *msg, int result)
 {
-	kmbox_msg_unqueue(mb, msg);
 	mb->sent--;
 	if (result)
 		kmbox_sender_done(msg, result);
 	else
 		msg->sender = NULL;
+	if (msg->inflight) {
+		msg->withdrawn = true;
+		return;
+	}
+	kmbox_msg_unqueue(mb, msg);
 	refcount_dec(&msg->ref);
 }
 
@@ -192,6 +206,8 @@ static struct kmbox_msg *kmbox_requeue(struct kmbox *mb, struct kmbox_msg *msg)
 {
 	int result = 0;
 
+	if (msg->withdrawn)
+		return msg;
 	if (mb->state == KMBOX_STATE_DESTROYED)
 		result = -EIDRM;
 	else if (mb->state == KMBOX_STATE_CLOSED && msg->sender)
@@ -226,6 +242,7 @@ int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns)
 		if (timeout_ns < 0)
 			return -EINVAL;
 		dl->timed = true;
+		dl->relative = true;
 		dl->expires = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
 		return 0;
 	case KMBOX_MSG_DEADLINE:
@@ -241,8 +258,8 @@ int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns)
 }
 
 /*
- * May the caller go to sleep?  0 if so, else why not.  Timed calls do not
- * restart after a signal: a restarted relative timeout would start over.
+ * May the caller go to sleep?  0 if so, else why not.  A relative timeout
+ * does not restart after a signal: it would start over.
  */
 static long kmbox_may_sleep(const struct kmbox_deadline *dl)
 {
@@ -251,7 +268,7 @@ static long kmbox_may_sleep(const struct kmbox_deadline *dl)
 	if (dl->timed && ktime_compare(ktime_get(), dl->expires) >= 0)
 		return -ETIMEDOUT;
 	if (signal_pending(current))
-		return dl->timed ? -EINTR : -ERESTARTSYS;
+		return dl->relative ? -EINTR : -ERESTARTSYS;
 	return 0;
 }
 
@@ -334,32 +351,22 @@ static long kmbox_wait_room(struct kmbox *mb, bool must_take,
 }
 
 /*
- * Waits until a receiver has taken msg, or withdraws it.  A message in
- * flight cannot be withdrawn: its receiver is copying it out and will say
- * how that went, so only a fatal signal ends this wait early, and then the
- * receiver finishes alone.  mb->lock held.
+ * Waits until a receiver has taken msg, or withdraws it.  A non-blocking
+ * sender whose message a receiver is copying out right now waits for that
+ * receiver's word (a signal still ends the wait): it met a receiver, as
+ * it was allowed to.  mb->lock held.
  */
 static long kmbox_wait_taken(struct kmbox *mb, struct kmbox_msg *msg,
 			     struct kmbox_sender *sender,
 			     const struct kmbox_deadline *dl)
 {
+	const struct kmbox_deadline meeting = { .nonblock = false };
 	long ret;
 
 	for (;;) {
 		if (sender->result <= 0)
 			return sender->result;
-		if (msg->inflight) {
-			if (fatal_signal_pending(current)) {
-				msg->sender = NULL;
-				return -EINTR;
-			}
-			set_current_state(TASK_KILLABLE);
-			mb->nr_senders++;
-			kmbox_sleep(mb, NULL);
-			mb->nr_senders--;
-			continue;
-		}
-		ret = kmbox_may_sleep(dl);
+		ret = kmbox_may_sleep(msg->inflight && dl->nonblock ? &meeting : dl);
 		if (ret) {
 			kmbox_withdraw(mb, msg, 0);
 			return ret;
@@ -371,18 +378,35 @@ static long kmbox_wait_taken(struct kmbox *mb, struct kmbox_msg *msg,
 	}
 }
 
-long kmbox_send(struct kmbox *mb, const void __user *buf, size_t len,
-		bool sync, const struct kmbox_deadline *dl)
+/* The error for an operation on a mailbox no longer open, or 0. */
+static long kmbox_state_error(const struct kmbox *mb)
+{
+	switch (READ_ONCE(mb->state)) {
+	case KMBOX_STATE_DESTROYED:
+		return -EIDRM;
+	case KMBOX_STATE_CLOSED:
+		return -EPIPE;
+	}
+	return 0;
+}
+
+long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
+		const struct kmbox_deadline *dl)
 {
 	struct kmbox_sender sender = { .task = current, .result = 1 };
 	bool must_take = sync || mb->capacity == 0;
+	size_t len = iov_iter_count(from);
 	struct kmbox_msg *msg;
 	bool queued;
 	long ret;
 
+	/* Checked again under the lock: this only orders the errors. */
+	ret = kmbox_state_error(mb);
+	if (ret)
+		return ret;
 	if (len > mb->max_msg_size)
 		return -EMSGSIZE;
-	msg = kmbox_msg_new(buf, len);
+	msg = kmbox_msg_new(from, len);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 
@@ -400,14 +424,21 @@ long kmbox_send(struct kmbox *mb, const void __user *buf, size_t len,
 	}
 	mb->sent++;
 	queued = kmbox_deliver(mb, msg, false);
-	if (must_take)
-		ret = kmbox_wait_taken(mb, msg, &sender, dl);
-	spin_unlock(&mb->lock);
-
+	if (!must_take) {
+		spin_unlock(&mb->lock);
+		if (queued)
+			kmbox_wake(mb);
+		return 0;
+	}
+	/* Pollers and peekers must see the offer before we wait on it. */
 	if (queued)
 		kmbox_wake(mb);
-	if (must_take)
-		kmbox_msg_put(msg);
+	ret = kmbox_wait_taken(mb, msg, &sender, dl);
+	spin_unlock(&mb->lock);
+	/* A withdrawn message leaves room or one offer fewer. */
+	if (ret)
+		kmbox_wake(mb);
+	kmbox_msg_put(msg);
 	return ret;
 }
 
@@ -458,12 +489,16 @@ static void kmbox_recv_result(struct kmbox_recv_result *res,
 	res->gid = from_kgid_munged(current_user_ns(), msg->gid);
 }
 
-long kmbox_recv(struct kmbox *mb, void __user *buf, size_t size, bool peek,
+long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
 		const struct kmbox_deadline *dl, struct kmbox_recv_result *res)
 {
+	size_t size = iov_iter_count(to);
+	struct iov_iter start = *to;
 	struct kmbox_msg *msg, *put;
+	bool retry;
 	long ret;
 
+again:
 	memset(res, 0, sizeof(*res));
 	spin_lock(&mb->lock);
 	for (;;) {
@@ -510,7 +545,10 @@ long kmbox_recv(struct kmbox *mb, void __user *buf, size_t size, bool peek,
 	if (!peek)
 		kmbox_wake(mb);
 
-	ret = copy_to_user(buf, msg->data, msg->len) ? -EFAULT : (long)msg->len;
+	if (copy_to_iter(msg->data, msg->len, to) == msg->len)
+		ret = msg->len;
+	else
+		ret = -EFAULT;
 	if (ret >= 0)
 		kmbox_recv_result(res, msg);
 	if (peek) {
@@ -519,7 +557,8 @@ long kmbox_recv(struct kmbox *mb, void __user *buf, size_t size, bool peek,
 	}
 
 	spin_lock(&mb->lock);
-	if (ret < 0) {
+	retry = ret >= 0 && msg->withdrawn;
+	if (ret < 0 || retry) {
 		put = kmbox_requeue(mb, msg);
 	} else {
 		mb->received++;
@@ -528,10 +567,15 @@ long kmbox_recv(struct kmbox *mb, void __user *buf, size_t size, bool peek,
 		put = msg;
 	}
 	spin_unlock(&mb->lock);
-	if (ret < 0)
+	if (!put)
 		kmbox_wake(mb);
-	if (put)
+	else
 		kmbox_msg_put(put);
+	if (retry) {
+		/* Its sender gave up while we copied: receive another. */
+		*to = start;
+		goto again;
+	}
 	return ret;
 
 out_unlock:

@@ -13,6 +13,21 @@
  *    KMBOX_IOC_CLOSE, KMBOX_IOC_DESTROY, plus read(2) (receive one message),
  *    write(2) (send one message, honouring O_NONBLOCK) and poll(2).
  *
+ * read(2), readv(2) receive one message and write(2), writev(2) send one
+ * (the buffers of one call make one message), honouring O_NONBLOCK; their
+ * errors are those of RECV and SEND (after close and drain, read fails with
+ * EPIPE rather than returning 0, and write raises no SIGPIPE).
+ *
+ * poll(2) on a handle reports only what its access allows: POLLIN when a
+ * receive would not block (a message queued; capacity 0: a sender offering
+ * one), POLLOUT when a send would not block (room in the queue; capacity 0:
+ * a receiver waiting right now), POLLHUP once the mailbox is closed and
+ * drained (on a send-only handle: once closed, as nothing is left for it to
+ * do), POLLERR once destroyed.
+ *
+ * INFO keeps working after DESTROY (state KMBOX_STATE_DESTROYED); every
+ * other call on a destroyed mailbox fails with EIDRM.
+ *
  * Versioning: every struct is passed by an _IOWR command whose size field is
  * the size userspace was built with.  The kernel accepts any size from the
  * struct's *_SIZE_VER0 up: a shorter struct is EINVAL, a longer one must be
