@@ -12,9 +12,12 @@
 KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 KVER ?= $(notdir $(patsubst %/build,%,$(KDIR)))
 
-.PHONY: all modules tests deps check demo lint clean
+.PHONY: all modules tests examples deps check demo lint clean
 
-all: modules tests
+CFLAGS ?= -O2 -g
+USER_CFLAGS := -Wall -Wextra -Werror -I$(CURDIR)/uapi
+
+all: modules tests examples
 
 modules:
 	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make deps' (as root)"; exit 1; }
@@ -22,6 +25,12 @@ modules:
 
 tests:
 	$(MAKE) -C tests
+
+# Static, like the tests: the VM has no shared libraries to offer.
+examples: examples/kmbox-demo
+
+examples/kmbox-demo: examples/demo.c uapi/linux/kmbox.h
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -static -o $@ $<
 
 deps:
 	scripts/install-deps
@@ -37,9 +46,10 @@ demo: deps
 print-kver:
 	@echo $(KVER)
 
-lint: modules
-	scripts/lint
+lint: deps
+	KDIR="$(KDIR)" scripts/lint
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tests clean
+	rm -rf build examples/kmbox-demo
