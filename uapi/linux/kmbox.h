@@ -57,8 +57,9 @@
  *   EAGAIN       KMBOX_MSG_NONBLOCK (or O_NONBLOCK for read/write) and the
  *                call would have to wait
  *   ETIMEDOUT    the timeout or deadline passed first
- *   EINTR        a signal arrived first (untimed calls restart instead when
- *                the handler has SA_RESTART)
+ *   EINTR        a signal arrived first (calls that are blocking or have an
+ *                absolute deadline restart instead when the handler has
+ *                SA_RESTART; a relative timeout never restarts)
  *   EPIPE        the mailbox was closed: no more sends; receives fail once
  *                the queue is drained
  *   EIDRM        the mailbox was destroyed
@@ -267,10 +268,11 @@ struct kmbox_recv {
  * @gid:	out: owner's group, in the caller's user namespace
  * @state:	out: KMBOX_STATE_*
  * @msgs:	out: messages queued (rendezvous: senders offering one)
- * @bytes:	out: bytes queued (message lengths)
+ * @bytes:	out: bytes queued (message lengths, offers included)
  * @senders_waiting: out: senders blocked now
  * @receivers_waiting: out: receivers blocked now
- * @sent:	out: messages ever queued or handed over
+ * @sent:	out: messages ever queued or handed over, less those
+ *		withdrawn by their sender (timeout, signal, close, destroy)
  * @received:	out: messages ever received
  * @dropped:	out: messages dropped by DESTROY
  * @__reserved:	out: 0

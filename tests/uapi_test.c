@@ -1,0 +1,785 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * uapi_test: the ABI itself.
+ *
+ *  - struct sizes and command encodings (at compile time);
+ *  - KMBOX_IOC_LIMITS against the module parameters;
+ *  - CREATE / OPEN basics: defaults, names, ids, existing names;
+ *  - struct size versioning: longer structs with a zero tail work;
+ *  - a table of bad inputs: each row is one ioctl with one field made
+ *    wrong, the errno it must fail with, and afterwards the mailbox must be
+ *    exactly as before (INFO counters, queued messages, its name) and no
+ *    new mailbox may exist.
+ */
+#include "kmbox_test.h"
+
+/* Every command carries its struct's size, and is read/write. */
+#define KT_CMD_OK(cmd, size)						\
+	static_assert(_IOC_SIZE(cmd) == (size) &&			\
+		      _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE) &&	\
+		      _IOC_TYPE(cmd) == KMBOX_IOC_MAGIC, #cmd)
+KT_CMD_OK(KMBOX_IOC_LIMITS, KMBOX_LIMITS_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_CREATE, KMBOX_CREATE_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_OPEN, KMBOX_OPEN_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_UNLINK, KMBOX_UNLINK_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_SEND, KMBOX_SEND_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_RECV, KMBOX_RECV_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_INFO, KMBOX_INFO_SIZE_VER0);
+static_assert(_IOC_SIZE(KMBOX_IOC_CLOSE) == 0, "close takes no struct");
+static_assert(_IOC_SIZE(KMBOX_IOC_DESTROY) == 0, "destroy takes no struct");
+/* The flags of different families must not collide where they mix. */
+static_assert(!((KMBOX_FD_CLOEXEC | KMBOX_FD_NONBLOCK) & KMBOX_CREATE_EXCL),
+	      "fd and create flags overlap");
+static_assert(!((KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT | KMBOX_MSG_DEADLINE) &
+		(KMBOX_SEND_SYNC | KMBOX_RECV_PEEK)), "mode and op flags overlap");
+/* Fields that userspace relies on stay where version 0 put them. */
+static_assert(offsetof(struct kmbox_send, timeout_ns) == 24, "send layout");
+static_assert(offsetof(struct kmbox_recv, pid) == 32, "recv layout");
+static_assert(offsetof(struct kmbox_info, msgs) == 48, "info layout");
+static_assert(offsetof(struct kmbox_info, name) == 128, "info layout");
+static_assert(offsetof(struct kmbox_create, name) == 24, "create layout");
+
+TEST(limits)
+{
+	struct kmbox_limits lim;
+	size_t i;
+
+	ASSERT_EQ(0, kt_limits(&lim));
+	EXPECT_EQ(0U, lim.flags);
+	EXPECT_EQ((__u32)KMBOX_ABI_VERSION, lim.abi_version);
+	EXPECT_EQ(8192ULL, lim.default_msg_size);
+	EXPECT_LE(lim.default_msg_size, lim.max_msg_size);
+	EXPECT_LE(1ULL, lim.max_capacity);
+	EXPECT_NE(KMBOX_CAPACITY_UNBOUNDED, lim.max_capacity);
+	EXPECT_LE(1ULL, lim.max_mailboxes_per_user);
+	/* An ordinary program never meets the byte quota. */
+	EXPECT_LE(lim.max_msg_size + lim.msg_overhead, lim.max_bytes_per_user);
+	for (i = 0; i < ARRAY_SIZE(lim.__reserved); i++)
+		EXPECT_EQ(0ULL, lim.__reserved[i]);
+}
+
+TEST(limits_match_module_parameters)
+{
+	static const struct {
+		const char *param;
+		size_t offset;
+	} map[] = {
+		{ "max_msg_size", offsetof(struct kmbox_limits, max_msg_size) },
+		{ "default_msg_size",
+		  offsetof(struct kmbox_limits, default_msg_size) },
+		{ "max_capacity", offsetof(struct kmbox_limits, max_capacity) },
+		{ "max_mailboxes_per_user",
+		  offsetof(struct kmbox_limits, max_mailboxes_per_user) },
+		{ "max_bytes_per_user",
+		  offsetof(struct kmbox_limits, max_bytes_per_user) },
+	};
+	struct kmbox_limits lim;
+	unsigned long long val;
+	size_t i;
+
+	ASSERT_EQ(0, kt_limits(&lim));
+	for (i = 0; i < ARRAY_SIZE(map); i++) {
+		__u64 field;
+
+		memcpy(&field, (char *)&lim + map[i].offset, sizeof(field));
+		ASSERT_EQ(0, kt_param_get(map[i].param, &val))
+			TH_LOG("cannot read parameter %s", map[i].param);
+		EXPECT_EQ(val, field) TH_LOG("parameter %s", map[i].param);
+	}
+}
+
+TEST(create_anonymous_defaults)
+{
+	struct kmbox_info info;
+	__u64 id = 0;
+	int fd;
+
+	umask(0);
+	fd = kt_create(NULL, 3, 0, 0640, KMBOX_ACCESS_ALL, 0, &id);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_info(fd, &info));
+	EXPECT_EQ(id, info.id);
+	EXPECT_EQ((__u32)KMBOX_ACCESS_ALL, info.access);
+	EXPECT_EQ(3ULL, info.capacity);
+	EXPECT_EQ(8192U, info.max_msg_size);
+	EXPECT_EQ(0640U, info.mode);
+	EXPECT_EQ((__u32)geteuid(), info.uid);
+	EXPECT_EQ((__u32)getegid(), info.gid);
+	EXPECT_EQ((__u32)KMBOX_STATE_OPEN, info.state);
+	EXPECT_EQ(0ULL, info.msgs);
+	EXPECT_EQ(0ULL, info.bytes);
+	EXPECT_EQ(0U, info.senders_waiting);
+	EXPECT_EQ(0U, info.receivers_waiting);
+	EXPECT_EQ(0ULL, info.sent);
+	EXPECT_EQ(0ULL, info.received);
+	EXPECT_EQ(0ULL, info.dropped);
+	EXPECT_EQ('\0', info.name[0]);
+	close(fd);
+}
+
+TEST(create_attributes_reported)
+{
+	struct kmbox_limits lim;
+	struct kmbox_info info;
+	int fd;
+
+	ASSERT_EQ(0, kt_limits(&lim));
+	fd = kt_create(NULL, KMBOX_CAPACITY_UNBOUNDED, 100, 0600,
+		       KMBOX_ACCESS_ALL, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_info(fd, &info));
+	EXPECT_EQ(KMBOX_CAPACITY_UNBOUNDED, info.capacity);
+	EXPECT_EQ(100U, info.max_msg_size);
+	close(fd);
+
+	fd = kt_create(NULL, lim.max_capacity, (__u32)lim.max_msg_size, 0600,
+		       KMBOX_ACCESS_ALL, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_info(fd, &info));
+	EXPECT_EQ(lim.max_capacity, info.capacity);
+	EXPECT_EQ(lim.max_msg_size, (__u64)info.max_msg_size);
+	close(fd);
+
+	fd = kt_create(NULL, 0, 1, 0600, KMBOX_ACCESS_ALL, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_info(fd, &info));
+	EXPECT_EQ(0ULL, info.capacity);
+	EXPECT_EQ(1U, info.max_msg_size);
+	close(fd);
+}
+
+TEST(ids_are_unique)
+{
+	__u64 id1 = 0, id2 = 0;
+	int fd1, fd2;
+
+	fd1 = kt_create(NULL, 1, 0, 0600, KMBOX_ACCESS_ALL, 0, &id1);
+	ASSERT_LE(0, fd1);
+	fd2 = kt_create(NULL, 1, 0, 0600, KMBOX_ACCESS_ALL, 0, &id2);
+	ASSERT_LE(0, fd2);
+	EXPECT_NE(id1, id2);
+	EXPECT_EQ(id1, KT_INFO_FIELD(fd1, id));
+	EXPECT_EQ(id2, KT_INFO_FIELD(fd2, id));
+	close(fd1);
+	close(fd2);
+}
+
+TEST(create_named_then_open)
+{
+	struct kmbox_info info;
+	__u64 id = 0, id2 = 0;
+	char name[64];
+	int fd, fd2;
+
+	kt_name(name, sizeof(name), "named");
+	fd = kt_create(name, 2, 0, 0600, KMBOX_ACCESS_SEND,
+		       KMBOX_CREATE_EXCL, &id);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_info(fd, &info));
+	EXPECT_STREQ(name, info.name);
+	EXPECT_EQ((__u32)KMBOX_ACCESS_SEND, info.access);
+
+	fd2 = kt_open(name, KMBOX_ACCESS_RECV, 0, &id2);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(id, id2);
+	ASSERT_EQ(0, kt_info(fd2, &info));
+	EXPECT_EQ((__u32)KMBOX_ACCESS_RECV, info.access);
+	EXPECT_STREQ(name, info.name);
+
+	/* Both handles are the same mailbox. */
+	ASSERT_EQ(0, kt_send_str(fd, "one", KMBOX_MSG_NONBLOCK));
+	EXPECT_EQ(1ULL, KT_INFO_FIELD(fd2, msgs));
+
+	EXPECT_EQ(0, kt_unlink(name));
+	close(fd);
+	close(fd2);
+}
+
+TEST(create_existing_without_excl_opens_it)
+{
+	struct kmbox_info info;
+	__u64 id = 0, id2 = 0;
+	char name[64], buf[16];
+	int fd, fd2;
+
+	kt_name(name, sizeof(name), "exist");
+	fd = kt_create(name, 2, 32, 0600, KMBOX_ACCESS_ALL,
+		       KMBOX_CREATE_EXCL, &id);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_send_str(fd, "kept", KMBOX_MSG_NONBLOCK));
+
+	/* Other attributes asked for: the existing mailbox's are kept. */
+	fd2 = kt_create(name, KMBOX_CAPACITY_UNBOUNDED, 1000, 0666,
+			KMBOX_ACCESS_RECV, 0, &id2);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(id, id2);
+	ASSERT_EQ(0, kt_info(fd2, &info));
+	EXPECT_EQ(2ULL, info.capacity);
+	EXPECT_EQ(32U, info.max_msg_size);
+	EXPECT_EQ(0600U, info.mode);
+	EXPECT_EQ((__u32)KMBOX_ACCESS_RECV, info.access);
+	EXPECT_EQ(1ULL, info.msgs);
+	EXPECT_EQ(4, kt_recv_str(fd2, buf, sizeof(buf), KMBOX_MSG_NONBLOCK));
+	EXPECT_STREQ("kept", buf);
+
+	/* With EXCL it fails and changes nothing. */
+	EXPECT_EQ(-EEXIST, kt_create(name, 2, 32, 0600, KMBOX_ACCESS_ALL,
+				     KMBOX_CREATE_EXCL, NULL));
+	EXPECT_EQ(0, kt_unlink(name));
+	close(fd);
+	close(fd2);
+}
+
+TEST(name_of_255_bytes)
+{
+	char name[KMBOX_NAME_MAX + 1];
+	struct kmbox_info info;
+	__u64 id = 0, id2 = 0;
+	int fd, fd2, n;
+
+	n = snprintf(name, sizeof(name), "kt-%d-long-", (int)getpid());
+	memset(name + n, 'n', KMBOX_NAME_MAX - n);
+	name[KMBOX_NAME_MAX] = '\0';
+	ASSERT_EQ((size_t)KMBOX_NAME_MAX, strlen(name));
+	fd = kt_create(name, 1, 0, 0600, KMBOX_ACCESS_ALL, KMBOX_CREATE_EXCL,
+		       &id);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_info(fd, &info));
+	EXPECT_EQ(0, memcmp(name, info.name, KMBOX_NAME_MAX + 1));
+	fd2 = kt_open(name, KMBOX_ACCESS_ALL, 0, &id2);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(id, id2);
+	EXPECT_EQ(0, kt_unlink(name));
+	EXPECT_EQ(-ENOENT, kt_open(name, KMBOX_ACCESS_ALL, 0, NULL));
+	close(fd);
+	close(fd2);
+}
+
+TEST(names_are_exact)
+{
+	char name[64], other[80];
+	int fd;
+
+	kt_name(name, sizeof(name), "exact");
+	fd = kt_create(name, 1, 0, 0600, KMBOX_ACCESS_ALL, KMBOX_CREATE_EXCL,
+		       NULL);
+	ASSERT_LE(0, fd);
+	snprintf(other, sizeof(other), "%sx", name);
+	EXPECT_EQ(-ENOENT, kt_open(other, KMBOX_ACCESS_ALL, 0, NULL));
+	other[strlen(name) - 1] = '\0';
+	EXPECT_EQ(-ENOENT, kt_open(other, KMBOX_ACCESS_ALL, 0, NULL));
+	EXPECT_EQ(0, kt_unlink(name));
+	close(fd);
+}
+
+/* ---- struct size versioning: a longer struct with a zero tail ----------- */
+
+#define KT_BIG 1024	/* bytes of the longer structs */
+
+TEST(longer_structs_with_zero_tail)
+{
+	union {
+		struct kmbox_limits lim;
+		struct kmbox_create cr;
+		struct kmbox_open op;
+		struct kmbox_send snd;
+		struct kmbox_recv rcv;
+		struct kmbox_info inf;
+		struct kmbox_unlink ul;
+		unsigned char raw[KT_BIG];
+	} u;
+	char name[64], buf[16];
+	int dev, fd, fd2;
+	size_t i;
+
+	kt_name(name, sizeof(name), "big");
+	dev = kt_dev();
+	ASSERT_LE(0, dev);
+
+	memset(&u, 0, sizeof(u));
+	ASSERT_EQ(0, kt_ioctl(dev, kt_cmd_sized(KMBOX_IOC_LIMITS, KT_BIG), &u));
+	EXPECT_EQ((__u32)KMBOX_ABI_VERSION, u.lim.abi_version);
+	for (i = sizeof(u.lim); i < KT_BIG; i++)
+		ASSERT_EQ(0, u.raw[i]);
+
+	memset(&u, 0, sizeof(u));
+	u.cr.access = KMBOX_ACCESS_ALL;
+	u.cr.capacity = 4;
+	u.cr.mode = 0600;
+	u.cr.name = (uintptr_t)name;
+	u.cr.flags = KMBOX_CREATE_EXCL;
+	fd = kt_ioctl(dev, kt_cmd_sized(KMBOX_IOC_CREATE, KT_BIG), &u);
+	ASSERT_LE(0, fd);
+
+	memset(&u, 0, sizeof(u));
+	u.op.access = KMBOX_ACCESS_ALL;
+	u.op.name = (uintptr_t)name;
+	fd2 = kt_ioctl(dev, kt_cmd_sized(KMBOX_IOC_OPEN, KT_BIG), &u);
+	ASSERT_LE(0, fd2);
+
+	memset(&u, 0, sizeof(u));
+	u.snd.flags = KMBOX_MSG_NONBLOCK;
+	u.snd.buf = (uintptr_t)"grown";
+	u.snd.len = 5;
+	ASSERT_EQ(0, kt_ioctl(fd, kt_cmd_sized(KMBOX_IOC_SEND, KT_BIG), &u));
+
+	memset(&u, 0, sizeof(u));
+	ASSERT_EQ(0, kt_ioctl(fd2, kt_cmd_sized(KMBOX_IOC_INFO, KT_BIG), &u));
+	EXPECT_EQ(1ULL, u.inf.msgs);
+	EXPECT_STREQ(name, u.inf.name);
+	for (i = sizeof(u.inf); i < KT_BIG; i++)
+		ASSERT_EQ(0, u.raw[i]);
+
+	memset(&u, 0, sizeof(u));
+	u.rcv.flags = KMBOX_MSG_NONBLOCK;
+	u.rcv.buf = (uintptr_t)buf;
+	u.rcv.len = sizeof(buf);
+	ASSERT_EQ(5, kt_ioctl(fd2, kt_cmd_sized(KMBOX_IOC_RECV, KT_BIG), &u));
+	EXPECT_EQ(0, memcmp(buf, "grown", 5));
+	EXPECT_EQ(5ULL, u.rcv.len);
+	EXPECT_EQ(getpid(), u.rcv.pid);
+
+	memset(&u, 0, sizeof(u));
+	u.ul.name = (uintptr_t)name;
+	ASSERT_EQ(0, kt_ioctl(dev, kt_cmd_sized(KMBOX_IOC_UNLINK, KT_BIG), &u));
+	EXPECT_EQ(-ENOENT, kt_open(name, KMBOX_ACCESS_ALL, 0, NULL));
+
+	close(fd);
+	close(fd2);
+	close(dev);
+}
+
+TEST(largest_command_size_with_zero_tail)
+{
+	static unsigned char raw[_IOC_SIZEMASK];
+	struct kmbox_send *snd = (void *)raw;
+	char buf[8];
+	int fd;
+
+	fd = kt_anon(1);
+	ASSERT_LE(0, fd);
+	snd->flags = KMBOX_MSG_NONBLOCK;
+	snd->buf = (uintptr_t)"max";
+	snd->len = 3;
+	ASSERT_EQ(0, kt_ioctl(fd, kt_cmd_sized(KMBOX_IOC_SEND, _IOC_SIZEMASK),
+			      raw));
+	EXPECT_EQ(3, kt_recv_str(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK));
+	EXPECT_STREQ("max", buf);
+	close(fd);
+}
+
+/* ---- the table of bad inputs --------------------------------------------- */
+
+enum kt_op {
+	OP_LIMITS, OP_CREATE, OP_OPEN, OP_UNLINK,
+	OP_SEND, OP_RECV, OP_INFO, OP_CLOSE, OP_DESTROY, OP_RAW,
+};
+
+/* Which descriptor the ioctl goes to. */
+enum kt_target { T_DEFAULT, T_DEV, T_ALL, T_RECV_ONLY, T_SEND_ONLY };
+
+/* How the struct size in the command is mangled. */
+enum kt_size { SZ_NORMAL, SZ_SHORT, SZ_ZERO, SZ_LONG_TAIL };
+
+struct kt_req {
+	union {
+		struct kmbox_limits lim;
+		struct kmbox_create cr;
+		struct kmbox_open op;
+		struct kmbox_unlink ul;
+		struct kmbox_send snd;
+		struct kmbox_recv rcv;
+		struct kmbox_info inf;
+		unsigned char raw[512];
+	} u;
+	unsigned long arg;		/* CLOSE, DESTROY */
+	unsigned long cmd;		/* OP_RAW */
+	struct kmbox_limits limits;	/* of the running module */
+	const char *existing;		/* the fixture's mailbox */
+	const char *fresh;		/* a name that must stay unused */
+	char longname[KMBOX_NAME_MAX + 2];
+	char buf[64];
+};
+
+FIXTURE(bad_input) {
+	char existing[64];
+	char fresh[64];
+	int dev, fd, rfd, sfd;
+	__u64 id;
+	struct kmbox_info before;
+};
+
+FIXTURE_VARIANT(bad_input) {
+	enum kt_op op;
+	enum kt_target target;
+	enum kt_size size;
+	bool bad_arg;			/* the struct pointer itself is bad */
+	void (*mutate)(struct kt_req *r);
+	int err;
+};
+
+FIXTURE_SETUP(bad_input)
+{
+	self->dev = self->fd = self->rfd = self->sfd = -1;
+	kt_name(self->existing, sizeof(self->existing), "bad");
+	kt_name(self->fresh, sizeof(self->fresh), "fresh");
+	self->dev = kt_dev();
+	ASSERT_LE(0, self->dev);
+	self->fd = kt_create(self->existing, 4, 64, 0666, KMBOX_ACCESS_ALL,
+			     KMBOX_CREATE_EXCL, &self->id);
+	ASSERT_LE(0, self->fd);
+	self->rfd = kt_open(self->existing, KMBOX_ACCESS_RECV, 0, NULL);
+	ASSERT_LE(0, self->rfd);
+	self->sfd = kt_open(self->existing, KMBOX_ACCESS_SEND, 0, NULL);
+	ASSERT_LE(0, self->sfd);
+	ASSERT_EQ(0, kt_send_str(self->fd, "alpha", KMBOX_MSG_NONBLOCK));
+	ASSERT_EQ(0, kt_send_str(self->fd, "beta", KMBOX_MSG_NONBLOCK));
+	ASSERT_EQ(0, kt_info(self->fd, &self->before));
+	ASSERT_EQ(2ULL, self->before.msgs);
+}
+
+FIXTURE_TEARDOWN(bad_input)
+{
+	if (self->fd >= 0)
+		kt_destroy(self->fd);
+	kt_unlink(self->fresh);
+	close(self->fd);
+	close(self->rfd);
+	close(self->sfd);
+	close(self->dev);
+}
+
+static void kt_req_init(struct kt_req *r, enum kt_op op,
+			const char *existing, const char *fresh)
+{
+	memset(r, 0, sizeof(*r));
+	kt_limits(&r->limits);
+	r->existing = existing;
+	r->fresh = fresh;
+	memset(r->longname, 'l', KMBOX_NAME_MAX + 1);
+	switch (op) {
+	case OP_CREATE:
+		r->u.cr.access = KMBOX_ACCESS_ALL;
+		r->u.cr.capacity = 1;
+		r->u.cr.mode = 0600;
+		r->u.cr.name = (uintptr_t)fresh;
+		break;
+	case OP_OPEN:
+		r->u.op.access = KMBOX_ACCESS_ALL;
+		r->u.op.name = (uintptr_t)existing;
+		break;
+	case OP_UNLINK:
+		r->u.ul.name = (uintptr_t)existing;
+		break;
+	case OP_SEND:
+		r->u.snd.flags = KMBOX_MSG_NONBLOCK;
+		r->u.snd.buf = (uintptr_t)"x";
+		r->u.snd.len = 1;
+		break;
+	case OP_RECV:
+		r->u.rcv.flags = KMBOX_MSG_NONBLOCK;
+		r->u.rcv.buf = (uintptr_t)r->buf;
+		r->u.rcv.len = sizeof(r->buf);
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct {
+	unsigned long cmd;
+	size_t size;
+} kt_ops[] = {
+	[OP_LIMITS] = { KMBOX_IOC_LIMITS, sizeof(struct kmbox_limits) },
+	[OP_CREATE] = { KMBOX_IOC_CREATE, sizeof(struct kmbox_create) },
+	[OP_OPEN] = { KMBOX_IOC_OPEN, sizeof(struct kmbox_open) },
+	[OP_UNLINK] = { KMBOX_IOC_UNLINK, sizeof(struct kmbox_unlink) },
+	[OP_SEND] = { KMBOX_IOC_SEND, sizeof(struct kmbox_send) },
+	[OP_RECV] = { KMBOX_IOC_RECV, sizeof(struct kmbox_recv) },
+	[OP_INFO] = { KMBOX_IOC_INFO, sizeof(struct kmbox_info) },
+	[OP_CLOSE] = { KMBOX_IOC_CLOSE, 0 },
+	[OP_DESTROY] = { KMBOX_IOC_DESTROY, 0 },
+};
+
+TEST_F(bad_input, fails_and_changes_nothing)
+{
+	enum kt_target target = variant->target;
+	struct kmbox_info after;
+	unsigned long cmd;
+	struct kt_req r;
+	char buf[16];
+	void *arg;
+	int fd, ret;
+
+	kt_req_init(&r, variant->op, self->existing, self->fresh);
+	if (variant->mutate)
+		variant->mutate(&r);
+
+	if (target == T_DEFAULT)
+		target = variant->op <= OP_UNLINK ? T_DEV : T_ALL;
+	fd = target == T_DEV ? self->dev :
+	     target == T_RECV_ONLY ? self->rfd :
+	     target == T_SEND_ONLY ? self->sfd : self->fd;
+
+	if (variant->op == OP_RAW) {
+		cmd = r.cmd;
+		arg = &r.u;
+	} else if (variant->op == OP_CLOSE || variant->op == OP_DESTROY) {
+		cmd = kt_ops[variant->op].cmd;
+		arg = (void *)r.arg;
+	} else {
+		size_t size = kt_ops[variant->op].size;
+
+		switch (variant->size) {
+		case SZ_SHORT:
+			size -= 8;
+			break;
+		case SZ_ZERO:
+			size = 0;
+			break;
+		case SZ_LONG_TAIL:
+			r.u.raw[size + 7] = 1;
+			size += 8;
+			break;
+		default:
+			break;
+		}
+		cmd = kt_cmd_sized(kt_ops[variant->op].cmd, size);
+		arg = variant->bad_arg ? kt_bad_ptr() : (void *)&r.u;
+	}
+
+	ret = kt_ioctl(fd, cmd, arg);
+	if (ret > 0 && (variant->op == OP_CREATE || variant->op == OP_OPEN))
+		close(ret);
+	ASSERT_EQ(-variant->err, ret) TH_LOG("%s", strerror(ret < 0 ? -ret : 0));
+
+	/* Nothing changed: the mailbox, its name, and no new mailbox. */
+	ASSERT_EQ(0, kt_info(self->fd, &after));
+	EXPECT_EQ(self->before.id, after.id);
+	EXPECT_EQ(self->before.state, after.state);
+	EXPECT_EQ(self->before.capacity, after.capacity);
+	EXPECT_EQ(self->before.max_msg_size, after.max_msg_size);
+	EXPECT_EQ(self->before.mode, after.mode);
+	EXPECT_EQ(self->before.msgs, after.msgs);
+	EXPECT_EQ(self->before.bytes, after.bytes);
+	EXPECT_EQ(self->before.sent, after.sent);
+	EXPECT_EQ(self->before.received, after.received);
+	EXPECT_EQ(self->before.dropped, after.dropped);
+	EXPECT_EQ(0U, after.senders_waiting);
+	EXPECT_EQ(0U, after.receivers_waiting);
+	EXPECT_STREQ(self->existing, after.name);
+	EXPECT_EQ(-ENOENT, kt_open(self->fresh, KMBOX_ACCESS_ALL, 0, NULL));
+	ret = kt_open(self->existing, KMBOX_ACCESS_ALL, 0, NULL);
+	EXPECT_LE(0, ret);
+	if (ret >= 0)
+		close(ret);
+	EXPECT_EQ(5, kt_recv_str(self->fd, buf, sizeof(buf),
+				 KMBOX_MSG_NONBLOCK));
+	EXPECT_STREQ("alpha", buf);
+	EXPECT_EQ(4, kt_recv_str(self->fd, buf, sizeof(buf),
+				 KMBOX_MSG_NONBLOCK));
+	EXPECT_STREQ("beta", buf);
+	EXPECT_EQ(-EAGAIN, kt_recv_str(self->fd, buf, sizeof(buf),
+				       KMBOX_MSG_NONBLOCK));
+}
+
+/*
+ * BAD(name, op, errno, statement on struct kt_req *r): one row, one test
+ * case "bad_input.<name>.fails_and_changes_nothing".
+ */
+#define BAD_ROW(tag, op_, err_, target_, size_, bad_arg_, stmt)		\
+	static void kt_mut_##tag(struct kt_req *r)			\
+	{								\
+		(void)r;						\
+		stmt;							\
+	}								\
+	FIXTURE_VARIANT_ADD(bad_input, tag) {				\
+		.op = op_, .err = err_, .target = target_,		\
+		.size = size_, .bad_arg = bad_arg_,			\
+		.mutate = kt_mut_##tag,					\
+	}
+
+#define BAD(tag, op, err, stmt)	\
+	BAD_ROW(tag, op, err, T_DEFAULT, SZ_NORMAL, false, stmt)
+#define BAD_ON(tag, op, err, target, stmt) \
+	BAD_ROW(tag, op, err, target, SZ_NORMAL, false, stmt)
+#define BAD_SIZE(tag, op, err, size) \
+	BAD_ROW(tag, op, err, T_DEFAULT, size, false, )
+#define BAD_ARG(tag, op) \
+	BAD_ROW(tag, op, EFAULT, T_DEFAULT, SZ_NORMAL, true, )
+
+/* LIMITS */
+BAD(limits_flags, OP_LIMITS, EINVAL, r->u.lim.flags = 1);
+BAD(limits_reserved, OP_LIMITS, EINVAL, r->u.lim.__reserved[3] = 1);
+BAD_SIZE(limits_short, OP_LIMITS, EINVAL, SZ_SHORT);
+BAD_SIZE(limits_long_tail, OP_LIMITS, E2BIG, SZ_LONG_TAIL);
+BAD_ARG(limits_efault, OP_LIMITS);
+BAD_ON(limits_on_mailbox, OP_LIMITS, ENOTTY, T_ALL, );
+
+/* CREATE (of the fresh name unless said otherwise) */
+BAD(create_unknown_flag, OP_CREATE, EINVAL, r->u.cr.flags = 1U << 2);
+BAD(create_high_flag, OP_CREATE, EINVAL, r->u.cr.flags = 1U << 31);
+BAD(create_excl_anonymous, OP_CREATE, EINVAL,
+    r->u.cr.flags = KMBOX_CREATE_EXCL; r->u.cr.name = 0);
+BAD(create_excl_existing, OP_CREATE, EEXIST,
+    r->u.cr.flags = KMBOX_CREATE_EXCL;
+    r->u.cr.name = (uintptr_t)r->existing);
+BAD(create_access_zero, OP_CREATE, EINVAL, r->u.cr.access = 0);
+BAD(create_access_unknown, OP_CREATE, EINVAL,
+    r->u.cr.access = KMBOX_ACCESS_ALL | (1U << 2));
+BAD(create_capacity_over_max, OP_CREATE, EINVAL,
+    r->u.cr.capacity = r->limits.max_capacity + 1);
+BAD(create_capacity_almost_unbounded, OP_CREATE, EINVAL,
+    r->u.cr.capacity = KMBOX_CAPACITY_UNBOUNDED - 1);
+BAD(create_msg_size_over_max, OP_CREATE, EINVAL,
+    r->u.cr.max_msg_size = (__u32)r->limits.max_msg_size + 1);
+BAD(create_mode_sticky, OP_CREATE, EINVAL, r->u.cr.mode = 01600);
+BAD(create_mode_setuid, OP_CREATE, EINVAL, r->u.cr.mode = 04600);
+BAD(create_mode_file_type, OP_CREATE, EINVAL, r->u.cr.mode = 0100600);
+BAD(create_reserved0, OP_CREATE, EINVAL, r->u.cr.__reserved[0] = 1);
+BAD(create_reserved1, OP_CREATE, EINVAL, r->u.cr.__reserved[1] = 1);
+BAD(create_name_empty, OP_CREATE, EINVAL, r->u.cr.name = (uintptr_t)"");
+BAD(create_name_slash, OP_CREATE, EINVAL,
+    r->u.cr.name = (uintptr_t)"kt-a/b");
+BAD(create_name_only_slash, OP_CREATE, EINVAL,
+    r->u.cr.name = (uintptr_t)"/");
+BAD(create_name_256, OP_CREATE, ENAMETOOLONG,
+    r->u.cr.name = (uintptr_t)r->longname);
+BAD(create_name_efault, OP_CREATE, EFAULT,
+    r->u.cr.name = (uintptr_t)kt_bad_ptr());
+BAD(create_excl_existing_bad_access, OP_CREATE, EINVAL,
+    r->u.cr.name = (uintptr_t)r->existing; r->u.cr.access = 0);
+BAD_SIZE(create_short, OP_CREATE, EINVAL, SZ_SHORT);
+BAD_SIZE(create_size_zero, OP_CREATE, EINVAL, SZ_ZERO);
+BAD_SIZE(create_long_tail, OP_CREATE, E2BIG, SZ_LONG_TAIL);
+BAD_ARG(create_efault, OP_CREATE);
+BAD_ON(create_on_mailbox, OP_CREATE, ENOTTY, T_ALL, );
+
+/* OPEN (of the existing name unless said otherwise) */
+BAD(open_unknown_flag, OP_OPEN, EINVAL, r->u.op.flags = 1U << 2);
+BAD(open_create_flag, OP_OPEN, EINVAL, r->u.op.flags = KMBOX_CREATE_EXCL);
+BAD(open_access_zero, OP_OPEN, EINVAL, r->u.op.access = 0);
+BAD(open_access_unknown, OP_OPEN, EINVAL, r->u.op.access = 1U << 5);
+BAD(open_reserved0, OP_OPEN, EINVAL, r->u.op.__reserved[0] = 1);
+BAD(open_reserved1, OP_OPEN, EINVAL, r->u.op.__reserved[1] = 1);
+BAD(open_missing, OP_OPEN, ENOENT, r->u.op.name = (uintptr_t)r->fresh);
+BAD(open_name_empty, OP_OPEN, EINVAL, r->u.op.name = (uintptr_t)"");
+BAD(open_name_slash, OP_OPEN, EINVAL, r->u.op.name = (uintptr_t)"kt-a/b");
+BAD(open_name_256, OP_OPEN, ENAMETOOLONG,
+    r->u.op.name = (uintptr_t)r->longname);
+BAD(open_name_efault, OP_OPEN, EFAULT,
+    r->u.op.name = (uintptr_t)kt_bad_ptr());
+BAD_SIZE(open_short, OP_OPEN, EINVAL, SZ_SHORT);
+BAD_SIZE(open_long_tail, OP_OPEN, E2BIG, SZ_LONG_TAIL);
+BAD_ARG(open_efault, OP_OPEN);
+BAD_ON(open_on_mailbox, OP_OPEN, ENOTTY, T_ALL, );
+
+/* UNLINK (of the existing name unless said otherwise) */
+BAD(unlink_flags, OP_UNLINK, EINVAL, r->u.ul.flags = 1);
+BAD(unlink_reserved0, OP_UNLINK, EINVAL, r->u.ul.__reserved0 = 1);
+BAD(unlink_reserved, OP_UNLINK, EINVAL, r->u.ul.__reserved[1] = 1);
+BAD(unlink_missing, OP_UNLINK, ENOENT, r->u.ul.name = (uintptr_t)r->fresh);
+BAD(unlink_name_empty, OP_UNLINK, EINVAL, r->u.ul.name = (uintptr_t)"");
+BAD(unlink_name_256, OP_UNLINK, ENAMETOOLONG,
+    r->u.ul.name = (uintptr_t)r->longname);
+BAD(unlink_name_efault, OP_UNLINK, EFAULT,
+    r->u.ul.name = (uintptr_t)kt_bad_ptr());
+BAD_SIZE(unlink_short, OP_UNLINK, EINVAL, SZ_SHORT);
+BAD_SIZE(unlink_long_tail, OP_UNLINK, E2BIG, SZ_LONG_TAIL);
+BAD_ARG(unlink_efault, OP_UNLINK);
+BAD_ON(unlink_on_mailbox, OP_UNLINK, ENOTTY, T_ALL, );
+
+/* SEND (a valid one would queue "x": there is room) */
+BAD(send_unknown_flag, OP_SEND, EINVAL, r->u.snd.flags |= 1U << 3);
+BAD(send_high_flag, OP_SEND, EINVAL, r->u.snd.flags |= 1U << 31);
+BAD(send_op_flag_9, OP_SEND, EINVAL, r->u.snd.flags |= 1U << 9);
+BAD(send_nonblock_and_timeout, OP_SEND, EINVAL,
+    r->u.snd.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT;
+    r->u.snd.timeout_ns = KT_SEC);
+BAD(send_timeout_and_deadline, OP_SEND, EINVAL,
+    r->u.snd.flags = KMBOX_MSG_TIMEOUT | KMBOX_MSG_DEADLINE;
+    r->u.snd.timeout_ns = kt_now_ns() + KT_SEC);
+BAD(send_nonblock_and_deadline, OP_SEND, EINVAL,
+    r->u.snd.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_DEADLINE;
+    r->u.snd.timeout_ns = kt_now_ns() + KT_SEC);
+BAD(send_timeout_ns_without_flag, OP_SEND, EINVAL,
+    r->u.snd.flags = 0; r->u.snd.timeout_ns = KT_SEC);
+BAD(send_timeout_ns_with_nonblock, OP_SEND, EINVAL,
+    r->u.snd.timeout_ns = KT_SEC);
+BAD(send_negative_timeout, OP_SEND, EINVAL,
+    r->u.snd.flags = KMBOX_MSG_TIMEOUT; r->u.snd.timeout_ns = -1);
+BAD(send_reserved0, OP_SEND, EINVAL, r->u.snd.__reserved0 = 1);
+BAD(send_reserved, OP_SEND, EINVAL, r->u.snd.__reserved[1] = 1);
+BAD(send_over_max_msg_size, OP_SEND, EMSGSIZE,
+    static char big[65]; r->u.snd.buf = (uintptr_t)big;
+    r->u.snd.len = sizeof(big));
+BAD(send_huge_len, OP_SEND, EMSGSIZE, r->u.snd.len = 1ULL << 40);
+BAD(send_buf_efault, OP_SEND, EFAULT,
+    r->u.snd.buf = (uintptr_t)kt_bad_ptr());
+BAD(send_buf_efault_blocking, OP_SEND, EFAULT,
+    r->u.snd.buf = (uintptr_t)kt_bad_ptr(); r->u.snd.flags = 0);
+BAD_ON(send_on_recv_only, OP_SEND, EBADF, T_RECV_ONLY, );
+BAD_SIZE(send_short, OP_SEND, EINVAL, SZ_SHORT);
+BAD_SIZE(send_size_zero, OP_SEND, EINVAL, SZ_ZERO);
+BAD_SIZE(send_long_tail, OP_SEND, E2BIG, SZ_LONG_TAIL);
+BAD_ARG(send_efault, OP_SEND);
+BAD_ON(send_on_device, OP_SEND, ENOTTY, T_DEV, );
+
+/* RECV (a valid one would consume "alpha") */
+BAD(recv_unknown_flag, OP_RECV, EINVAL, r->u.rcv.flags |= 1U << 3);
+BAD(recv_high_flag, OP_RECV, EINVAL, r->u.rcv.flags |= 1U << 31);
+BAD(recv_op_flag_9, OP_RECV, EINVAL, r->u.rcv.flags |= 1U << 9);
+BAD(recv_nonblock_and_timeout, OP_RECV, EINVAL,
+    r->u.rcv.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT;
+    r->u.rcv.timeout_ns = KT_SEC);
+BAD(recv_timeout_and_deadline, OP_RECV, EINVAL,
+    r->u.rcv.flags = KMBOX_MSG_TIMEOUT | KMBOX_MSG_DEADLINE;
+    r->u.rcv.timeout_ns = kt_now_ns() + KT_SEC);
+BAD(recv_timeout_ns_without_flag, OP_RECV, EINVAL,
+    r->u.rcv.flags = 0; r->u.rcv.timeout_ns = KT_SEC);
+BAD(recv_negative_timeout, OP_RECV, EINVAL,
+    r->u.rcv.flags = KMBOX_MSG_TIMEOUT; r->u.rcv.timeout_ns = -KT_SEC);
+BAD(recv_reserved0, OP_RECV, EINVAL, r->u.rcv.__reserved0 = 1);
+BAD(recv_reserved1, OP_RECV, EINVAL, r->u.rcv.__reserved1 = 1);
+BAD(recv_reserved, OP_RECV, EINVAL, r->u.rcv.__reserved[0] = 1);
+BAD(recv_buf_efault, OP_RECV, EFAULT,
+    r->u.rcv.buf = (uintptr_t)kt_bad_ptr());
+BAD(recv_buf_efault_blocking, OP_RECV, EFAULT,
+    r->u.rcv.buf = (uintptr_t)kt_bad_ptr(); r->u.rcv.flags = 0);
+BAD(recv_peek_buf_efault, OP_RECV, EFAULT,
+    r->u.rcv.buf = (uintptr_t)kt_bad_ptr();
+    r->u.rcv.flags |= KMBOX_RECV_PEEK);
+BAD(recv_buffer_too_small, OP_RECV, EMSGSIZE, r->u.rcv.len = 4);
+BAD(recv_buffer_empty, OP_RECV, EMSGSIZE, r->u.rcv.len = 0);
+BAD_ON(recv_on_send_only, OP_RECV, EBADF, T_SEND_ONLY, );
+BAD_SIZE(recv_short, OP_RECV, EINVAL, SZ_SHORT);
+BAD_SIZE(recv_long_tail, OP_RECV, E2BIG, SZ_LONG_TAIL);
+BAD_ARG(recv_efault, OP_RECV);
+BAD_ON(recv_on_device, OP_RECV, ENOTTY, T_DEV, );
+
+/* INFO */
+BAD(info_flags, OP_INFO, EINVAL, r->u.inf.flags = 1);
+BAD_SIZE(info_short, OP_INFO, EINVAL, SZ_SHORT);
+BAD_SIZE(info_long_tail, OP_INFO, E2BIG, SZ_LONG_TAIL);
+BAD_ARG(info_efault, OP_INFO);
+BAD_ON(info_on_device, OP_INFO, ENOTTY, T_DEV, );
+
+/* CLOSE and DESTROY */
+BAD(close_arg, OP_CLOSE, EINVAL, r->arg = 1);
+BAD_ON(close_on_recv_only, OP_CLOSE, EBADF, T_RECV_ONLY, );
+BAD_ON(close_on_device, OP_CLOSE, ENOTTY, T_DEV, );
+BAD(destroy_arg, OP_DESTROY, EINVAL, r->arg = 1);
+BAD_ON(destroy_on_device, OP_DESTROY, ENOTTY, T_DEV, );
+
+/* Commands that do not exist */
+BAD_ON(unknown_nr_on_device, OP_RAW, ENOTTY, T_DEV,
+       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x04, struct kmbox_limits));
+BAD_ON(unknown_nr_on_mailbox, OP_RAW, ENOTTY, T_ALL,
+       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x15, struct kmbox_info));
+BAD_ON(other_magic_on_device, OP_RAW, ENOTTY, T_DEV,
+       r->cmd = _IOWR('x', 0x00, struct kmbox_limits));
+BAD_ON(other_magic_on_mailbox, OP_RAW, ENOTTY, T_ALL,
+       r->cmd = _IOWR('x', 0x10, struct kmbox_send));
+BAD_ON(tty_ioctl_on_mailbox, OP_RAW, ENOTTY, T_ALL, r->cmd = TCGETS);
+
+TEST_HARNESS_MAIN
