@@ -14,8 +14,9 @@
  *    queued, shared by every mailbox and message charged to that uid.
  *
  * Lock order (outer first):
- *   kmbox_names_lock (mutex)  ->  kmbox.lock (spinlock)  ->  kmbox.wq's
- *   lock and scheduler locks (wake_up_all, wake_up_process).
+ *   kmbox_names_lock (mutex)  ->  kmbox_all_lock (mutex)  ->  kmbox.lock
+ *   (spinlock)  ->  kmbox.wq's lock and scheduler locks (wake_up_all,
+ *   wake_up_process).
  *   kmbox_users_lock (spinlock) is taken alone or inside kmbox_names_lock,
  *   and takes nothing.
  *
@@ -67,6 +68,17 @@ struct kmbox_sender {
 	int result;			/* 1 while pending, then 0 or -errno */
 };
 
+/*
+ * A sender asleep in send (waiting for room or for its message to be
+ * taken), or a receiver asleep in peek, on its stack: listed for
+ * introspection only.
+ */
+struct kmbox_sleeper {
+	struct list_head link;		/* in kmbox.sleepers */
+	struct task_struct *task;
+	bool sender;
+};
+
 /* A receiver blocked in receive, on its stack. */
 struct kmbox_receiver {
 	struct list_head link;		/* in kmbox.receivers */
@@ -91,6 +103,7 @@ struct kmbox_msg {
 struct kmbox {
 	struct kref ref;
 	u64 id;
+	struct list_head all;		/* in kmbox_all, kmbox_all_lock */
 
 	/* Set at creation, never changed. */
 	u64 capacity;
@@ -117,6 +130,7 @@ struct kmbox {
 	u64 nr_bytes;
 	struct list_head receivers;	/* kmbox_receiver, first come first */
 	u32 nr_receivers;
+	struct list_head sleepers;	/* kmbox_sleeper */
 	u32 nr_senders;			/* senders asleep in send */
 	u32 nr_peekers;			/* receivers asleep in peek */
 	u64 sent;
@@ -171,6 +185,12 @@ void kmbox_forget(struct kmbox *mb);
 void kmbox_put(struct kmbox *mb);
 void kmbox_names_exit(void);
 void kmbox_wake(struct kmbox *mb);
+
+/* procfs.c: /proc/kmbox lists kmbox_all. */
+extern struct mutex kmbox_all_lock;
+extern struct list_head kmbox_all;
+int kmbox_proc_init(void);
+void kmbox_proc_exit(void);
 
 /* msg.c */
 size_t kmbox_msg_charge(size_t len);

@@ -70,7 +70,19 @@ static struct miscdevice kmbox_miscdev = {
 
 static int __init kmbox_init(void)
 {
-	return misc_register(&kmbox_miscdev);
+	int ret;
+
+	ret = kmbox_proc_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&kmbox_miscdev);
+	if (ret)
+		goto err_proc;
+	return 0;
+
+err_proc:
+	kmbox_proc_exit();
+	return ret;
 }
 
 /*
@@ -81,6 +93,7 @@ static void __exit kmbox_exit(void)
 {
 	misc_deregister(&kmbox_miscdev);
 	kmbox_names_exit();
+	kmbox_proc_exit();
 	kmbox_users_exit();
 }
 

@@ -86,6 +86,9 @@ static void kmbox_release(struct kref *ref)
 
 	/* No handle is left, so no one waits: what is queued is plain. */
 	WARN_ON(!list_empty(&mb->receivers));
+	mutex_lock(&kmbox_all_lock);
+	list_del(&mb->all);
+	mutex_unlock(&kmbox_all_lock);
 	list_for_each_entry_safe(msg, tmp, &mb->queue, link) {
 		list_del(&msg->link);
 		WARN_ON(msg->sender);
@@ -151,6 +154,7 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 	mb->state = KMBOX_STATE_OPEN;
 	INIT_LIST_HEAD(&mb->queue);
 	INIT_LIST_HEAD(&mb->receivers);
+	INIT_LIST_HEAD(&mb->sleepers);
 	init_waitqueue_head(&mb->wq);
 	return mb;
 
@@ -168,12 +172,20 @@ static void kmbox_free_unused(struct kmbox *mb)
 	kfree(mb);
 }
 
-/* Counts mb against its owner's max_mailboxes_per_user; never sleeps. */
+/*
+ * Counts mb against its owner's max_mailboxes_per_user and makes it
+ * visible in /proc/kmbox: from here on, kmbox_release undoes both.
+ */
 static int kmbox_charge(struct kmbox *mb)
 {
 	long limit = min_t(unsigned long, READ_ONCE(kmbox_max_mailboxes_per_user), LONG_MAX);
 
-	return kmbox_user_charge(&mb->owner->mailboxes, 1, limit) ? 0 : -ENOSPC;
+	if (!kmbox_user_charge(&mb->owner->mailboxes, 1, limit))
+		return -ENOSPC;
+	mutex_lock(&kmbox_all_lock);
+	list_add_tail(&mb->all, &kmbox_all);
+	mutex_unlock(&kmbox_all_lock);
+	return 0;
 }
 
 /*

@@ -292,10 +292,33 @@ static void kmbox_sleep(struct kmbox *mb, const struct kmbox_deadline *dl)
 	spin_lock(&mb->lock);
 }
 
-/* Sleeps once on mb->wq, counted in *waiting.  mb->lock held. */
-static long kmbox_sleep_wq(struct kmbox *mb, const struct kmbox_deadline *dl,
-			   u32 *waiting)
+/* Counts and lists a sleeping sender or peeker.  mb->lock held. */
+static void kmbox_sleeper_add(struct kmbox *mb, struct kmbox_sleeper *sl,
+			      bool sender)
 {
+	sl->task = current;
+	sl->sender = sender;
+	list_add_tail(&sl->link, &mb->sleepers);
+	if (sender)
+		mb->nr_senders++;
+	else
+		mb->nr_peekers++;
+}
+
+static void kmbox_sleeper_del(struct kmbox *mb, struct kmbox_sleeper *sl)
+{
+	list_del(&sl->link);
+	if (sl->sender)
+		mb->nr_senders--;
+	else
+		mb->nr_peekers--;
+}
+
+/* Sleeps once on mb->wq, as a sender or a peeker.  mb->lock held. */
+static long kmbox_sleep_wq(struct kmbox *mb, const struct kmbox_deadline *dl,
+			   bool sender)
+{
+	struct kmbox_sleeper sl;
 	DEFINE_WAIT(wait);
 	long ret;
 
@@ -303,9 +326,9 @@ static long kmbox_sleep_wq(struct kmbox *mb, const struct kmbox_deadline *dl,
 	if (ret)
 		return ret;
 	prepare_to_wait(&mb->wq, &wait, TASK_INTERRUPTIBLE);
-	(*waiting)++;
+	kmbox_sleeper_add(mb, &sl, sender);
 	kmbox_sleep(mb, dl);
-	(*waiting)--;
+	kmbox_sleeper_del(mb, &sl);
 	finish_wait(&mb->wq, &wait);
 	return 0;
 }
@@ -341,7 +364,7 @@ static long kmbox_wait_room(struct kmbox *mb, bool must_take,
 			return -EPIPE;
 		if (kmbox_has_room(mb))
 			break;
-		ret = kmbox_sleep_wq(mb, dl, &mb->nr_senders);
+		ret = kmbox_sleep_wq(mb, dl, true);
 		if (ret)
 			return ret;
 	}
@@ -361,6 +384,7 @@ static long kmbox_wait_taken(struct kmbox *mb, struct kmbox_msg *msg,
 			     const struct kmbox_deadline *dl)
 {
 	const struct kmbox_deadline meeting = { .nonblock = false };
+	struct kmbox_sleeper sl;
 	long ret;
 
 	for (;;) {
@@ -372,9 +396,9 @@ static long kmbox_wait_taken(struct kmbox *mb, struct kmbox_msg *msg,
 			return ret;
 		}
 		set_current_state(TASK_INTERRUPTIBLE);
-		mb->nr_senders++;
+		kmbox_sleeper_add(mb, &sl, true);
 		kmbox_sleep(mb, dl);
-		mb->nr_senders--;
+		kmbox_sleeper_del(mb, &sl);
 	}
 }
 
@@ -514,7 +538,7 @@ again:
 			goto out_unlock;
 		}
 		if (peek)
-			ret = kmbox_sleep_wq(mb, dl, &mb->nr_peekers);
+			ret = kmbox_sleep_wq(mb, dl, false);
 		else
 			ret = kmbox_wait_handoff(mb, dl, &msg);
 		if (ret)

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * /proc/kmbox: every mailbox, one line each, for ipcs-style tools.
+ *
+ * The format is stable: a header line naming the columns, then one line
+ * per mailbox with these space-separated fields:
+ *
+ *   id name capacity max_msg_size uid gid mode state msgs bytes
+ *   sent received dropped senders receivers
+ *
+ * name is "-" for an anonymous or unlinked mailbox, else the name with
+ * space, tab, newline and backslash escaped as octal (\040 ...); capacity
+ * is a number or "unbounded"; mode is octal; state is open, closed or
+ * destroyed; uid and gid are in the reader's user namespace; senders and
+ * receivers are the pids (in the reader's pid namespace) of the tasks
+ * blocked in send, and in receive or peek, comma-separated, or "-".
+ * Fields are only ever appended.
+ */
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/proc_fs.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+
+#include "kmbox.h"
+
+/* kmbox_all_lock protects kmbox_all, the list of every charged mailbox. */
+DEFINE_MUTEX(kmbox_all_lock);
+LIST_HEAD(kmbox_all);
+
+static const char *const kmbox_state_names[] = {
+	[KMBOX_STATE_OPEN] = "open",
+	[KMBOX_STATE_CLOSED] = "closed",
+	[KMBOX_STATE_DESTROYED] = "destroyed",
+};
+
+static void *kmbox_seq_start(struct seq_file *m, loff_t *pos)
+{
+	mutex_lock(&kmbox_all_lock);
+	return seq_list_start_head(&kmbox_all, *pos);
+}
+
+static void *kmbox_seq_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return seq_list_next(v, &kmbox_all, pos);
+}
+
+static void kmbox_seq_stop(struct seq_file *m, void *v)
+{
+	mutex_unlock(&kmbox_all_lock);
+}
+
+/* Prints one pid of a list, after a comma unless it is the first. */
+static void kmbox_seq_pid(struct seq_file *m, struct task_struct *task, bool *first)
+{
+	seq_printf(m, "%s%d", *first ? " " : ",", task_tgid_vnr(task));
+	*first = false;
+}
+
+/* The tasks blocked in send (sender) or in receive and peek.  mb->lock held. */
+static void kmbox_seq_pids(struct seq_file *m, struct kmbox *mb, bool sender)
+{
+	struct kmbox_receiver *rcv;
+	struct kmbox_sleeper *sl;
+	bool first = true;
+
+	list_for_each_entry(sl, &mb->sleepers, link)
+		if (sl->sender == sender)
+			kmbox_seq_pid(m, sl->task, &first);
+	if (!sender)
+		list_for_each_entry(rcv, &mb->receivers, link)
+			kmbox_seq_pid(m, rcv->task, &first);
+	if (first)
+		seq_puts(m, " -");
+}
+
+static int kmbox_seq_show(struct seq_file *m, void *v)
+{
+	struct user_namespace *ns = seq_user_ns(m);
+	struct kmbox *mb;
+
+	if (v == &kmbox_all) {
+		seq_puts(m, "id name capacity max_msg_size uid gid mode state msgs bytes sent received dropped senders receivers\n");
+		return 0;
+	}
+	mb = list_entry(v, struct kmbox, all);
+	spin_lock(&mb->lock);
+	seq_printf(m, "%llu ", mb->id);
+	if (mb->linked)
+		seq_escape(m, mb->name, " \t\n\\");
+	else
+		seq_puts(m, "-");
+	if (mb->capacity == KMBOX_CAPACITY_UNBOUNDED)
+		seq_puts(m, " unbounded");
+	else
+		seq_printf(m, " %llu", mb->capacity);
+	seq_printf(m, " %u %u %u %04o %s %llu %llu %llu %llu %llu",
+		   mb->max_msg_size, from_kuid_munged(ns, mb->uid),
+		   from_kgid_munged(ns, mb->gid), mb->mode,
+		   kmbox_state_names[mb->state], mb->nr_msgs, mb->nr_bytes,
+		   mb->sent, mb->received, mb->dropped);
+	kmbox_seq_pids(m, mb, true);
+	kmbox_seq_pids(m, mb, false);
+	spin_unlock(&mb->lock);
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static const struct seq_operations kmbox_seq_ops = {
+	.start = kmbox_seq_start,
+	.next = kmbox_seq_next,
+	.stop = kmbox_seq_stop,
+	.show = kmbox_seq_show,
+};
+
+int kmbox_proc_init(void)
+{
+	return proc_create_seq("kmbox", 0444, NULL, &kmbox_seq_ops) ? 0 : -ENOMEM;
+}
+
+void kmbox_proc_exit(void)
+{
+	remove_proc_entry("kmbox", NULL);
+}
