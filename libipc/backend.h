@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * The interface between the front end (ipc.c) and the two backends.
+ *
+ * The front end checks everything that does not depend on the backend
+ * (null pointers, flags, reserved fields, names, access of the handle) and
+ * passes only well-formed requests down.  Backends return 0, a count or
+ * -errno like the API.
+ */
+#ifndef LIBIPC_BACKEND_H
+#define LIBIPC_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "ipc.h"
+
+#define IPC_HIDDEN __attribute__((visibility("hidden")))
+
+/* What every backend's handle starts with. */
+struct ipc_mbox {
+	const struct ipc_backend_ops *ops;
+	unsigned int access;		/* IPC_RECV | IPC_SEND */
+};
+
+/* A checked send or receive request. */
+struct ipc_msg_req {
+	const struct iovec *iov;
+	int iovcnt;
+	size_t len;			/* send: total length; recv: buffer size */
+	const struct ipc_wait *wait;	/* never NULL */
+	unsigned int flags;		/* IPC_SYNC or IPC_PEEK */
+};
+
+struct ipc_backend_ops {
+	const char *name;
+	/* Called once, at backend choice: 0 if the backend can be used. */
+	int (*init)(void);
+	/* attr is complete (defaults applied only by the backend: max_msg_size 0). */
+	int (*create)(const char *name, const struct ipc_attr *attr,
+		      unsigned int access, struct ipc_mbox **out);
+	int (*open)(const char *name, unsigned int access, struct ipc_mbox **out);
+	int (*unlink)(const char *name);
+	int (*close)(struct ipc_mbox *mb);
+	int (*destroy)(struct ipc_mbox *mb);
+	void (*release)(struct ipc_mbox *mb);
+	int (*send)(struct ipc_mbox *mb, const struct ipc_msg_req *req);
+	ssize_t (*recv)(struct ipc_mbox *mb, const struct ipc_msg_req *req,
+			struct ipc_msginfo *info);
+	int (*info)(struct ipc_mbox *mb, struct ipc_info *info);
+	int (*fd)(struct ipc_mbox *mb);
+};
+
+IPC_HIDDEN extern const struct ipc_backend_ops ipc_kernel_ops;
+IPC_HIDDEN extern const struct ipc_backend_ops ipc_posix_ops;
+
+/* Helpers shared by the backends (ipc.c). */
+IPC_HIDDEN size_t ipc_iov_copy_from(void *dst, const struct iovec *iov,
+				    int iovcnt, size_t off, size_t len);
+IPC_HIDDEN size_t ipc_iov_copy_to(const struct iovec *iov, int iovcnt,
+				  size_t off, const void *src, size_t len);
+IPC_HIDDEN int64_t ipc_now_ns(void);
+
+#endif /* LIBIPC_BACKEND_H */

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libipc: mailboxes for inter-process communication.
+ *
+ * One API over two backends (see libipc/README.md):
+ *  - "kernel": the kmbox module's ioctls, when /dev/kmbox can be opened;
+ *  - "posix":  POSIX shared memory with robust process-shared locks, when it
+ *              cannot.
+ * LIBIPC_BACKEND=kernel|posix in the environment forces one.
+ *
+ * Every call returns 0, a count, or a negative errno value; errno itself is
+ * never the way an error is reported.  The errors are those of the kernel
+ * ABI (uapi/linux/kmbox.h), whichever backend is in use.
+ *
+ * Extensibility: every struct has a flags word and reserved fields that
+ * must be zero on input (EINVAL otherwise) and are zeroed on output.  A
+ * later version gives a reserved field a meaning only together with a new
+ * flag, so old callers keep working and the structs never change size.
+ */
+#ifndef LIBIPC_IPC_H
+#define LIBIPC_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A handle to one mailbox, private to the process (inherited by fork). */
+struct ipc_mbox;
+
+/* Access of a handle: what it may do.  Checked against the mode bits. */
+#define IPC_RECV		0x0001u	/* receive: needs the read bit */
+#define IPC_SEND		0x0002u	/* send, close: needs the write bit */
+
+/* Capacity of a mailbox whose sends never wait. */
+#define IPC_UNBOUNDED		UINT64_MAX
+
+/* Longest name, in bytes, without the terminating NUL. */
+#define IPC_NAME_MAX		255
+
+/* struct ipc_attr flags */
+#define IPC_EXCL		0x0001u	/* create only: EEXIST if the name exists */
+
+/**
+ * struct ipc_attr - attributes of a new mailbox (ipc_create)
+ * @capacity:	0 (rendezvous), n (bounded, n messages) or IPC_UNBOUNDED
+ * @max_msg_size: largest message in bytes, 0 for the backend's default
+ * @mode:	permission bits, 0777 at most: read = receive, write = send
+ * @flags:	IPC_EXCL
+ * @__reserved0, @__reserved: must be zero
+ *
+ * A NULL attr means a rendezvous mailbox with the default message size and
+ * mode 0600.  Creating a name that exists without IPC_EXCL opens it instead
+ * and keeps its attributes (like O_CREAT).
+ */
+struct ipc_attr {
+	uint64_t capacity;
+	uint32_t max_msg_size;
+	uint32_t mode;
+	uint32_t flags;
+	uint32_t __reserved0;
+	uint64_t __reserved[3];
+};
+
+/* How long a send or receive may wait: struct ipc_wait.mode */
+#define IPC_BLOCK		0	/* wait as long as it takes */
+#define IPC_NONBLOCK		1	/* never wait: EAGAIN */
+#define IPC_TIMEOUT		2	/* ns: relative, >= 0: ETIMEDOUT */
+#define IPC_DEADLINE		3	/* ns: absolute CLOCK_MONOTONIC time */
+
+/**
+ * struct ipc_wait - the waiting mode of one call; NULL means IPC_BLOCK
+ * @mode:	IPC_BLOCK, IPC_NONBLOCK, IPC_TIMEOUT or IPC_DEADLINE
+ * @__reserved:	must be zero
+ * @ns:		IPC_TIMEOUT, IPC_DEADLINE: nanoseconds (>= 0); otherwise 0
+ */
+struct ipc_wait {
+	uint32_t mode;
+	uint32_t __reserved;
+	int64_t ns;
+};
+
+/* Shorthands, for C callers: ipc_send(mb, buf, len, IPC_WAIT_NONE, 0). */
+#define IPC_WAIT_NONE		(&(const struct ipc_wait){ .mode = IPC_NONBLOCK })
+#define IPC_WAIT_NS(t)		(&(const struct ipc_wait){ .mode = IPC_TIMEOUT, .ns = (t) })
+#define IPC_WAIT_UNTIL(t)	(&(const struct ipc_wait){ .mode = IPC_DEADLINE, .ns = (t) })
+
+/* ipc_send flags */
+#define IPC_SYNC		0x0001u	/* return once a receiver took it */
+
+/* ipc_recv flags */
+#define IPC_PEEK		0x0001u	/* copy the next message, leave it queued */
+
+/* struct ipc_msginfo flags (out) */
+#define IPC_MSG_CRED_VERIFIED	0x0001u	/* pid/uid/gid stamped by the kernel */
+
+/**
+ * struct ipc_msginfo - what ipc_recv says about the message (may be NULL)
+ * @len:	message length; also filled on EMSGSIZE (the size needed)
+ * @pid, @uid, @gid: the sender's pid, effective uid and gid
+ * @flags:	IPC_MSG_CRED_VERIFIED when the kernel vouches for the above;
+ *		the posix backend's credentials are what the sender said
+ * @__reserved:	zeroed
+ */
+struct ipc_msginfo {
+	uint64_t len;
+	int32_t pid;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t flags;
+	uint64_t __reserved[2];
+};
+
+/* struct ipc_info state */
+#define IPC_STATE_OPEN		0
+#define IPC_STATE_CLOSED	1	/* ipc_close was called */
+#define IPC_STATE_DESTROYED	2	/* ipc_destroy was called */
+
+/**
+ * struct ipc_info - what a mailbox is and holds now (ipc_info)
+ * @id:		unique id of the mailbox
+ * @capacity, @max_msg_size, @mode: as created (defaults filled in)
+ * @uid, @gid:	owner
+ * @access:	IPC_RECV / IPC_SEND of this handle
+ * @state:	IPC_STATE_*
+ * @msgs:	messages queued (rendezvous: senders offering one)
+ * @bytes:	bytes queued (message lengths)
+ * @senders_waiting, @receivers_waiting: calls blocked now
+ * @sent, @received, @dropped: totals (dropped: by ipc_destroy)
+ * @__reserved:	zeroed
+ * @name:	NUL-terminated name, empty if anonymous or unlinked
+ */
+struct ipc_info {
+	uint64_t id;
+	uint64_t capacity;
+	uint32_t max_msg_size;
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t access;
+	uint32_t state;
+	uint64_t msgs;
+	uint64_t bytes;
+	uint32_t senders_waiting;
+	uint32_t receivers_waiting;
+	uint64_t sent;
+	uint64_t received;
+	uint64_t dropped;
+	uint64_t __reserved[4];
+	char name[IPC_NAME_MAX + 1];
+};
+
+/*
+ * The backend in use, "kernel" or "posix" (chosen at the first call and
+ * kept), or NULL when none can be had: LIBIPC_BACKEND forced one that is
+ * not available, and every call then fails with that reason (ENOENT or
+ * ENODEV for a missing kernel module, EINVAL for an unknown name).
+ */
+const char *ipc_backend(void);
+
+/*
+ * Create a mailbox, named (1..IPC_NAME_MAX bytes, no '/') or anonymous
+ * (name NULL: shared with children through fork), and get a handle with
+ * the given access (IPC_RECV and/or IPC_SEND) in *out.
+ */
+int ipc_create(const char *name, const struct ipc_attr *attr,
+	       unsigned int access, struct ipc_mbox **out);
+
+/* Open a named mailbox: ENOENT if there is none, EACCES if the mode denies access. */
+int ipc_open(const char *name, unsigned int access, struct ipc_mbox **out);
+
+/* Remove a name (owner only); the mailbox lives on while handles to it do. */
+int ipc_unlink(const char *name);
+
+/*
+ * Close the mailbox, Go-style (needs IPC_SEND): sends fail with EPIPE,
+ * blocked senders are woken with EPIPE and their messages withdrawn,
+ * receivers drain what is queued and then get EPIPE.
+ */
+int ipc_close(struct ipc_mbox *mb);
+
+/*
+ * Destroy the mailbox (owner only): the name goes away, queued messages are
+ * dropped, every blocked call and every later call on any handle fails
+ * with EIDRM.
+ */
+int ipc_destroy(struct ipc_mbox *mb);
+
+/* Free the handle (not the mailbox).  Returns 0; NULL is allowed. */
+int ipc_release(struct ipc_mbox *mb);
+
+/*
+ * Send one message of len bytes.  Returns 0 once it is queued or, for a
+ * rendezvous mailbox or with IPC_SYNC, taken by a receiver.  On error the
+ * message was not and will not be delivered.
+ */
+int ipc_send(struct ipc_mbox *mb, const void *buf, size_t len,
+	     const struct ipc_wait *w, unsigned int flags);
+int ipc_sendv(struct ipc_mbox *mb, const struct iovec *iov, int iovcnt,
+	      const struct ipc_wait *w, unsigned int flags);
+
+/*
+ * Receive one message into buf (size bytes).  Returns its length.  On
+ * error nothing was consumed; EMSGSIZE leaves the message queued and puts
+ * the size needed in info->len.
+ */
+ssize_t ipc_recv(struct ipc_mbox *mb, void *buf, size_t size,
+		 const struct ipc_wait *w, unsigned int flags,
+		 struct ipc_msginfo *info);
+ssize_t ipc_recvv(struct ipc_mbox *mb, const struct iovec *iov, int iovcnt,
+		  const struct ipc_wait *w, unsigned int flags,
+		  struct ipc_msginfo *info);
+
+/* Fill *info with what the mailbox is and holds now. */
+int ipc_info(struct ipc_mbox *mb, struct ipc_info *info);
+
+/*
+ * The handle's file descriptor, for poll/epoll (POLLIN: a receive would not
+ * block, POLLOUT: a send would not, POLLHUP: closed and drained, POLLERR:
+ * destroyed).  The kernel backend only; ENOTSUP on posix.  It belongs to
+ * the handle: do not close it.
+ */
+int ipc_fd(struct ipc_mbox *mb);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBIPC_IPC_H */

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * The front end: backend choice, and every check that does not depend on
+ * the backend, in the order the kernel makes them, so that both backends
+ * fail a bad call with the same errno.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+
+#define IPC_EXPORT __attribute__((visibility("default")))
+
+/*
+ * The backend, chosen once (libuv-style: the fast one if it works, the
+ * portable one otherwise, an environment override) and kept for the life
+ * of the process, children included.
+ */
+static pthread_once_t ipc_once = PTHREAD_ONCE_INIT;
+static const struct ipc_backend_ops *ipc_ops;
+static int ipc_ops_err;
+
+static void ipc_choose(void)
+{
+	const char *want = getenv("LIBIPC_BACKEND");
+	int ret;
+
+	if (want && *want) {
+		const struct ipc_backend_ops *ops = NULL;
+
+		if (!strcmp(want, "kernel"))
+			ops = &ipc_kernel_ops;
+		else if (!strcmp(want, "posix"))
+			ops = &ipc_posix_ops;
+		if (!ops) {
+			ipc_ops_err = -EINVAL;
+			return;
+		}
+		/* Forced: no fallback, the caller asked for this one. */
+		ret = ops->init();
+		if (ret)
+			ipc_ops_err = ret;
+		else
+			ipc_ops = ops;
+		return;
+	}
+	if (!ipc_kernel_ops.init()) {
+		ipc_ops = &ipc_kernel_ops;
+		return;
+	}
+	ret = ipc_posix_ops.init();
+	if (ret)
+		ipc_ops_err = ret;
+	else
+		ipc_ops = &ipc_posix_ops;
+}
+
+/* The backend in use, or NULL with *err set. */
+static const struct ipc_backend_ops *ipc_get_ops(int *err)
+{
+	pthread_once(&ipc_once, ipc_choose);
+	*err = ipc_ops_err;
+	return ipc_ops;
+}
+
+IPC_EXPORT const char *ipc_backend(void)
+{
+	const struct ipc_backend_ops *ops;
+	int err;
+
+	ops = ipc_get_ops(&err);
+	return ops ? ops->name : NULL;
+}
+
+/* ---- helpers for the backends ------------------------------------------- */
+
+int64_t ipc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Copy len bytes starting at byte off of the iovec into dst; returns len copied. */
+size_t ipc_iov_copy_from(void *dst, const struct iovec *iov, int iovcnt,
+			 size_t off, size_t len)
+{
+	char *d = dst;
+	size_t done = 0;
+	int i;
+
+	for (i = 0; i < iovcnt && done < len; i++) {
+		size_t n = iov[i].iov_len;
+
+		if (off >= n) {
+			off -= n;
+			continue;
+		}
+		n -= off;
+		if (n > len - done)
+			n = len - done;
+		memcpy(d + done, (const char *)iov[i].iov_base + off, n);
+		done += n;
+		off = 0;
+	}
+	return done;
+}
+
+/* Copy len bytes of src into the iovec starting at byte off; returns len copied. */
+size_t ipc_iov_copy_to(const struct iovec *iov, int iovcnt, size_t off,
+		       const void *src, size_t len)
+{
+	const char *s = src;
+	size_t done = 0;
+	int i;
+
+	for (i = 0; i < iovcnt && done < len; i++) {
+		size_t n = iov[i].iov_len;
+
+		if (off >= n) {
+			off -= n;
+			continue;
+		}
+		n -= off;
+		if (n > len - done)
+			n = len - done;
+		memcpy((char *)iov[i].iov_base + off, s + done, n);
+		done += n;
+		off = 0;
+	}
+	return done;
+}
+
+/* ---- argument checks ----------------------------------------------------- */
+
+static bool ipc_access_valid(unsigned int access)
+{
+	return access && !(access & ~(IPC_RECV | IPC_SEND));
+}
+
+/* 1..IPC_NAME_MAX bytes, no '/': the kernel's rules and errnos. */
+static int ipc_check_name(const char *name)
+{
+	size_t len;
+
+	if (!name)
+		return -EINVAL;
+	len = strnlen(name, IPC_NAME_MAX + 1);
+	if (len > IPC_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (!len || memchr(name, '/', len))
+		return -EINVAL;
+	return 0;
+}
+
+static int ipc_check_wait(const struct ipc_wait *w)
+{
+	if (w->__reserved)
+		return -EINVAL;
+	switch (w->mode) {
+	case IPC_BLOCK:
+	case IPC_NONBLOCK:
+		return w->ns ? -EINVAL : 0;
+	case IPC_TIMEOUT:
+	case IPC_DEADLINE:
+		return w->ns < 0 ? -EINVAL : 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * Check an iovec as writev(2) would: count in 0..IOV_MAX, no NULL base for
+ * a non-empty element, a total that fits.  *total gets the total length.
+ */
+static int ipc_check_iov(const struct iovec *iov, int iovcnt, size_t *total)
+{
+	size_t sum = 0;
+	int i;
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return -EINVAL;
+	if (iovcnt && !iov)
+		return -EFAULT;
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len && !iov[i].iov_base)
+			return -EFAULT;
+		if (iov[i].iov_len > SSIZE_MAX - sum)
+			return -EINVAL;
+		sum += iov[i].iov_len;
+	}
+	*total = sum;
+	return 0;
+}
+
+static const struct ipc_wait ipc_wait_block = { .mode = IPC_BLOCK };
+
+/* ---- the API --------------------------------------------------------------- */
+
+IPC_EXPORT int ipc_create(const char *name, const struct ipc_attr *attr,
+			  unsigned int access, struct ipc_mbox **out)
+{
+	struct ipc_attr a = { .mode = 0600 };
+	const struct ipc_backend_ops *ops;
+	int ret;
+
+	ops = ipc_get_ops(&ret);
+	if (!ops)
+		return ret;
+	if (!out)
+		return -EFAULT;
+	*out = NULL;
+	if (attr)
+		a = *attr;
+	if (a.flags & ~IPC_EXCL || !ipc_access_valid(access) || a.mode & ~0777u ||
+	    a.__reserved0 || a.__reserved[0] || a.__reserved[1] || a.__reserved[2])
+		return -EINVAL;
+	if (name) {
+		ret = ipc_check_name(name);
+		if (ret)
+			return ret;
+	} else if (a.flags & IPC_EXCL) {
+		return -EINVAL;		/* nothing to be exclusive about */
+	}
+	return ops->create(name, &a, access, out);
+}
+
+IPC_EXPORT int ipc_open(const char *name, unsigned int access, struct ipc_mbox **out)
+{
+	const struct ipc_backend_ops *ops;
+	int ret;
+
+	ops = ipc_get_ops(&ret);
+	if (!ops)
+		return ret;
+	if (!out)
+		return -EFAULT;
+	*out = NULL;
+	if (!ipc_access_valid(access))
+		return -EINVAL;
+	ret = ipc_check_name(name);
+	if (ret)
+		return ret;
+	return ops->open(name, access, out);
+}
+
+IPC_EXPORT int ipc_unlink(const char *name)
+{
+	const struct ipc_backend_ops *ops;
+	int ret;
+
+	ops = ipc_get_ops(&ret);
+	if (!ops)
+		return ret;
+	ret = ipc_check_name(name);
+	if (ret)
+		return ret;
+	return ops->unlink(name);
+}
+
+IPC_EXPORT int ipc_close(struct ipc_mbox *mb)
+{
+	if (!mb)
+		return -EINVAL;
+	if (!(mb->access & IPC_SEND))
+		return -EBADF;
+	return mb->ops->close(mb);
+}
+
+IPC_EXPORT int ipc_destroy(struct ipc_mbox *mb)
+{
+	if (!mb)
+		return -EINVAL;
+	return mb->ops->destroy(mb);
+}
+
+IPC_EXPORT int ipc_release(struct ipc_mbox *mb)
+{
+	if (mb)
+		mb->ops->release(mb);
+	return 0;
+}
+
+IPC_EXPORT int ipc_sendv(struct ipc_mbox *mb, const struct iovec *iov,
+			 int iovcnt, const struct ipc_wait *w, unsigned int flags)
+{
+	struct ipc_msg_req req = {
+		.iov = iov, .iovcnt = iovcnt, .wait = w ? w : &ipc_wait_block,
+		.flags = flags,
+	};
+	int ret;
+
+	if (!mb)
+		return -EINVAL;
+	if (!(mb->access & IPC_SEND))
+		return -EBADF;
+	if (flags & ~IPC_SYNC)
+		return -EINVAL;
+	ret = ipc_check_wait(req.wait);
+	if (!ret)
+		ret = ipc_check_iov(iov, iovcnt, &req.len);
+	if (ret)
+		return ret;
+	return mb->ops->send(mb, &req);
+}
+
+IPC_EXPORT int ipc_send(struct ipc_mbox *mb, const void *buf, size_t len,
+			const struct ipc_wait *w, unsigned int flags)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return ipc_sendv(mb, &iov, 1, w, flags);
+}
+
+IPC_EXPORT ssize_t ipc_recvv(struct ipc_mbox *mb, const struct iovec *iov,
+			     int iovcnt, const struct ipc_wait *w,
+			     unsigned int flags, struct ipc_msginfo *info)
+{
+	struct ipc_msg_req req = {
+		.iov = iov, .iovcnt = iovcnt, .wait = w ? w : &ipc_wait_block,
+		.flags = flags,
+	};
+	struct ipc_msginfo dummy;
+	int ret;
+
+	if (!mb)
+		return -EINVAL;
+	if (!(mb->access & IPC_RECV))
+		return -EBADF;
+	if (flags & ~IPC_PEEK)
+		return -EINVAL;
+	ret = ipc_check_wait(req.wait);
+	if (!ret)
+		ret = ipc_check_iov(iov, iovcnt, &req.len);
+	if (ret)
+		return ret;
+	if (!info)
+		info = &dummy;
+	memset(info, 0, sizeof(*info));
+	return mb->ops->recv(mb, &req, info);
+}
+
+IPC_EXPORT ssize_t ipc_recv(struct ipc_mbox *mb, void *buf, size_t size,
+			    const struct ipc_wait *w, unsigned int flags,
+			    struct ipc_msginfo *info)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+
+	return ipc_recvv(mb, &iov, 1, w, flags, info);
+}
+
+IPC_EXPORT int ipc_info(struct ipc_mbox *mb, struct ipc_info *info)
+{
+	if (!mb)
+		return -EINVAL;
+	if (!info)
+		return -EFAULT;
+	memset(info, 0, sizeof(*info));
+	return mb->ops->info(mb, info);
+}
+
+IPC_EXPORT int ipc_fd(struct ipc_mbox *mb)
+{
+	if (!mb)
+		return -EINVAL;
+	return mb->ops->fd(mb);
+}

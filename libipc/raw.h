@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * The raw layer: one inline per kmbox ioctl, returning what the ioctl
+ * returned (0, a length, a new fd) or -errno.  Nothing here interprets
+ * anything; backend-kernel.c is built on top (as liburing's syscall.h
+ * keeps the system calls apart from its API).
+ */
+#ifndef LIBIPC_RAW_H
+#define LIBIPC_RAW_H
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/kmbox.h>
+
+/* The structs this library is built with are the ABI's version 0. */
+static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER0, "kmbox_limits");
+static_assert(sizeof(struct kmbox_create) == KMBOX_CREATE_SIZE_VER0, "kmbox_create");
+static_assert(sizeof(struct kmbox_open) == KMBOX_OPEN_SIZE_VER0, "kmbox_open");
+static_assert(sizeof(struct kmbox_unlink) == KMBOX_UNLINK_SIZE_VER0, "kmbox_unlink");
+static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER0, "kmbox_send");
+static_assert(sizeof(struct kmbox_recv) == KMBOX_RECV_SIZE_VER0, "kmbox_recv");
+static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER0, "kmbox_info");
+
+static inline int kmbox_raw_ioctl(int fd, unsigned long cmd, unsigned long arg)
+{
+	int ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* The control device: a new fd or -errno. */
+static inline int kmbox_raw_dev_open(void)
+{
+	int fd = open(KMBOX_DEVICE, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static inline int kmbox_raw_limits(int dev, struct kmbox_limits *l)
+{
+	return kmbox_raw_ioctl(dev, KMBOX_IOC_LIMITS, (unsigned long)l);
+}
+
+/* Returns the new handle's fd. */
+static inline int kmbox_raw_create(int dev, struct kmbox_create *c)
+{
+	return kmbox_raw_ioctl(dev, KMBOX_IOC_CREATE, (unsigned long)c);
+}
+
+/* Returns the new handle's fd. */
+static inline int kmbox_raw_open(int dev, struct kmbox_open *o)
+{
+	return kmbox_raw_ioctl(dev, KMBOX_IOC_OPEN, (unsigned long)o);
+}
+
+static inline int kmbox_raw_unlink(int dev, struct kmbox_unlink *u)
+{
+	return kmbox_raw_ioctl(dev, KMBOX_IOC_UNLINK, (unsigned long)u);
+}
+
+static inline int kmbox_raw_send(int fd, struct kmbox_send *s)
+{
+	return kmbox_raw_ioctl(fd, KMBOX_IOC_SEND, (unsigned long)s);
+}
+
+/* Returns the message length; r->len is the size needed on -EMSGSIZE. */
+static inline int kmbox_raw_recv(int fd, struct kmbox_recv *r)
+{
+	return kmbox_raw_ioctl(fd, KMBOX_IOC_RECV, (unsigned long)r);
+}
+
+static inline int kmbox_raw_info(int fd, struct kmbox_info *i)
+{
+	return kmbox_raw_ioctl(fd, KMBOX_IOC_INFO, (unsigned long)i);
+}
+
+static inline int kmbox_raw_close(int fd)
+{
+	return kmbox_raw_ioctl(fd, KMBOX_IOC_CLOSE, 0);
+}
+
+static inline int kmbox_raw_destroy(int fd)
+{
+	return kmbox_raw_ioctl(fd, KMBOX_IOC_DESTROY, 0);
+}
+
+#endif /* LIBIPC_RAW_H */
