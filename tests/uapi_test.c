@@ -7,9 +7,11 @@
  *  - CREATE / OPEN basics: defaults, names, ids, existing names;
  *  - struct size versioning: longer structs with a zero tail work;
  *  - a table of bad inputs: each row is one ioctl with one field made
- *    wrong, the errno it must fail with, and afterwards the mailbox must be
- *    exactly as before (INFO counters, queued messages, its name) and no
- *    new mailbox may exist.
+ *    wrong (or its struct size, its command's direction, or where the
+ *    struct lies: unmapped, read-only, half-mapped), the errno it must fail
+ *    with, and afterwards the mailbox must be exactly as before (INFO
+ *    counters, queued messages, its name), no new mailbox may exist and no
+ *    descriptor may have been installed.
  */
 #include "kmbox_test.h"
 
@@ -378,8 +380,28 @@ enum kt_op {
 /* Which descriptor the ioctl goes to. */
 enum kt_target { T_DEFAULT, T_DEV, T_ALL, T_RECV_ONLY, T_SEND_ONLY };
 
-/* How the struct size in the command is mangled. */
-enum kt_size { SZ_NORMAL, SZ_SHORT, SZ_ZERO, SZ_LONG_TAIL };
+/*
+ * How the struct size in the command is mangled: 8 bytes short, 1 byte
+ * short, 0; 8 bytes longer with the last one non-zero, 1 byte longer and
+ * non-zero, the largest size a command holds (_IOC_SIZEMASK) with its last
+ * byte non-zero; 64 bytes longer, all zero (valid: for SZ_LONG_ZERO rows
+ * the struct's placement is what is wrong).
+ */
+enum kt_size {
+	SZ_NORMAL, SZ_SHORT, SZ_SHORT1, SZ_ZERO, SZ_LONG_TAIL, SZ_TAIL1,
+	SZ_MAX_TAIL, SZ_LONG_ZERO,
+};
+
+/*
+ * Where the struct is: in ordinary memory; in a read-only page (it can be
+ * read but not written back); half in a PROT_NONE page; or, with a longer
+ * size, the kernel's part readable and the zero tail running into a
+ * PROT_NONE page.
+ */
+enum kt_place { PL_NORMAL, PL_READONLY, PL_HALF, PL_TAIL_FAULT };
+
+/* How the command itself is mangled: its direction bits. */
+enum kt_dir { DIR_RW, DIR_NONE, DIR_READ, DIR_WRITE };
 
 struct kt_req {
 	union {
@@ -390,7 +412,7 @@ struct kt_req {
 		struct kmbox_send snd;
 		struct kmbox_recv rcv;
 		struct kmbox_info inf;
-		unsigned char raw[512];
+		unsigned char raw[_IOC_SIZEMASK + 1];
 	} u;
 	unsigned long arg;		/* CLOSE, DESTROY */
 	unsigned long cmd;		/* OP_RAW */
@@ -414,6 +436,8 @@ FIXTURE_VARIANT(bad_input) {
 	enum kt_target target;
 	enum kt_size size;
 	bool bad_arg;			/* the struct pointer itself is bad */
+	enum kt_place place;
+	enum kt_dir dir;
 	void (*mutate)(struct kt_req *r);
 	int err;
 };
@@ -486,6 +510,42 @@ static void kt_req_init(struct kt_req *r, enum kt_op op,
 	}
 }
 
+/*
+ * Two pages: size bytes of src laid out so that the first readable bytes
+ * are readable and the rest is in a PROT_NONE second page; or, readonly,
+ * all of it in a read-only page.  Returns where the struct starts.
+ */
+static void *kt_place_struct(const void *src, size_t size, size_t readable,
+			     bool readonly)
+{
+	char *map = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
+
+	if (map == MAP_FAILED)
+		return kt_bad_ptr();
+	if (readonly) {
+		p = map;
+		memcpy(p, src, size);
+		mprotect(map, 2 * 4096, PROT_READ);
+		return p;
+	}
+	p = map + 4096 - readable;
+	memcpy(p, src, readable);
+	mprotect(map + 4096, 4096, PROT_NONE);
+	return p;
+}
+
+/* The lowest free descriptor: none may be installed by a failing call. */
+static int kt_next_fd(void)
+{
+	int fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
 static const struct {
 	unsigned long cmd;
 	size_t size;
@@ -506,10 +566,10 @@ TEST_F(bad_input, fails_and_changes_nothing)
 	enum kt_target target = variant->target;
 	struct kmbox_info after;
 	unsigned long cmd;
-	struct kt_req r;
+	static struct kt_req r;
 	char buf[16];
 	void *arg;
-	int fd, ret;
+	int fd, ret, next_fd;
 
 	kt_req_init(&r, variant->op, self->existing, self->fresh);
 	if (variant->mutate)
@@ -527,12 +587,22 @@ TEST_F(bad_input, fails_and_changes_nothing)
 	} else if (variant->op == OP_CLOSE || variant->op == OP_DESTROY) {
 		cmd = kt_ops[variant->op].cmd;
 		arg = (void *)r.arg;
+		if (variant->size == SZ_LONG_TAIL)	/* a size on _IO() */
+			cmd = _IOC(_IOC_READ | _IOC_WRITE, KMBOX_IOC_MAGIC,
+				   _IOC_NR(cmd), sizeof(int));
 	} else {
-		size_t size = kt_ops[variant->op].size;
+		size_t ksize = kt_ops[variant->op].size, size = ksize;
+		static const unsigned int dirs[] = {
+			[DIR_RW] = _IOC_READ | _IOC_WRITE, [DIR_NONE] = _IOC_NONE,
+			[DIR_READ] = _IOC_READ, [DIR_WRITE] = _IOC_WRITE,
+		};
 
 		switch (variant->size) {
 		case SZ_SHORT:
 			size -= 8;
+			break;
+		case SZ_SHORT1:
+			size -= 1;
 			break;
 		case SZ_ZERO:
 			size = 0;
@@ -541,17 +611,44 @@ TEST_F(bad_input, fails_and_changes_nothing)
 			r.u.raw[size + 7] = 1;
 			size += 8;
 			break;
+		case SZ_TAIL1:
+			r.u.raw[size] = 0x80;
+			size += 1;
+			break;
+		case SZ_MAX_TAIL:
+			size = _IOC_SIZEMASK;
+			r.u.raw[size - 1] = 1;
+			break;
+		case SZ_LONG_ZERO:
+			size += 64;
+			break;
 		default:
 			break;
 		}
-		cmd = kt_cmd_sized(kt_ops[variant->op].cmd, size);
-		arg = variant->bad_arg ? kt_bad_ptr() : (void *)&r.u;
+		cmd = _IOC(dirs[variant->dir], KMBOX_IOC_MAGIC,
+			   _IOC_NR(kt_ops[variant->op].cmd), size);
+		switch (variant->place) {
+		case PL_READONLY:
+			arg = kt_place_struct(&r.u, size, size, true);
+			break;
+		case PL_HALF:
+			arg = kt_place_struct(&r.u, size, size / 2, false);
+			break;
+		case PL_TAIL_FAULT:
+			arg = kt_place_struct(&r.u, size, ksize + 8, false);
+			break;
+		default:
+			arg = variant->bad_arg ? kt_bad_ptr() : (void *)&r.u;
+			break;
+		}
 	}
 
+	next_fd = kt_next_fd();
 	ret = kt_ioctl(fd, cmd, arg);
 	if (ret > 0 && (variant->op == OP_CREATE || variant->op == OP_OPEN))
 		close(ret);
 	ASSERT_EQ(-variant->err, ret) TH_LOG("%s", strerror(ret < 0 ? -ret : 0));
+	EXPECT_EQ(next_fd, kt_next_fd()) TH_LOG("a descriptor was installed");
 
 	/* Nothing changed: the mailbox, its name, and no new mailbox. */
 	ASSERT_EQ(0, kt_info(self->fd, &after));
@@ -587,7 +684,8 @@ TEST_F(bad_input, fails_and_changes_nothing)
  * BAD(name, op, errno, statement on struct kt_req *r): one row, one test
  * case "bad_input.<name>.fails_and_changes_nothing".
  */
-#define BAD_ROW(tag, op_, err_, target_, size_, bad_arg_, stmt)		\
+#define BAD_FULL(tag, op_, err_, target_, size_, bad_arg_, place_,	\
+		 dir_, stmt)						\
 	static void kt_mut_##tag(struct kt_req *r)			\
 	{								\
 		(void)r;						\
@@ -596,8 +694,11 @@ TEST_F(bad_input, fails_and_changes_nothing)
 	FIXTURE_VARIANT_ADD(bad_input, tag) {				\
 		.op = op_, .err = err_, .target = target_,		\
 		.size = size_, .bad_arg = bad_arg_,			\
+		.place = place_, .dir = dir_,				\
 		.mutate = kt_mut_##tag,					\
 	}
+#define BAD_ROW(tag, op, err, target, size, bad_arg, stmt)		\
+	BAD_FULL(tag, op, err, target, size, bad_arg, PL_NORMAL, DIR_RW, stmt)
 
 #define BAD(tag, op, err, stmt)	\
 	BAD_ROW(tag, op, err, T_DEFAULT, SZ_NORMAL, false, stmt)
@@ -607,10 +708,104 @@ TEST_F(bad_input, fails_and_changes_nothing)
 	BAD_ROW(tag, op, err, T_DEFAULT, size, false, )
 #define BAD_ARG(tag, op) \
 	BAD_ROW(tag, op, EFAULT, T_DEFAULT, SZ_NORMAL, true, )
+/* The struct is somewhere it cannot be read whole, or written back. */
+#define BAD_PLACE(tag, op, err, size, place) \
+	BAD_FULL(tag, op, err, T_DEFAULT, size, false, place, DIR_RW, )
+/* The right number, the wrong direction. */
+#define BAD_DIR(tag, op, dir) \
+	BAD_FULL(tag, op, ENOTTY, T_DEFAULT, SZ_NORMAL, false, PL_NORMAL, dir, )
+
+/*
+ * Every struct command: each wrong size (short by 8 and by 1, zero,
+ * longer with a non-zero byte right after the kernel's struct, at the end
+ * of 8 more bytes, and at the end of the largest size), each placement (a
+ * read-only struct fails with EFAULT before anything is done: the result
+ * could not be written back), each wrong direction.
+ */
+#define BAD_STRUCT(pfx, op)						\
+	BAD_SIZE(pfx##_short1, op, EINVAL, SZ_SHORT1);			\
+	BAD_SIZE(pfx##_tail_first_byte, op, E2BIG, SZ_TAIL1);		\
+	BAD_SIZE(pfx##_max_size_tail, op, E2BIG, SZ_MAX_TAIL);		\
+	BAD_PLACE(pfx##_readonly, op, EFAULT, SZ_NORMAL, PL_READONLY);	\
+	BAD_PLACE(pfx##_readonly_long, op, EFAULT, SZ_LONG_ZERO,	\
+		  PL_READONLY);						\
+	BAD_PLACE(pfx##_readonly_long_tail, op, E2BIG, SZ_LONG_TAIL,	\
+		  PL_READONLY);						\
+	BAD_PLACE(pfx##_half_mapped, op, EFAULT, SZ_NORMAL, PL_HALF);	\
+	BAD_PLACE(pfx##_tail_unmapped, op, EFAULT, SZ_LONG_ZERO,	\
+		  PL_TAIL_FAULT);					\
+	BAD_DIR(pfx##_dir_none, op, DIR_NONE);				\
+	BAD_DIR(pfx##_dir_read, op, DIR_READ);				\
+	BAD_DIR(pfx##_dir_write, op, DIR_WRITE)
+
+BAD_STRUCT(limits, OP_LIMITS);
+BAD_STRUCT(create, OP_CREATE);
+BAD_STRUCT(open, OP_OPEN);
+BAD_STRUCT(unlink, OP_UNLINK);
+BAD_STRUCT(send, OP_SEND);
+BAD_STRUCT(recv, OP_RECV);
+BAD_STRUCT(info, OP_INFO);
+
+/* A name whose bytes run into a page that is not mapped. */
+static uintptr_t kt_unterminated_name(void)
+{
+	static char *p;
+
+	if (!p) {
+		char *map = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (map == MAP_FAILED)
+			return (uintptr_t)kt_bad_ptr();
+		p = map + 4096 - 10;
+		memcpy(p, "kt-unterm-", 10);
+		mprotect(map + 4096, 4096, PROT_NONE);
+	}
+	return (uintptr_t)p;
+}
+
+/* Half a buffer: its first bytes writable, the rest in a PROT_NONE page. */
+static uintptr_t kt_half_buffer(void)
+{
+	static char *p;
+
+	if (!p) {
+		char *map = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (map == MAP_FAILED)
+			return (uintptr_t)kt_bad_ptr();
+		p = map + 4096 - 2;
+		mprotect(map + 4096, 4096, PROT_NONE);
+	}
+	return (uintptr_t)p;
+}
+
+/* A read-only page with something in it. */
+static uintptr_t kt_readonly_buffer(void)
+{
+	static char *p;
+
+	if (!p) {
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return (uintptr_t)kt_bad_ptr();
+		memset(p, 'r', 4096);
+		mprotect(p, 4096, PROT_READ);
+	}
+	return (uintptr_t)p;
+}
+
+/* An address in the kernel's half: never a user pointer. */
+#define KT_KERNEL_PTR	0xffffffff81000000ULL
 
 /* LIMITS */
 BAD(limits_flags, OP_LIMITS, EINVAL, r->u.lim.flags = 1);
 BAD(limits_reserved, OP_LIMITS, EINVAL, r->u.lim.__reserved[3] = 1);
+BAD(limits_reserved0, OP_LIMITS, EINVAL, r->u.lim.__reserved[0] = 1);
+BAD(limits_flags_high, OP_LIMITS, EINVAL, r->u.lim.flags = 1U << 31);
+BAD_SIZE(limits_size_zero, OP_LIMITS, EINVAL, SZ_ZERO);
 BAD_SIZE(limits_short, OP_LIMITS, EINVAL, SZ_SHORT);
 BAD_SIZE(limits_long_tail, OP_LIMITS, E2BIG, SZ_LONG_TAIL);
 BAD_ARG(limits_efault, OP_LIMITS);
@@ -636,6 +831,26 @@ BAD(create_msg_size_over_max, OP_CREATE, EINVAL,
 BAD(create_mode_sticky, OP_CREATE, EINVAL, r->u.cr.mode = 01600);
 BAD(create_mode_setuid, OP_CREATE, EINVAL, r->u.cr.mode = 04600);
 BAD(create_mode_file_type, OP_CREATE, EINVAL, r->u.cr.mode = 0100600);
+BAD(create_mode_setgid, OP_CREATE, EINVAL, r->u.cr.mode = 02600);
+BAD(create_mode_high, OP_CREATE, EINVAL, r->u.cr.mode = 1U << 31);
+BAD(create_capacity_max_u64_minus_2, OP_CREATE, EINVAL,
+    r->u.cr.capacity = KMBOX_CAPACITY_UNBOUNDED - 2);
+BAD(create_msg_size_max_u32, OP_CREATE, EINVAL,
+    r->u.cr.max_msg_size = UINT32_MAX);
+BAD(create_access_high, OP_CREATE, EINVAL,
+    r->u.cr.access = KMBOX_ACCESS_RECV | (1U << 31));
+BAD(create_excl_flag_plus_unknown, OP_CREATE, EINVAL,
+    r->u.cr.flags = KMBOX_CREATE_EXCL | 0x0200);
+BAD(create_name_unterminated, OP_CREATE, EFAULT,
+    r->u.cr.name = kt_unterminated_name());
+BAD(create_name_kernel, OP_CREATE, EFAULT, r->u.cr.name = KT_KERNEL_PTR);
+BAD(create_name_noncanonical, OP_CREATE, EFAULT,
+    r->u.cr.name = 0x0000800000000000ULL);
+/* Invalid fields win over the name: nothing is looked up. */
+BAD(create_existing_bad_flag, OP_CREATE, EINVAL,
+    r->u.cr.name = (uintptr_t)r->existing; r->u.cr.flags = 1U << 4);
+BAD(create_bad_name_bad_reserved, OP_CREATE, EINVAL,
+    r->u.cr.name = (uintptr_t)kt_bad_ptr(); r->u.cr.__reserved[0] = 1);
 BAD(create_reserved0, OP_CREATE, EINVAL, r->u.cr.__reserved[0] = 1);
 BAD(create_reserved1, OP_CREATE, EINVAL, r->u.cr.__reserved[1] = 1);
 BAD(create_name_empty, OP_CREATE, EINVAL, r->u.cr.name = (uintptr_t)"");
@@ -660,6 +875,15 @@ BAD(open_unknown_flag, OP_OPEN, EINVAL, r->u.op.flags = 1U << 2);
 BAD(open_create_flag, OP_OPEN, EINVAL, r->u.op.flags = KMBOX_CREATE_EXCL);
 BAD(open_access_zero, OP_OPEN, EINVAL, r->u.op.access = 0);
 BAD(open_access_unknown, OP_OPEN, EINVAL, r->u.op.access = 1U << 5);
+BAD(open_high_flag, OP_OPEN, EINVAL, r->u.op.flags = 1U << 31);
+BAD(open_name_null, OP_OPEN, EINVAL, r->u.op.name = 0);
+BAD(open_name_unterminated, OP_OPEN, EFAULT,
+    r->u.op.name = kt_unterminated_name());
+BAD(open_name_kernel, OP_OPEN, EFAULT, r->u.op.name = KT_KERNEL_PTR);
+BAD(open_name_only_slash, OP_OPEN, EINVAL, r->u.op.name = (uintptr_t)"/");
+BAD(open_missing_bad_flag, OP_OPEN, EINVAL,
+    r->u.op.name = (uintptr_t)r->fresh; r->u.op.flags = 1U << 7);
+BAD_SIZE(open_size_zero, OP_OPEN, EINVAL, SZ_ZERO);
 BAD(open_reserved0, OP_OPEN, EINVAL, r->u.op.__reserved[0] = 1);
 BAD(open_reserved1, OP_OPEN, EINVAL, r->u.op.__reserved[1] = 1);
 BAD(open_missing, OP_OPEN, ENOENT, r->u.op.name = (uintptr_t)r->fresh);
@@ -680,6 +904,16 @@ BAD(unlink_reserved0, OP_UNLINK, EINVAL, r->u.ul.__reserved0 = 1);
 BAD(unlink_reserved, OP_UNLINK, EINVAL, r->u.ul.__reserved[1] = 1);
 BAD(unlink_missing, OP_UNLINK, ENOENT, r->u.ul.name = (uintptr_t)r->fresh);
 BAD(unlink_name_empty, OP_UNLINK, EINVAL, r->u.ul.name = (uintptr_t)"");
+BAD(unlink_reserved_first, OP_UNLINK, EINVAL, r->u.ul.__reserved[0] = 1);
+BAD(unlink_high_flag, OP_UNLINK, EINVAL, r->u.ul.flags = 1U << 31);
+BAD(unlink_name_null, OP_UNLINK, EINVAL, r->u.ul.name = 0);
+BAD(unlink_name_slash, OP_UNLINK, EINVAL,
+    r->u.ul.name = (uintptr_t)"kt-a/b");
+BAD(unlink_name_unterminated, OP_UNLINK, EFAULT,
+    r->u.ul.name = kt_unterminated_name());
+BAD(unlink_name_kernel, OP_UNLINK, EFAULT, r->u.ul.name = KT_KERNEL_PTR);
+BAD(unlink_existing_bad_flag, OP_UNLINK, EINVAL, r->u.ul.flags = 2);
+BAD_SIZE(unlink_size_zero, OP_UNLINK, EINVAL, SZ_ZERO);
 BAD(unlink_name_256, OP_UNLINK, ENAMETOOLONG,
     r->u.ul.name = (uintptr_t)r->longname);
 BAD(unlink_name_efault, OP_UNLINK, EFAULT,
@@ -710,6 +944,27 @@ BAD(send_negative_timeout, OP_SEND, EINVAL,
     r->u.snd.flags = KMBOX_MSG_TIMEOUT; r->u.snd.timeout_ns = -1);
 BAD(send_reserved0, OP_SEND, EINVAL, r->u.snd.__reserved0 = 1);
 BAD(send_reserved, OP_SEND, EINVAL, r->u.snd.__reserved[1] = 1);
+BAD(send_reserved_first, OP_SEND, EINVAL, r->u.snd.__reserved[0] = 1);
+BAD(send_all_modes, OP_SEND, EINVAL,
+    r->u.snd.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT |
+		     KMBOX_MSG_DEADLINE;
+    r->u.snd.timeout_ns = kt_now_ns() + KT_SEC);
+BAD(send_negative_deadline, OP_SEND, EINVAL,
+    r->u.snd.flags = KMBOX_MSG_DEADLINE; r->u.snd.timeout_ns = -1);
+BAD(send_min_timeout, OP_SEND, EINVAL,
+    r->u.snd.flags = KMBOX_MSG_TIMEOUT; r->u.snd.timeout_ns = INT64_MIN);
+BAD(send_timeout_ns_sync_blocking, OP_SEND, EINVAL,
+    r->u.snd.flags = KMBOX_SEND_SYNC; r->u.snd.timeout_ns = 1);
+BAD(send_max_len, OP_SEND, EMSGSIZE, r->u.snd.len = UINT64_MAX);
+BAD(send_negative_len, OP_SEND, EMSGSIZE, r->u.snd.len = 1ULL << 63);
+BAD(send_len_4g, OP_SEND, EMSGSIZE, r->u.snd.len = 1ULL << 32);
+BAD(send_buf_null, OP_SEND, EFAULT, r->u.snd.buf = 0);
+BAD(send_buf_half_mapped, OP_SEND, EFAULT,
+    r->u.snd.buf = kt_half_buffer(); r->u.snd.len = 16);
+BAD(send_buf_kernel, OP_SEND, EFAULT, r->u.snd.buf = KT_KERNEL_PTR);
+/* Flags are checked before the handle's state and the length. */
+BAD(send_huge_len_bad_flag, OP_SEND, EINVAL,
+    r->u.snd.len = 1ULL << 40; r->u.snd.flags |= 1U << 5);
 BAD(send_over_max_msg_size, OP_SEND, EMSGSIZE,
     static char big[65]; r->u.snd.buf = (uintptr_t)big;
     r->u.snd.len = sizeof(big));
@@ -739,6 +994,26 @@ BAD(recv_timeout_ns_without_flag, OP_RECV, EINVAL,
     r->u.rcv.flags = 0; r->u.rcv.timeout_ns = KT_SEC);
 BAD(recv_negative_timeout, OP_RECV, EINVAL,
     r->u.rcv.flags = KMBOX_MSG_TIMEOUT; r->u.rcv.timeout_ns = -KT_SEC);
+BAD(recv_nonblock_and_deadline, OP_RECV, EINVAL,
+    r->u.rcv.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_DEADLINE;
+    r->u.rcv.timeout_ns = kt_now_ns() + KT_SEC);
+BAD(recv_all_modes, OP_RECV, EINVAL,
+    r->u.rcv.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT |
+		     KMBOX_MSG_DEADLINE;
+    r->u.rcv.timeout_ns = kt_now_ns() + KT_SEC);
+BAD(recv_timeout_ns_with_nonblock, OP_RECV, EINVAL,
+    r->u.rcv.timeout_ns = KT_SEC);
+BAD(recv_negative_deadline, OP_RECV, EINVAL,
+    r->u.rcv.flags = KMBOX_MSG_DEADLINE; r->u.rcv.timeout_ns = -1);
+BAD(recv_reserved_second, OP_RECV, EINVAL, r->u.rcv.__reserved[1] = 1);
+BAD(recv_buf_readonly, OP_RECV, EFAULT,
+    r->u.rcv.buf = kt_readonly_buffer());
+BAD(recv_buf_half_mapped, OP_RECV, EFAULT,
+    r->u.rcv.buf = kt_half_buffer());
+BAD(recv_buf_null, OP_RECV, EFAULT, r->u.rcv.buf = 0);
+BAD(recv_buf_kernel, OP_RECV, EFAULT, r->u.rcv.buf = KT_KERNEL_PTR);
+BAD(recv_peek_too_small, OP_RECV, EMSGSIZE,
+    r->u.rcv.len = 1; r->u.rcv.flags |= KMBOX_RECV_PEEK);
 BAD(recv_reserved0, OP_RECV, EINVAL, r->u.rcv.__reserved0 = 1);
 BAD(recv_reserved1, OP_RECV, EINVAL, r->u.rcv.__reserved1 = 1);
 BAD(recv_reserved, OP_RECV, EINVAL, r->u.rcv.__reserved[0] = 1);
@@ -753,12 +1028,17 @@ BAD(recv_buffer_too_small, OP_RECV, EMSGSIZE, r->u.rcv.len = 4);
 BAD(recv_buffer_empty, OP_RECV, EMSGSIZE, r->u.rcv.len = 0);
 BAD_ON(recv_on_send_only, OP_RECV, EBADF, T_SEND_ONLY, );
 BAD_SIZE(recv_short, OP_RECV, EINVAL, SZ_SHORT);
+BAD_SIZE(recv_size_zero, OP_RECV, EINVAL, SZ_ZERO);
 BAD_SIZE(recv_long_tail, OP_RECV, E2BIG, SZ_LONG_TAIL);
 BAD_ARG(recv_efault, OP_RECV);
 BAD_ON(recv_on_device, OP_RECV, ENOTTY, T_DEV, );
 
 /* INFO */
 BAD(info_flags, OP_INFO, EINVAL, r->u.inf.flags = 1);
+BAD(info_high_flag, OP_INFO, EINVAL, r->u.inf.flags = 1U << 31);
+BAD(info_reserved0, OP_INFO, EINVAL, r->u.inf.__reserved0 = 1);
+BAD(info_reserved, OP_INFO, EINVAL, r->u.inf.__reserved[3] = 1);
+BAD_SIZE(info_size_zero, OP_INFO, EINVAL, SZ_ZERO);
 BAD_SIZE(info_short, OP_INFO, EINVAL, SZ_SHORT);
 BAD_SIZE(info_long_tail, OP_INFO, E2BIG, SZ_LONG_TAIL);
 BAD_ARG(info_efault, OP_INFO);
@@ -770,6 +1050,14 @@ BAD_ON(close_on_recv_only, OP_CLOSE, EBADF, T_RECV_ONLY, );
 BAD_ON(close_on_device, OP_CLOSE, ENOTTY, T_DEV, );
 BAD(destroy_arg, OP_DESTROY, EINVAL, r->arg = 1);
 BAD_ON(destroy_on_device, OP_DESTROY, ENOTTY, T_DEV, );
+BAD(close_arg_pointer, OP_CLOSE, EINVAL, r->arg = (unsigned long)r);
+BAD(close_arg_all_ones, OP_CLOSE, EINVAL, r->arg = ~0UL);
+BAD(destroy_arg_all_ones, OP_DESTROY, EINVAL, r->arg = ~0UL);
+/* Close and destroy take no struct: with a size, they are unknown. */
+BAD_SIZE(close_with_size, OP_CLOSE, ENOTTY, SZ_LONG_TAIL);
+BAD_SIZE(destroy_with_size, OP_DESTROY, ENOTTY, SZ_LONG_TAIL);
+BAD_ROW(close_with_size_on_recv_only, OP_CLOSE, ENOTTY, T_RECV_ONLY,
+	SZ_LONG_TAIL, false, );
 
 /* Commands that do not exist */
 BAD_ON(unknown_nr_on_device, OP_RAW, ENOTTY, T_DEV,
@@ -781,5 +1069,14 @@ BAD_ON(other_magic_on_device, OP_RAW, ENOTTY, T_DEV,
 BAD_ON(other_magic_on_mailbox, OP_RAW, ENOTTY, T_ALL,
        r->cmd = _IOWR('x', 0x10, struct kmbox_send));
 BAD_ON(tty_ioctl_on_mailbox, OP_RAW, ENOTTY, T_ALL, r->cmd = TCGETS);
+BAD_ON(tty_ioctl_on_device, OP_RAW, ENOTTY, T_DEV, r->cmd = TCGETS);
+BAD_ON(mailbox_nr_0x0f_on_mailbox, OP_RAW, ENOTTY, T_ALL,
+       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x0f, struct kmbox_info));
+BAD_ON(device_nr_0x10_on_device, OP_RAW, ENOTTY, T_DEV,
+       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x10, struct kmbox_limits));
+BAD_ON(highest_nr_on_mailbox, OP_RAW, ENOTTY, T_ALL,
+       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0xff, struct kmbox_info));
+BAD_ON(close_nr_as_struct_cmd_on_device, OP_RAW, ENOTTY, T_DEV,
+       r->cmd = _IO(KMBOX_IOC_MAGIC, 0x13));
 
 TEST_HARNESS_MAIN
