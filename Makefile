@@ -1,13 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # kmbox: user entry points.
-#   make            build kmod/kmbox.ko and the tests
+#   make            build kmod/kmbox.ko, libipc, tools/kmbox, the tests, examples
 #   make check      install what is missing, build, run every test in a VM
-#   make demo       install what is missing, build, show mailboxes at work in a VM
-#   make lint       checkpatch --strict, W=1 and sparse on the module
+#   make demo       install what is missing, build, show mailboxes at work in a VM,
+#                   then here on libipc's posix backend
+#   make lint       checkpatch --strict, W=1 and sparse on the module, man-check
+#   make man-check  every man page formats without a warning
+#   make install    module, libipc, <linux/kmbox.h>, kmbox tool, man pages
+#                   (PREFIX=/usr/local, DESTDIR); make dkms-install: via DKMS
 #   make check-debug  the suite, kmemleak and failslab passes on a debug kernel
 #                     (KASAN, lockdep, UBSAN...) built once by scripts/debug-kernel
 #   make matrix     make check on every installed kernel (scripts/install-kernels)
+#   make fuzz       the fuzzer and stress test in a VM for FUZZ_SECONDS (60),
+#                   with seed FUZZ_SEED (random, printed) and FUZZ_ARGS
 #
 # KDIR picks the kernel to build against: by default Debian's own kernel
 # (the headers linux-headers-amd64 depends on), else the newest installed
@@ -19,13 +25,11 @@ KDIR ?= $(or $(wildcard $(DEBIAN_KVER:%=/lib/modules/%/build)),\
 	$(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1))
 KVER ?= $(notdir $(patsubst %/build,%,$(KDIR)))
 
-.PHONY: all modules lib tests examples deps check demo lint clean \
-	install-kernels debug-kernel check-debug matrix
+.PHONY: all modules lib tools tests examples deps check demo lint clean \
+	install-kernels debug-kernel check-debug matrix fuzz man-check \
+	install install-module install-user uninstall dkms-install dkms-uninstall
 
-CFLAGS ?= -O2 -g
-USER_CFLAGS := -Wall -Wextra -Werror -I$(CURDIR)/uapi
-
-all: modules lib tests examples
+all: modules lib tools tests examples
 
 modules:
 	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make deps' (as root)"; exit 1; }
@@ -34,16 +38,18 @@ modules:
 lib:
 	$(MAKE) -C libipc
 
-tests: lib
+# The kmbox command-line tool; cli_test runs it, so the tests need it.
+tools: lib
+	$(MAKE) -C tools
+
+tests: lib tools
 	$(MAKE) -C tests
 	$(MAKE) -C tests/libipc all san
 
-# Static, like the tests: the VM has no shared libraries to offer.
-examples: examples/kmbox-demo lib
+# examples/kmbox-demo (demo.c) among them.  tests/vm/run copies a dynamic
+# program into the VM with the libraries ldd names.
+examples: lib
 	$(MAKE) -C examples
-
-examples/kmbox-demo: examples/demo.c uapi/linux/kmbox.h
-	$(CC) $(CFLAGS) $(USER_CFLAGS) -static -o $@ $<
 
 deps:
 	scripts/install-deps
@@ -52,9 +58,13 @@ check: deps
 	$(MAKE) all
 	scripts/check --kver "$(KVER)"
 
+# The demo in the VM (kernel backend), then here on the posix backend.
 demo: deps
-	$(MAKE) all
+	$(MAKE) modules tools examples
 	tests/vm/run --kver "$$($(MAKE) -s print-kver)" -- /kmbox/tests/demo
+	@echo
+	@echo "== the same demo on this machine, without the module: LIBIPC_BACKEND=posix"
+	LIBIPC_BACKEND=posix examples/kmbox-demo
 
 print-kver:
 	@echo $(KVER)
@@ -78,13 +88,110 @@ matrix: deps
 	$(MAKE) tests examples
 	scripts/matrix $(KERNELS)
 
+# tests/run-fuzz in the VM: tests/fuzz for FUZZ_SECONDS, an unload race,
+# then what it left behind (processes, module references, memory, dmesg).
+# Replay a failure with FUZZ_SEED=N; FUZZ_ARGS passes more options
+# (tests/fuzz.c lists them, e.g. --procs 8 --threads 4).
+FUZZ_SECONDS ?= 60
+FUZZ_SEED ?=
+FUZZ_ARGS ?=
+fuzz: deps
+	$(MAKE) modules tests
+	tests/vm/run --kver "$(KVER)" --timeout $$(($(FUZZ_SECONDS) + 1200)) -- \
+		/kmbox/tests/run-fuzz --seconds $(FUZZ_SECONDS) \
+		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(FUZZ_ARGS)
+
 lint: deps
 	KDIR="$(KDIR)" scripts/lint
 
+# ---- installing ---------------------------------------------------------
+#   make install        the module (for KVER) and everything below
+#   make install-user   libipc (.so, .a, ipc.h, libipc.pc), the uapi header
+#                       as <linux/kmbox.h>, tools/kmbox, the man pages
+#   make uninstall      removes what those put there
+#   make dkms-install   the module's sources to /usr/src/kmbox-VERSION, then
+#                       dkms add, build and install for KVER: rebuilt by dkms
+#                       for every kernel installed later
+#   make dkms-uninstall dkms remove, and the sources
+# PREFIX (/usr/local), DESTDIR (empty: this system), BINDIR, LIBDIR,
+# INCLUDEDIR, MANDIR, MODDIR.  With DESTDIR set, depmod and ldconfig are
+# left to whoever installs the staged files.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+MODDIR ?= /lib/modules/$(KVER)/updates
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/kmbox-$(VERSION)
+
+MAN_PAGES := $(wildcard man/*.[1-8])
+# Functions documented on another one's page: installed as symlinks.
+MAN_LINKS := ipc_sendv.3:ipc_send.3 ipc_recvv.3:ipc_recv.3 ipc_list.3:ipc_stat.3
+
+install: install-module install-user
+
+install-module: modules
+	install -D -m 644 kmod/kmbox.ko $(DESTDIR)$(MODDIR)/kmbox.ko
+	$(if $(DESTDIR),@echo "install: run 'depmod $(KVER)' where it is installed",depmod -a $(KVER))
+
+install-user: lib tools
+	$(MAKE) -C libipc install PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
+		INCLUDEDIR=$(INCLUDEDIR) DESTDIR=$(DESTDIR)
+	install -D -m 644 uapi/linux/kmbox.h $(DESTDIR)$(INCLUDEDIR)/linux/kmbox.h
+	install -D -m 755 tools/kmbox $(DESTDIR)$(BINDIR)/kmbox
+	for f in $(MAN_PAGES); do \
+		s=$${f##*.}; install -D -m 644 $$f $(DESTDIR)$(MANDIR)/man$$s/$${f##*/} || exit 1; \
+	done
+	for l in $(MAN_LINKS); do \
+		ln -sf $${l#*:} $(DESTDIR)$(MANDIR)/man3/$${l%%:*} || exit 1; \
+	done
+	$(if $(DESTDIR),,ldconfig)
+
+uninstall:
+	rm -f $(DESTDIR)$(MODDIR)/kmbox.ko $(DESTDIR)$(BINDIR)/kmbox \
+		$(DESTDIR)$(INCLUDEDIR)/linux/kmbox.h $(DESTDIR)$(INCLUDEDIR)/ipc.h \
+		$(DESTDIR)$(LIBDIR)/libipc.so* $(DESTDIR)$(LIBDIR)/libipc.a \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libipc.pc
+	for f in $(MAN_PAGES) $(foreach l,$(MAN_LINKS),man/$(firstword $(subst :, ,$(l)))); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f##*/}; \
+	done
+	$(if $(DESTDIR),,depmod -a $(KVER); ldconfig)
+
+dkms-install:
+	@command -v dkms >/dev/null || { echo "no dkms: apt-get install dkms"; exit 1; }
+	@test -n "$(VERSION)" || { echo "no PACKAGE_VERSION in dkms.conf"; exit 1; }
+	if dkms status -m kmbox -v $(VERSION) | grep -q .; then \
+		dkms remove kmbox/$(VERSION) --all; fi
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux
+	install -m 644 Kbuild dkms.conf $(DKMS_SRC)/
+	install -m 644 kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
+		$(wildcard kmod/*.h) $(DKMS_SRC)/kmod/
+	install -m 644 uapi/linux/kmbox.h $(DKMS_SRC)/uapi/linux/
+	dkms add kmbox/$(VERSION)
+	dkms build kmbox/$(VERSION) -k $(KVER)
+	dkms install kmbox/$(VERSION) -k $(KVER)
+
+dkms-uninstall:
+	if dkms status -m kmbox -v $(VERSION) | grep -q .; then \
+		dkms remove kmbox/$(VERSION) --all; fi
+	rm -rf $(DKMS_SRC)
+
+# Every man page formats without a warning (man-db's man, groff).
+man-check:
+	@fail=0; for f in $(MAN_PAGES); do \
+		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l $$f 2>&1 >/dev/null); \
+		if [ -n "$$out" ]; then echo "$$f:"; echo "$$out" | sed 's/^/  /'; fail=1; fi; \
+	done; \
+	[ $$fail -eq 0 ] && echo "man-check: $(words $(MAN_PAGES)) pages, no warnings"
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C tools clean
 	$(MAKE) -C tests clean
 	$(MAKE) -C tests/libipc clean
 	$(MAKE) -C libipc clean
 	$(MAKE) -C examples clean
-	rm -rf build examples/kmbox-demo
+	rm -rf build

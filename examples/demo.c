@@ -2,25 +2,29 @@
 /*
  * kmbox demo: mailboxes at work, across processes, with timestamps.
  *
- * Runs in the test VM (make demo) with kmbox.ko loaded.  Every scene is a
- * few processes sharing one mailbox; each line says who did what and when.
+ * Written against libipc, so it plays on either backend: 'make demo' runs
+ * it in the test VM with kmbox.ko loaded (kernel backend), then on this
+ * machine with LIBIPC_BACKEND=posix.  Every scene is a few processes
+ * sharing one mailbox; each line says who did what and when, and twice
+ * "kmbox ls" shows the mailboxes while processes are blocked in them.
+ *
+ * The tool is $KMBOX if set, else the kmbox next to this program, else
+ * ../tools/kmbox, else kmbox on the PATH.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/kmbox.h>
+#include <ipc.h>
 
-static int ctl;
 static struct timespec t0;
 
 static double now(void)
@@ -43,53 +47,56 @@ static void say(const char *who, const char *fmt, ...)
 	fflush(stdout);
 }
 
-static void die(const char *what)
+static void die(const char *what, int ret)
 {
-	fprintf(stderr, "demo: %s: %s\n", what, strerror(errno));
+	fprintf(stderr, "demo: %s: %s\n", what, strerror(-ret));
 	exit(1);
 }
 
-static int mbox(uint64_t capacity, const char *name)
+/* A mailbox both ways; named ones are made afresh. */
+static struct ipc_mbox *mbox(const char *name, uint64_t capacity, uint32_t size)
 {
-	struct kmbox_create c = {
-		.access = KMBOX_ACCESS_ALL, .capacity = capacity, .mode = 0600,
-		.name = (uintptr_t)name,
+	struct ipc_attr a = {
+		.capacity = capacity, .max_msg_size = size, .mode = 0600,
+		.flags = name ? IPC_EXCL : 0,
 	};
-	int fd = ioctl(ctl, KMBOX_IOC_CREATE, &c);
+	struct ipc_mbox *mb;
+	int ret;
 
-	if (fd < 0)
-		die("create");
-	return fd;
+	if (name)
+		ipc_unlink(name);	/* a leftover of an interrupted run */
+	ret = ipc_create(name, &a, IPC_RECV | IPC_SEND, &mb);
+	if (ret)
+		die("create", ret);
+	return mb;
 }
 
-static int send_msg(int fd, const char *text, uint32_t flags)
+static int send_str(struct ipc_mbox *mb, const char *text, const struct ipc_wait *w)
 {
-	struct kmbox_send s = {
-		.flags = flags, .buf = (uintptr_t)text, .len = strlen(text),
-	};
-
-	return ioctl(fd, KMBOX_IOC_SEND, &s) ? -errno : 0;
+	return ipc_send(mb, text, strlen(text), w, 0);
 }
 
-static int recv_msg(int fd, char *buf, size_t size, pid_t *pid)
+/* Receive a string: its length, or -errno. */
+static ssize_t recv_str(struct ipc_mbox *mb, char *buf, size_t size, pid_t *pid)
 {
-	struct kmbox_recv r = { .buf = (uintptr_t)buf, .len = size - 1 };
-	int n = ioctl(fd, KMBOX_IOC_RECV, &r);
+	struct ipc_msginfo mi;
+	ssize_t n = ipc_recv(mb, buf, size - 1, NULL, 0, &mi);
 
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	if (pid)
-		*pid = r.pid;
+	if (n >= 0) {
+		buf[n] = '\0';
+		if (pid)
+			*pid = mi.pid;
+	}
 	return n;
 }
 
-static struct kmbox_info info(int fd)
+static struct ipc_info info(struct ipc_mbox *mb)
 {
-	struct kmbox_info i = { 0 };
+	struct ipc_info i;
+	int ret = ipc_info(mb, &i);
 
-	if (ioctl(fd, KMBOX_IOC_INFO, &i))
-		die("info");
+	if (ret)
+		die("info", ret);
 	return i;
 }
 
@@ -99,164 +106,247 @@ static void wait_all(void)
 		;
 }
 
+static pid_t child(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork", -errno);
+	return pid;
+}
+
 static void scene(const char *title)
 {
 	printf("\n== %s\n", title);
 	fflush(stdout);
 }
 
+/* ---- the kmbox tool, shown live ------------------------------------------ */
+
+static const char *tool_path(void)
+{
+	static const char *const rel[] = { "kmbox", "../tools/kmbox" };
+	static char path[PATH_MAX];
+	char self[PATH_MAX - 32], *slash;
+	ssize_t n;
+	size_t i;
+
+	if (getenv("KMBOX"))
+		return getenv("KMBOX");
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash)
+			*slash = '\0';
+		for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", self, rel[i]);
+			if (!access(path, X_OK))
+				return path;
+		}
+	}
+	return "kmbox";
+}
+
+/* Run "kmbox ARGS..." now and show its output, indented. */
+static void show_tool(const char *args)
+{
+	char cmd[PATH_MAX + 64], line[512];
+	FILE *p;
+
+	printf("             $ kmbox %s\n", args);
+	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", tool_path(), args);
+	fflush(stdout);
+	p = popen(cmd, "r");
+	if (!p) {
+		printf("             (cannot run %s)\n", tool_path());
+		return;
+	}
+	while (fgets(line, sizeof(line), p))
+		printf("             %s", line);
+	if (pclose(p))
+		printf("             (%s failed: is it built? make tools)\n", tool_path());
+	fflush(stdout);
+}
+
+/* ---- the scenes ---------------------------------------------------------------- */
+
 static void rendezvous(void)
 {
+	struct ipc_mbox *mb;
 	char buf[64];
-	pid_t from;
-	int fd;
+	pid_t from = 0;
 
 	scene("rendezvous (capacity 0): the sender waits for a receiver");
-	fd = mbox(0, NULL);
-	if (fork() == 0) {
+	mb = mbox(NULL, 0, 64);
+	if (child() == 0) {
 		double t = now();
 
 		say("sender", "sends \"ping\" and blocks");
-		send_msg(fd, "ping", 0);
+		send_str(mb, "ping", NULL);
 		say("sender", "returned: taken by a receiver after %.3fs", now() - t);
 		_exit(0);
 	}
-	while (info(fd).senders_waiting == 0)
+	while (info(mb).senders_waiting == 0)
 		usleep(1000);
 	say("receiver", "sees 1 sender blocked; sleeps 0.5s before receiving");
 	usleep(500000);
-	recv_msg(fd, buf, sizeof(buf), &from);
+	recv_str(mb, buf, sizeof(buf), &from);
 	say("receiver", "got \"%s\" from pid %d", buf, from);
 	wait_all();
-	close(fd);
+	ipc_release(mb);
 }
 
 static void bounded(void)
 {
+	struct ipc_mbox *mb;
 	char buf[64], text[32];
-	int fd, i;
+	int i;
 
 	scene("bounded (capacity 2): the producer blocks while it is full");
-	fd = mbox(2, NULL);
-	if (fork() == 0) {
+	mb = mbox("demo-bounded", 2, 64);
+	if (child() == 0) {
 		for (i = 1; i <= 4; i++) {
 			double t = now();
 
 			snprintf(text, sizeof(text), "item %d", i);
-			send_msg(fd, text, 0);
+			send_str(mb, text, NULL);
 			say("producer", "queued \"%s\" (waited %.3fs)", text, now() - t);
 		}
 		_exit(0);
 	}
-	while (info(fd).senders_waiting == 0)
+	while (info(mb).senders_waiting == 0)
 		usleep(1000);
-	say("consumer", "queue holds %llu, producer blocked; draining slowly",
-	    (unsigned long long)info(fd).msgs);
+	say("consumer", "queue holds %llu, producer blocked; the kmbox tool shows it:",
+	    (unsigned long long)info(mb).msgs);
+	show_tool("ls");
 	for (i = 0; i < 4; i++) {
 		usleep(300000);
-		recv_msg(fd, buf, sizeof(buf), NULL);
+		recv_str(mb, buf, sizeof(buf), NULL);
 		say("consumer", "took \"%s\"", buf);
 	}
 	wait_all();
-	close(fd);
+	ipc_unlink("demo-bounded");
+	ipc_release(mb);
 }
 
 static void unbounded(void)
 {
-	struct kmbox_limits l = { 0 };
-	char big[8192], buf[8192];
+	static char big[8192], buf[8192];
 	unsigned long sent = 0, got = 0;
-	int fd, ret;
+	struct ipc_mbox *mb;
+	int ret;
 
-	scene("unbounded: never waits; the per-user byte quota says ENOBUFS");
-	if (ioctl(ctl, KMBOX_IOC_LIMITS, &l))
-		die("limits");
-	fd = mbox(KMBOX_CAPACITY_UNBOUNDED, NULL);
-	memset(big, 'x', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	while ((ret = send_msg(fd, big, KMBOX_MSG_NONBLOCK)) == 0)
+	scene("unbounded: never waits; the byte quota says ENOBUFS");
+	mb = mbox(NULL, IPC_UNBOUNDED, sizeof(big));
+	memset(big, 'x', sizeof(big));
+	while ((ret = ipc_send(mb, big, sizeof(big), IPC_WAIT_NONE, 0)) == 0)
 		sent++;
-	say("sender", "queued %lu messages of 8 KiB, then: %s (quota %llu bytes)",
-	    sent, strerror(-ret), (unsigned long long)l.max_bytes_per_user);
-	while (recv_msg(fd, buf, sizeof(buf), NULL) > 0 && ++got < sent)
-		;
+	say("sender", "queued %lu messages of 8 KiB (%.1f MiB) without waiting,",
+	    sent, sent * 8192.0 / (1 << 20));
+	if (ret == -ENOBUFS)
+		say("sender", "then ENOBUFS at once: %s", strcmp(ipc_backend(), "kernel") ?
+		    "the mailbox's byte quota (LIBIPC_POSIX_QUOTA)" :
+		    "the user's byte quota (max_bytes_per_user)");
+	else
+		say("sender", "then: %s", strerror(-ret));
+	while (ipc_recv(mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL) == sizeof(buf))
+		got++;
 	say("receiver", "received %lu of %lu: nothing queued was lost", got, sent);
-	close(fd);
+	ipc_release(mb);
 }
 
 static void shared(void)
 {
-	int fd, pipefd[2], i, seen[30] = { 0 }, total = 0;
+	int pipefd[2], i, k, seen[30] = { 0 }, total = 0;
+	unsigned long long queued;
+	struct ipc_mbox *mb;
 	char buf[64];
 
-	scene("three receivers share one mailbox: each message is taken once");
-	fd = mbox(4, "demo-shared");
+	scene("three receivers share one mailbox: each message taken once; close drains");
+	mb = mbox("demo-shared", 4, 64);
 	if (pipe(pipefd))
-		die("pipe");
+		die("pipe", -errno);
 	for (i = 0; i < 3; i++) {
-		if (fork() == 0) {
-			int n = 0, k;
+		if (child() == 0) {
+			ssize_t ret;
+			int n = 0;
 
 			close(pipefd[0]);
-			while (recv_msg(fd, buf, sizeof(buf), NULL) > 0) {
+			while ((ret = recv_str(mb, buf, sizeof(buf), NULL)) >= 0) {
 				k = atoi(buf + 4);
 				if (write(pipefd[1], &k, sizeof(k)) != sizeof(k))
 					_exit(1);
 				n++;
+				usleep(10000);		/* slower than the sender */
 			}
-			say("receiver", "%d (pid %d) got %d messages, then EPIPE",
-			    i + 1, getpid(), n);
+			say("receiver", "%d (pid %d) got %2d messages, then %s", i + 1,
+			    getpid(), n, ret == -EPIPE ? "EPIPE: closed and drained" :
+			    strerror((int)-ret));
 			_exit(0);
 		}
 	}
 	close(pipefd[1]);
 	for (i = 0; i < 30; i++) {
 		snprintf(buf, sizeof(buf), "msg %d", i);
-		send_msg(fd, buf, 0);
+		send_str(mb, buf, NULL);
 	}
-	ioctl(fd, KMBOX_IOC_CLOSE, 0);
-	say("sender", "sent 30 messages and closed the mailbox");
-	while (read(pipefd[0], &i, sizeof(i)) == sizeof(i))
-		if (i >= 0 && i < 30 && !seen[i]++)
+	ipc_close(mb);
+	queued = info(mb).msgs;
+	say("sender", "sent 30 messages and closed the mailbox, %llu still queued",
+	    (unsigned long long)queued);
+	while (read(pipefd[0], &k, sizeof(k)) == sizeof(k))
+		if (k >= 0 && k < 30 && !seen[k]++)
 			total++;
 	wait_all();
 	say("check", "%d distinct messages received, %s", total,
 	    total == 30 ? "each exactly once" : "MISMATCH");
-	ioctl(fd, KMBOX_IOC_DESTROY, 0);
-	close(fd);
+	ipc_destroy(mb);
+	ipc_release(mb);
 	close(pipefd[0]);
 }
 
 static void destroy(void)
 {
+	struct ipc_mbox *mb;
 	char buf[64];
-	int fd, i, ret;
+	int i;
 
 	scene("destroy wakes every waiter with EIDRM");
-	fd = mbox(1, NULL);
+	mb = mbox("demo-destroy", 1, 64);
 	for (i = 0; i < 3; i++) {
-		if (fork() == 0) {
-			ret = recv_msg(fd, buf, sizeof(buf), NULL);
-			say("receiver", "%d woke: %s", i + 1, strerror(-ret));
+		if (child() == 0) {
+			ssize_t ret = recv_str(mb, buf, sizeof(buf), NULL);
+
+			say("receiver", "%d woke: %s", i + 1, strerror((int)-ret));
 			_exit(0);
 		}
 	}
-	while (info(fd).receivers_waiting < 3)
+	while (info(mb).receivers_waiting < 3)
 		usleep(1000);
-	say("owner", "3 receivers blocked; destroying the mailbox");
-	ioctl(fd, KMBOX_IOC_DESTROY, 0);
+	say("owner", "3 receivers blocked, as kmbox shows; destroying the mailbox");
+	show_tool("ls");
+	ipc_destroy(mb);
 	wait_all();
-	close(fd);
+	ipc_release(mb);
 }
 
 int main(void)
 {
+	const char *backend;
+
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ctl = open(KMBOX_DEVICE, O_RDWR | O_CLOEXEC);
-	if (ctl < 0)
-		die(KMBOX_DEVICE);
-	printf("kmbox demo: processes talking through kernel mailboxes\n");
+	backend = ipc_backend();
+	if (!backend) {
+		struct ipc_mbox *mb;
+
+		die("no libipc backend", ipc_create(NULL, NULL, IPC_RECV, &mb));
+	}
+	printf("kmbox demo: processes talking through mailboxes (libipc, %s backend)\n",
+	       backend);
 	rendezvous();
 	bounded();
 	unbounded();

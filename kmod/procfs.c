@@ -9,7 +9,8 @@
  *   sent received dropped senders receivers
  *
  * name is "-" for an anonymous or unlinked mailbox, else the name with
- * space, tab, newline and backslash escaped as octal (\040 ...); capacity
+ * space, tab, newline and backslash escaped as octal (\040 ...), and a
+ * name that is just "-" written \055; capacity
  * is a number or "unbounded"; mode is octal; state is open, closed or
  * destroyed; uid and gid are in the reader's user namespace; senders and
  * receivers are the pids (in the reader's pid namespace) of the tasks
@@ -21,6 +22,7 @@
 #include <linux/proc_fs.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
 
 #include "kmbox.h"
 
@@ -86,10 +88,12 @@ static int kmbox_seq_show(struct seq_file *m, void *v)
 	mb = list_entry(v, struct kmbox, all);
 	spin_lock(&mb->lock);
 	seq_printf(m, "%llu ", mb->id);
-	if (mb->linked)
-		seq_escape(m, mb->name, " \t\n\\");
-	else
+	if (!mb->linked)
 		seq_puts(m, "-");
+	else if (!strcmp(mb->name, "-"))
+		seq_puts(m, "\\055");	/* not to be taken for anonymous */
+	else
+		seq_escape(m, mb->name, " \t\n\\");
 	if (mb->capacity == KMBOX_CAPACITY_UNBOUNDED)
 		seq_puts(m, " unbounded");
 	else

@@ -10,6 +10,7 @@
 #endif
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ static_assert(IPC_STATE_OPEN == KMBOX_STATE_OPEN &&
 struct kbox {
 	struct ipc_mbox base;
 	int fd;
+	uint32_t max_msg_size;		/* 0 until a receive needs it */
 };
 
 /* The control device, opened once at backend choice and kept. */
@@ -48,7 +50,11 @@ static int kbox_init(void)
 		return dev;
 	memset(&lim, 0, sizeof(lim));
 	ret = kmbox_raw_limits(dev, &lim);
-	if (!ret && lim.abi_version != KMBOX_ABI_VERSION)
+	/*
+	 * Later versions only add (structs grow, their size says which
+	 * version a caller speaks): anything from version 1 on speaks ours.
+	 */
+	if (!ret && lim.abi_version < KMBOX_ABI_VERSION)
 		ret = -EPROTO;
 	if (ret) {
 		close(dev);
@@ -141,17 +147,18 @@ static uint32_t kbox_mode(const struct ipc_wait *w)
 }
 
 /*
- * A buffer for the whole message when it is spread over several iovec
- * elements: a single element is used in place.
+ * A buffer of size bytes for the whole message when it is spread over
+ * several iovec elements: a single element is used in place.
  */
-static void *kbox_bounce(const struct ipc_msg_req *req, void **to_free)
+static void *kbox_bounce(const struct ipc_msg_req *req, size_t size,
+			 void **to_free)
 {
 	*to_free = NULL;
 	if (req->iovcnt == 1)
 		return req->iov[0].iov_base;
-	if (!req->len)
+	if (!size)
 		return NULL;
-	*to_free = malloc(req->len);
+	*to_free = malloc(size);
 	return *to_free;
 }
 
@@ -166,7 +173,7 @@ static int kbox_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	void *buf, *to_free;
 	int ret;
 
-	buf = kbox_bounce(req, &to_free);
+	buf = kbox_bounce(req, req->len, &to_free);
 	if (!buf && req->len)
 		return -ENOMEM;
 	if (to_free)
@@ -186,14 +193,33 @@ static ssize_t kbox_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 		.len = req->len,
 		.timeout_ns = req->wait->ns,
 	};
+	struct kbox *kb = to_kbox(mb);
+	uint32_t max = __atomic_load_n(&kb->max_msg_size, __ATOMIC_RELAXED);
+	struct kmbox_info ki;
 	void *buf, *to_free;
 	int ret;
 
-	buf = kbox_bounce(req, &to_free);
-	if (!buf && req->len)
+	/*
+	 * No message is longer than the mailbox's largest: a bounce buffer
+	 * the size of the caller's (which may say anything) is not needed.
+	 */
+	if (req->iovcnt != 1 && req->len > 0) {
+		if (!max) {
+			memset(&ki, 0, sizeof(ki));
+			ret = kmbox_raw_info(kb->fd, &ki);
+			if (ret)
+				return ret;
+			max = ki.max_msg_size;
+			__atomic_store_n(&kb->max_msg_size, max, __ATOMIC_RELAXED);
+		}
+		if (r.len > max)
+			r.len = max;
+	}
+	buf = kbox_bounce(req, r.len, &to_free);
+	if (!buf && r.len)
 		return -ENOMEM;
 	r.buf = (uintptr_t)buf;
-	ret = kmbox_raw_recv(to_kbox(mb)->fd, &r);
+	ret = kmbox_raw_recv(kb->fd, &r);
 	if (ret >= 0 || ret == -EMSGSIZE)
 		info->len = r.len;
 	if (ret >= 0) {
@@ -202,7 +228,8 @@ static ssize_t kbox_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 		info->gid = r.gid;
 		info->flags = IPC_MSG_CRED_VERIFIED;
 		if (to_free)
-			ipc_iov_copy_to(req->iov, req->iovcnt, 0, buf, ret);
+			ipc_iov_copy_to(req->iov, req->iovcnt, 0, buf, r.len);
+		ret = (int)r.len;
 	}
 	free(to_free);
 	return ret;
@@ -242,6 +269,191 @@ static int kbox_fd(struct ipc_mbox *mb)
 	return to_kbox(mb)->fd;
 }
 
+/* ---- introspection: /proc/kmbox ------------------------------------------ */
+
+#define KBOX_PROC	"/proc/kmbox"
+/* Fields of a mailbox line that this library knows; later ones are appended. */
+#define KBOX_FIELDS	15
+
+static int kbox_u64(const char *s, int base, uint64_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EPROTO;
+	errno = 0;
+	x = strtoull(s, &end, base);
+	if (errno || *end)
+		return -EPROTO;
+	*v = x;
+	return 0;
+}
+
+static int kbox_u32(const char *s, int base, uint32_t *v)
+{
+	uint64_t x = 0;
+	int ret = kbox_u64(s, base, &x);
+
+	if (!ret && x > UINT32_MAX)
+		ret = -EPROTO;
+	*v = (uint32_t)x;
+	return ret;
+}
+
+/* Undo the octal escapes of a name (\040 for a space, \134 a backslash). */
+static int kbox_unescape(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (*s) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			c = (unsigned char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+					    (s[3] - '0'));
+			s += 4;
+		} else {
+			s++;
+		}
+		if (n + 1 >= size || !c)
+			return -EPROTO;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* A pid list, "-" or "12,34": the first IPC_STAT_PIDS kept, all counted. */
+static int kbox_pids(char *s, int32_t *pids, uint32_t *kept, uint32_t *count)
+{
+	char *tok, *save = NULL;
+	uint64_t v;
+
+	*kept = *count = 0;
+	if (!strcmp(s, "-"))
+		return 0;
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (kbox_u64(tok, 10, &v) || v > INT32_MAX)
+			return -EPROTO;
+		if (*kept < IPC_STAT_PIDS)
+			pids[(*kept)++] = (int32_t)v;
+		(*count)++;
+	}
+	return 0;
+}
+
+/* One mailbox line of /proc/kmbox (kmod/procfs.c has the format). */
+static int kbox_parse(char *line, struct ipc_stat *st)
+{
+	static const char *const states[] = {
+		[IPC_STATE_OPEN] = "open",
+		[IPC_STATE_CLOSED] = "closed",
+		[IPC_STATE_DESTROYED] = "destroyed",
+	};
+	struct ipc_info *i = &st->info;
+	char *f[KBOX_FIELDS], *tok, *save = NULL;
+	int n = 0, ret;
+
+	line[strcspn(line, "\n")] = '\0';
+	for (tok = strtok_r(line, " ", &save); tok && n < KBOX_FIELDS;
+	     tok = strtok_r(NULL, " ", &save))
+		f[n++] = tok;
+	if (n < KBOX_FIELDS)
+		return -EPROTO;
+	ret = kbox_u64(f[0], 10, &i->id);
+	if (!ret && strcmp(f[1], "-"))
+		ret = kbox_unescape(f[1], i->name, sizeof(i->name));
+	if (!ret) {
+		if (!strcmp(f[2], "unbounded"))
+			i->capacity = IPC_UNBOUNDED;
+		else
+			ret = kbox_u64(f[2], 10, &i->capacity);
+	}
+	ret = ret ?: kbox_u32(f[3], 10, &i->max_msg_size);
+	ret = ret ?: kbox_u32(f[4], 10, &i->uid);
+	ret = ret ?: kbox_u32(f[5], 10, &i->gid);
+	ret = ret ?: kbox_u32(f[6], 8, &i->mode);
+	if (!ret) {
+		for (i->state = 0; i->state < 3; i->state++)
+			if (!strcmp(f[7], states[i->state]))
+				break;
+		if (i->state == 3)
+			ret = -EPROTO;
+	}
+	ret = ret ?: kbox_u64(f[8], 10, &i->msgs);
+	ret = ret ?: kbox_u64(f[9], 10, &i->bytes);
+	ret = ret ?: kbox_u64(f[10], 10, &i->sent);
+	ret = ret ?: kbox_u64(f[11], 10, &i->received);
+	ret = ret ?: kbox_u64(f[12], 10, &i->dropped);
+	ret = ret ?: kbox_pids(f[13], st->senders, &st->nsenders,
+			       &i->senders_waiting);
+	ret = ret ?: kbox_pids(f[14], st->receivers, &st->nreceivers,
+			       &i->receivers_waiting);
+	return ret;
+}
+
+/*
+ * Read /proc/kmbox: the line of the mailbox called name into *one
+ * (-ENOENT if there is none), or, name NULL, every line to fn.
+ */
+static int kbox_walk(const char *name, struct ipc_stat *one, ipc_list_fn fn,
+		     void *arg)
+{
+	struct ipc_stat st;
+	char *line = NULL;
+	size_t size = 0;
+	bool header = true;
+	int ret = name ? -ENOENT : 0;
+	FILE *f;
+
+	f = fopen(KBOX_PROC, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &size, f) >= 0) {
+		if (header) {
+			header = false;
+			if (strncmp(line, "id name ", 8)) {
+				ret = -EPROTO;
+				break;
+			}
+			continue;
+		}
+		memset(&st, 0, sizeof(st));
+		ret = kbox_parse(line, &st);
+		if (ret)
+			break;
+		if (name) {
+			ret = -ENOENT;
+			if (!strcmp(st.info.name, name)) {
+				*one = st;
+				ret = 0;
+				break;
+			}
+			continue;
+		}
+		ret = fn(&st, arg);
+		if (ret)
+			break;
+	}
+	if (ferror(f) && (!ret || ret == -ENOENT))
+		ret = -EIO;
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+static int kbox_stat(const char *name, struct ipc_stat *st)
+{
+	return kbox_walk(name, st, NULL, NULL);
+}
+
+static int kbox_list(ipc_list_fn fn, void *arg)
+{
+	return kbox_walk(NULL, NULL, fn, arg);
+}
+
 const struct ipc_backend_ops ipc_kernel_ops = {
 	.name = "kernel",
 	.init = kbox_init,
@@ -255,4 +467,6 @@ const struct ipc_backend_ops ipc_kernel_ops = {
 	.recv = kbox_recv,
 	.info = kbox_info,
 	.fd = kbox_fd,
+	.stat = kbox_stat,
+	.list = kbox_list,
 };

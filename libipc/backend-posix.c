@@ -16,10 +16,12 @@
  *
  * A message is a chain of chunks; its first PMB_MSG_HDR bytes are a struct
  * pmb_msg (length, sequence number, sender, queue links).  Storage is
- * preallocated sparse (tmpfs gives pages on first touch): the capacity's
- * worth of largest messages, and never more than the byte quota
- * (LIBIPC_POSIX_QUOTA, 64 MiB by default), so an unbounded mailbox is a
- * large preallocated heap plus the quota.  A message is charged the chunks
+ * sized for the capacity's worth of largest messages, and never more than
+ * the byte quota (LIBIPC_POSIX_QUOTA, 64 MiB by default), so an unbounded
+ * mailbox is a large heap plus the quota.  The file is sparse, and its
+ * pages are allocated (fallocate) before first use, as the high-water mark
+ * of used chunks grows (pmb_back): a full /dev/shm is then an ENOBUFS, not
+ * a SIGBUS in whoever touches the page.  A message is charged the chunks
  * it occupies; past the quota a send fails with ENOBUFS.
  *
  * Lock.  One process-shared robust mutex guards everything mutable, and
@@ -44,7 +46,9 @@
  * Waiters wake every PMB_POLL_NS to look for such dead peers.
  *
  * Waiting.  Each blocked call holds a waiter slot and sleeps on the slot's
- * futex word, which wakers bump and FUTEX_WAKE after unlocking.  Futexes
+ * futex word, which wakers bump and FUTEX_WAKE after unlocking.  Senders
+ * and receivers may each hold half the slots; a call that finds its half
+ * taken sleeps on slot_futex until a slot is freed.  Futexes
  * rather than condition variables: glibc's process-shared condvars keep
  * per-waiter state in shared memory that a SIGKILLed waiter leaves behind,
  * which can block later signalers for good; a futex word has no such state.
@@ -58,12 +62,16 @@
  * receiver with a claim takes it whatever else happens to its wait.  If it
  * dies first, the claims behind it move up one: its message is not lost,
  * but may reach a receiver that already took a later one (the kernel, by
- * contrast, lets the dying receiver consume it).
+ * contrast, lets the dying receiver consume it).  A non-blocking send that
+ * must be taken (rendezvous, IPC_SYNC) succeeds only by such a claim, and
+ * returns at once, without a slot: its message is queued as if it needed
+ * no taker, and the receiver it fell to takes it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -204,6 +212,8 @@ struct pmb {
 	size_t size;
 	uint64_t id, capacity, quota;
 	uint32_t max_msg_size, mode, uid, gid, nchunks, nwait;
+	int fd;				/* named: the file, to allocate it; else -1 */
+	uint32_t backed;		/* chunks [0, backed) known allocated */
 	bool named;
 	dev_t dev;			/* named: the file, to unlink only it */
 	ino_t ino;
@@ -272,8 +282,13 @@ static int pmb_futex_wait(uint32_t *word, uint32_t val, int64_t abs_ns,
 	if (restartable && !__atomic_load_n(&no_waitv, __ATOMIC_RELAXED)) {
 		if (syscall(SYS_futex_waitv, &wv, 1, 0, &ts, CLOCK_MONOTONIC) >= 0)
 			return 0;
-		if (errno != ENOSYS)
+		if (errno == EINTR || errno == ETIMEDOUT || errno == EAGAIN)
 			return -errno;
+		/*
+		 * Anything else (ENOSYS before 5.16, EPERM or another errno
+		 * from a seccomp filter) would fail every time: returning it
+		 * would make every blocked call spin.  The older call then.
+		 */
 		__atomic_store_n(&no_waitv, true, __ATOMIC_RELAXED);
 	}
 	if (syscall(SYS_futex, word, FUTEX_WAIT_BITSET, val, &ts, NULL,
@@ -348,7 +363,11 @@ static uint32_t pmb_nchunks(uint64_t capacity, uint32_t max_msg_size,
 	return (uint32_t)(want < by_quota ? want : by_quota);
 }
 
-/* Is this header one of ours, whole and sane?  Never trust a segment before. */
+/*
+ * Is this header one of ours, whole and sane?  Never trust a segment
+ * before.  h is a private copy of the immutable part (pmb_hdr_copy): the
+ * segment is shared, and what was checked must be what is used.
+ */
 static bool pmb_header_ok(const struct pmb_hdr *h, size_t file_size)
 {
 	struct pmb_geom g;
@@ -370,19 +389,29 @@ static bool pmb_header_ok(const struct pmb_hdr *h, size_t file_size)
 	return h->seg_size == g.size && file_size == g.size;
 }
 
-/* Point the handle at a mapped, checked segment. */
-static void pmb_attach(struct pmb *p, void *base)
+/* The immutable part of a segment's header, copied out to be checked and used. */
+static void pmb_hdr_copy(struct pmb_hdr *copy, const void *base)
 {
-	struct pmb_hdr *h = base;
+	memset(copy, 0, sizeof(*copy));
+	memcpy(copy, base, offsetof(struct pmb_hdr, lock));
+}
+
+/*
+ * Point the handle at a mapped segment of size bytes, whose header's
+ * immutable part h (a private copy) was checked against that size.
+ */
+static void pmb_attach(struct pmb *p, void *base, const struct pmb_hdr *h,
+		       size_t size)
+{
 	struct pmb_geom g;
 
 	pmb_geometry(h->nwait, h->nchunks, &g);
-	p->hdr = h;
+	p->hdr = base;
 	p->w = (struct pmb_waiter *)((char *)base + g.off_wait);
 	p->cstate = (uint8_t *)base + g.off_cstate;
 	p->next = (uint32_t *)((char *)base + g.off_next);
 	p->chunks = (uint8_t *)base + g.off_chunks;
-	p->size = g.size;
+	p->size = size;
 	p->id = h->id;
 	p->capacity = h->capacity;
 	p->quota = h->quota;
@@ -406,7 +435,83 @@ static bool pmb_chunk_ok(struct pmb *p, uint32_t c)
 	return c < p->nchunks && c < p->hdr->hwm;
 }
 
+/* ---- backing store ---------------------------------------------------------- */
+
+/*
+ * Allocate the blocks of [off, off + len) of a segment file: 0 or -errno.
+ * A segment file is sparse, and a page of it that tmpfs cannot provide
+ * when first touched (/dev/shm full) is a SIGBUS, which would kill a
+ * process holding the lock.  So pages are allocated before their first
+ * use, and a full /dev/shm is an error there instead.  A file system
+ * without fallocate stays sparse, as before.
+ */
+static int pmb_fallocate(int fd, off_t off, off_t len)
+{
+	int r;
+
+	if (fd < 0 || len <= 0)
+		return 0;
+	do
+		r = fallocate(fd, 0, off, len);
+	while (r && errno == EINTR);
+	if (!r || errno == EOPNOTSUPP || errno == ENOSYS)
+		return 0;
+	return errno == EDQUOT ? -ENOSPC : -errno;
+}
+
+#define PMB_BACK_STEP	2048u		/* chunks allocated at a time: 256 KiB */
+
+/*
+ * Make sure the chunks a message of need chunks may take are allocated
+ * (their cstate and next entries too): 0, or -ENOBUFS if /dev/shm is full.
+ * Chunks below the high-water mark are, since whoever raised it allocated
+ * them first (or, with an older library, touched them); the free ones
+ * among them are used first.  Lock held.
+ */
+static int pmb_back(struct pmb *p, uint32_t need)
+{
+	uint32_t hwm = p->hdr->hwm, used = p->hdr->used, from, to;
+	size_t off_cstate, off_next, off_chunks;
+	int ret;
+
+	if (p->fd < 0 || hwm >= p->nchunks)
+		return 0;		/* anonymous memory: no file to fill */
+	if (used < hwm)
+		need = need > hwm - used ? need - (hwm - used) : 0;
+	to = need > p->nchunks - hwm ? p->nchunks : hwm + need;
+	if (to <= hwm || to <= p->backed)
+		return 0;
+	from = p->backed > hwm ? p->backed : hwm;
+	to = (uint32_t)pmb_align(to, PMB_BACK_STEP);
+	if (to > p->nchunks)
+		to = p->nchunks;
+	off_cstate = (size_t)(p->cstate - (uint8_t *)p->hdr);
+	off_next = (size_t)((uint8_t *)p->next - (uint8_t *)p->hdr);
+	off_chunks = (size_t)(p->chunks - (uint8_t *)p->hdr);
+	ret = pmb_fallocate(p->fd, off_cstate + from, to - from);
+	if (!ret)
+		ret = pmb_fallocate(p->fd, off_next + (size_t)from * sizeof(uint32_t),
+				    (size_t)(to - from) * sizeof(uint32_t));
+	if (!ret)
+		ret = pmb_fallocate(p->fd, off_chunks + (size_t)from * PMB_CHUNK,
+				    (size_t)(to - from) * PMB_CHUNK);
+	if (ret)
+		return ret == -ENOSPC ? -ENOBUFS : ret;
+	p->backed = to;
+	return 0;
+}
+
 /* ---- chunks and the queue (lock held) -------------------------------------- */
+
+/*
+ * Everything read from the segment is checked before use, read once into
+ * a local, then checked and used from there (a peer may write it at any
+ * moment, lock or no lock), and no walk over a list in it goes on for
+ * longer than the list could be: damage is found, never followed.  What
+ * is found is repaired by pmb_recover(), which rebuilds the derived state
+ * from the authoritative marks, or reported as EBADMSG.
+ */
+static void pmb_recover(struct pmb *p);
 
 static uint32_t pmb_chunk_get(struct pmb *p)
 {
@@ -436,10 +541,13 @@ static void pmb_msg_free(struct pmb *p, uint32_t head)
 {
 	uint32_t n = pmb_msg(p, head)->nchunks, c = head, nc;
 
+	if (n > p->nchunks)
+		n = p->nchunks;
 	while (n-- && pmb_chunk_ok(p, c)) {
 		nc = p->next[c];
 		pmb_chunk_put(p, c);
-		p->hdr->used--;
+		if (p->hdr->used)
+			p->hdr->used--;
 		c = nc;
 	}
 }
@@ -502,44 +610,57 @@ static void pmb_msg_copy(struct pmb *p, uint32_t head, const struct iovec *iov,
 	}
 }
 
-static void pmb_q_append(struct pmb *p, uint32_t c)
+/*
+ * Append a published message to the queue: false, changing nothing, if
+ * the queue's tail is not a queued message (the caller then recovers,
+ * which queues the message too: it is published).
+ */
+static bool pmb_q_append(struct pmb *p, uint32_t c)
 {
 	struct pmb_hdr *h = p->hdr;
 	struct pmb_msg *m = pmb_msg(p, c);
+	uint32_t tail = h->qtail;
 
+	if (tail == PMB_NIL ? h->qhead != PMB_NIL :
+	    !pmb_chunk_ok(p, tail) || p->cstate[tail] != C_QUEUED || tail == c)
+		return false;
 	m->next = PMB_NIL;
-	m->prev = h->qtail;
-	if (h->qtail != PMB_NIL)
-		pmb_msg(p, h->qtail)->next = c;
+	m->prev = tail;
+	if (tail != PMB_NIL)
+		pmb_msg(p, tail)->next = c;
 	else
 		h->qhead = c;
 	h->qtail = c;
 	h->msgs++;
 	h->bytes += m->len;
+	return true;
 }
 
 static void pmb_q_remove(struct pmb *p, uint32_t c)
 {
 	struct pmb_hdr *h = p->hdr;
 	struct pmb_msg *m = pmb_msg(p, c);
+	uint32_t prev = m->prev, next = m->next, len = m->len;
 
-	if (m->prev != PMB_NIL && pmb_chunk_ok(p, m->prev))
-		pmb_msg(p, m->prev)->next = m->next;
+	if (prev != PMB_NIL && pmb_chunk_ok(p, prev))
+		pmb_msg(p, prev)->next = next;
 	else
-		h->qhead = m->next;
-	if (m->next != PMB_NIL && pmb_chunk_ok(p, m->next))
-		pmb_msg(p, m->next)->prev = m->prev;
+		h->qhead = next;
+	if (next != PMB_NIL && pmb_chunk_ok(p, next))
+		pmb_msg(p, next)->prev = prev;
 	else
-		h->qtail = m->prev;
+		h->qtail = prev;
 	h->msgs--;
-	h->bytes -= m->len;
+	h->bytes -= len;
 }
 
-/* The idx-th queued message (0 = oldest), or PMB_NIL. */
+/* The idx-th queued message (0 = oldest), or PMB_NIL (none, or damage). */
 static uint32_t pmb_q_nth(struct pmb *p, uint64_t idx)
 {
 	uint32_t c = p->hdr->qhead;
 
+	if (idx >= p->nchunks)
+		return PMB_NIL;		/* no queue is that long: no walk either */
 	while (c != PMB_NIL && pmb_chunk_ok(p, c) && idx--)
 		c = pmb_msg(p, c)->next;
 	return c != PMB_NIL && pmb_chunk_ok(p, c) ? c : PMB_NIL;
@@ -562,13 +683,15 @@ static void pmb_wake_slot(struct pmb *p, uint32_t i, struct pmb_wake *ws)
 
 static void pmb_wake_kinds(struct pmb *p, uint32_t kinds, struct pmb_wake *ws)
 {
-	uint32_t i;
+	uint32_t i, k;
 
 	if (!p->hdr->nwaiting)
 		return;
-	for (i = 0; i < p->nwait; i++)
-		if (p->w[i].kind != W_NONE && kinds & W_BIT(p->w[i].kind))
+	for (i = 0; i < p->nwait; i++) {
+		k = p->w[i].kind;
+		if (k != W_NONE && k <= W_TAKEN && kinds & W_BIT(k))
 			pmb_wake_slot(p, i, ws);
+	}
 }
 
 static void pmb_unlock(struct pmb *p, struct pmb_wake *ws)
@@ -595,9 +718,9 @@ static void pmb_unlock(struct pmb *p, struct pmb_wake *ws)
 /* The waiter slot still waiting for this message, or -1. */
 static int pmb_sender_slot(struct pmb *p, const struct pmb_msg *m)
 {
-	uint32_t s = m->sender - 1;
+	uint32_t sender = m->sender, s = sender - 1;
 
-	if (!m->sender || s >= p->nwait || p->w[s].kind != W_TAKEN ||
+	if (!sender || s >= p->nwait || p->w[s].kind != W_TAKEN ||
 	    p->w[s].gen != m->sender_gen)
 		return -1;
 	return (int)s;
@@ -606,7 +729,9 @@ static int pmb_sender_slot(struct pmb *p, const struct pmb_msg *m)
 /*
  * Take a message out of the queue.  op P_RECV: a receiver has it (its
  * waiting sender, if any, is told 0); P_WITHDRAW: it was never sent (its
- * waiting sender is told result, if not 0).  Room for senders either way.
+ * waiting sender is told result, if not 0).  Room for senders either way;
+ * and a withdrawn message may have been claimed: the claims behind it
+ * move up, so receivers and peekers look again.
  */
 static void pmb_unqueue(struct pmb *p, uint32_t c, uint32_t op, int result,
 			struct pmb_wake *ws)
@@ -636,18 +761,62 @@ static void pmb_unqueue(struct pmb *p, uint32_t c, uint32_t op, int result,
 	h->sent = pd->sent;
 	h->received = pd->received;
 	pd->op = P_NONE;
-	pmb_wake_kinds(p, W_BIT(W_ROOM), ws);
+	pmb_wake_kinds(p, W_BIT(W_ROOM) | (op == P_WITHDRAW ?
+			  W_BIT(W_RECV) | W_BIT(W_PEEK) : 0), ws);
 }
 
 /* ---- waiter slots (lock held) ---------------------------------------------------- */
 
-/* Register the calling thread as a blocked call of this kind: a slot, or -1. */
-static int pmb_slot_get(struct pmb *p, uint32_t kind)
+/* Does a blocked call of this kind receive (or peek), rather than send? */
+static bool pmb_kind_recv(uint32_t kind)
+{
+	return kind == W_RECV || kind == W_PEEK;
+}
+
+static bool pmb_slot_alive(struct pmb *p, uint32_t i);
+static void pmb_reap(struct pmb *p, uint32_t i, struct pmb_wake *ws);
+
+/*
+ * Slots held by calls going the way of kind (sending or receiving); with
+ * reap set, dead holders of any slot are reaped first.
+ */
+static uint32_t pmb_slots_held(struct pmb *p, uint32_t kind, bool reap,
+			       struct pmb_wake *ws)
+{
+	uint32_t i, k, n = 0;
+
+	for (i = 0; i < p->nwait; i++) {
+		k = p->w[i].kind;
+		if (k == W_NONE)
+			continue;
+		if (reap && !pmb_slot_alive(p, i)) {
+			pmb_reap(p, i, ws);
+			continue;
+		}
+		if (pmb_kind_recv(k) == pmb_kind_recv(kind))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Register the calling thread as a blocked call of this kind: a slot, or
+ * -1.  Senders and receivers may each hold half the slots at most, so that
+ * neither side can take every slot while it waits for the other (128
+ * receivers blocked on a rendezvous would leave no slot to the sender they
+ * wait for).  When the caller's half is full, dead holders are reaped:
+ * only looking at the queue (pmb_scan) does that otherwise, and a sender
+ * waiting for a slot does not look.
+ */
+static int pmb_slot_get(struct pmb *p, uint32_t kind, struct pmb_wake *ws)
 {
 	struct pmb_hdr *h = p->hdr;
-	uint32_t i;
+	uint32_t i, half = p->nwait / 2;
 	int r;
 
+	if (pmb_slots_held(p, kind, false, ws) >= half &&
+	    pmb_slots_held(p, kind, true, ws) >= half)
+		return -1;
 	for (i = 0; i < p->nwait; i++) {
 		struct pmb_waiter *w = &p->w[i];
 
@@ -707,9 +876,10 @@ static bool pmb_slot_alive(struct pmb *p, uint32_t i)
 static void pmb_reap(struct pmb *p, uint32_t i, struct pmb_wake *ws)
 {
 	struct pmb_waiter *w = &p->w[i];
+	uint32_t msg = w->msg;
 
-	if (w->kind == W_TAKEN && pmb_present(p, w->msg, w->seq))
-		pmb_unqueue(p, w->msg, P_WITHDRAW, 0, ws);
+	if (w->kind == W_TAKEN && pmb_present(p, msg, w->seq))
+		pmb_unqueue(p, msg, P_WITHDRAW, 0, ws);
 	w->kind = W_NONE;
 	p->hdr->nwaiting--;
 	__atomic_add_fetch(&p->hdr->slot_futex, 1, __ATOMIC_RELEASE);
@@ -734,14 +904,15 @@ static void pmb_scan(struct pmb *p, int me, struct pmb_scan *sc,
 		return;
 	for (i = 0; i < p->nwait; i++) {
 		struct pmb_waiter *w = &p->w[i];
+		uint32_t kind = w->kind;
 
-		if (w->kind == W_NONE)
+		if (kind == W_NONE)
 			continue;
 		if ((int)i != me && !pmb_slot_alive(p, i)) {
 			pmb_reap(p, i, ws);
 			continue;
 		}
-		switch (w->kind) {
+		switch (kind) {
 		case W_RECV:
 			/* Insertion by ticket: there are few. */
 			for (j = sc->nrecv; j > 0 &&
@@ -839,21 +1010,23 @@ static bool pmb_pend_done(struct pmb *p, const struct pmb_pend *pd)
 static bool pmb_mark_chain(struct pmb *p, uint32_t head)
 {
 	struct pmb_msg *m = pmb_msg(p, head);
-	uint32_t c = head, i, n;
+	uint32_t c = head, i, n, len = m->len, nchunks = m->nchunks;
 
-	if (m->len > p->max_msg_size || m->nchunks != pmb_chunks_for(m->len))
+	if (len > p->max_msg_size || nchunks != pmb_chunks_for(len))
 		return false;
-	for (i = 1; i < m->nchunks; i++) {
+	for (i = 1; i < nchunks; i++) {
 		c = p->next[c];
 		if (!pmb_chunk_ok(p, c) || p->cstate[c] != C_FREE)
 			break;
 		p->cstate[c] = C_BODY;
 	}
-	if (i == m->nchunks)
+	if (i == nchunks)
 		return true;
 	/* Undo the marks made: the chunks belong to no one. */
 	for (n = i, c = head, i = 1; i < n; i++) {
 		c = p->next[c];
+		if (!pmb_chunk_ok(p, c))
+			break;
 		p->cstate[c] = C_FREE;
 	}
 	return false;
@@ -934,10 +1107,12 @@ static void pmb_recover(struct pmb *p)
 	/*
 	 * 6. Waiters.  A waiting sender's result is set after its message
 	 * leaves the queue: if the message is gone and no result was set,
-	 * the interrupted operation says what happened to it.
+	 * the interrupted operation says what happened to it.  The journal
+	 * entry is cleared only once every result is stored, so that a death
+	 * in here leaves the next recovery as much to go on.
 	 */
 	memset(&ws, 0, sizeof(ws));
-	pd->op = P_NONE;
+	PMB_HOOK(LIBIPC_HOOK_RECOVER);
 	h->nwaiting = 0;
 	for (i = 0; i < p->nwait; i++) {
 		struct pmb_waiter *w = &p->w[i];
@@ -961,6 +1136,7 @@ static void pmb_recover(struct pmb *p)
 			}
 		}
 	}
+	pd->op = P_NONE;
 	for (i = 0; i < p->nwait; i++)
 		if (p->w[i].kind != W_NONE && !pmb_slot_alive(p, i))
 			pmb_reap(p, i, &ws);
@@ -1017,15 +1193,21 @@ static int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	bool must_take = req->flags & IPC_SYNC || p->capacity == 0;
 	uint32_t need = pmb_chunks_for(req->len), head, *word;
 	struct pmb_wake ws = { .slots = false };
-	const struct pmb_dl meeting = { .mode = IPC_BLOCK };
 	struct pmb_scan sc;
 	struct pmb_msg *m;
 	struct pmb_dl dl;
-	bool intr = false, room, claimed;
+	bool intr = false, room, claimed, handoff, waits;
 	uint64_t before;
 	int slot = -1, ret, s;
 
 	pmb_dl_init(&dl, req->wait);
+	/*
+	 * A message that must be taken, sent without waiting, is handed to a
+	 * receiver already in line (or the send fails with EAGAIN), and the
+	 * send returns at once: it never waits for that receiver to run.
+	 */
+	handoff = must_take && dl.mode == IPC_NONBLOCK;
+	waits = must_take && !handoff;
 	ret = pmb_lock(p);
 	if (ret)
 		return ret;
@@ -1055,14 +1237,18 @@ static int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 		}
 		room = p->capacity == 0 || p->capacity == IPC_UNBOUNDED ||
 		       h->msgs < p->capacity;
-		if (room && !must_take)
+		if (room && !waits)
 			break;
 		if (room && slot >= 0) {
 			p->w[slot].kind = W_TAKEN;
 			break;
 		}
+		if (!room && handoff) {
+			ret = -EAGAIN;
+			goto out;
+		}
 		if (slot < 0)
-			slot = pmb_slot_get(p, room ? W_TAKEN : W_ROOM);
+			slot = pmb_slot_get(p, room ? W_TAKEN : W_ROOM, &ws);
 		if (room && slot >= 0)
 			break;
 		/* No room, or no slot to wait in: sleep. */
@@ -1086,6 +1272,9 @@ static int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	}
 
 	/* 2. Write the message, then publish it with one store. */
+	ret = pmb_back(p, need);
+	if (ret)
+		goto out;
 	head = pmb_msg_alloc(p, need);
 	if (head == PMB_NIL) {
 		ret = -EBADMSG;		/* storage is sized never to run out */
@@ -1098,11 +1287,11 @@ static int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	m->pid = getpid();
 	m->uid = geteuid();
 	m->gid = getegid();
-	m->sender = must_take ? (uint32_t)slot + 1 : 0;
-	m->sender_gen = must_take ? p->w[slot].gen : 0;
+	m->sender = waits ? (uint32_t)slot + 1 : 0;
+	m->sender_gen = waits ? p->w[slot].gen : 0;
 	pmb_msg_copy(p, head, req->iov, req->iovcnt, req->len, false);
 	PMB_HOOK(LIBIPC_HOOK_SEND_COPY);
-	if (must_take) {
+	if (waits) {
 		p->w[slot].msg = head;
 		p->w[slot].seq = m->seq;
 		p->w[slot].result = 1;
@@ -1116,16 +1305,20 @@ static int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	p->cstate[head] = C_QUEUED;		/* sent */
 	PMB_HOOK(LIBIPC_HOOK_SEND_COMMIT);
 	before = h->msgs;
-	pmb_q_append(p, head);
-	h->sent = h->pend.sent;
-	h->pend.op = P_NONE;
+	if (pmb_q_append(p, head)) {
+		h->sent = h->pend.sent;
+		h->pend.op = P_NONE;
+	} else {
+		/* The queue was damaged: rebuilt, this message in it. */
+		pmb_recover(p);
+	}
 
 	/* The receiver in line this message falls to, and peekers, look. */
 	if (sc.nrecv > before)
 		pmb_wake_slot(p, sc.order[before], &ws);
 	if (h->msgs > sc.nrecv)
 		pmb_wake_kinds(p, W_BIT(W_PEEK), &ws);
-	if (!must_take)
+	if (!waits)
 		goto out;
 
 	/* 3. Wait until a receiver takes it, or withdraw it. */
@@ -1142,12 +1335,9 @@ static int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 		 * A claimed message is as good as handed over: the receiver
 		 * it fell to takes it whatever happens to its own wait.  Its
 		 * sender may still withdraw it (timeout, signal), as the
-		 * kernel's may a message in flight; a non-blocking sender
-		 * met a receiver, as it was allowed to, and waits for it.
+		 * kernel's may a message in flight.
 		 */
-		if (claimed && dl.mode == IPC_NONBLOCK)
-			ret = pmb_may_sleep(&meeting, intr);
-		else if (!claimed && h->state == IPC_STATE_CLOSED)
+		if (!claimed && h->state == IPC_STATE_CLOSED)
 			ret = -EPIPE;
 		else
 			ret = pmb_may_sleep(&dl, intr);
@@ -1155,8 +1345,7 @@ static int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 			pmb_unqueue(p, head, P_WITHDRAW, 0, &ws);
 			break;
 		}
-		s = pmb_sleep(p, &p->w[slot].futex,
-			      claimed && dl.mode == IPC_NONBLOCK ? NULL : &dl, &ws);
+		s = pmb_sleep(p, &p->w[slot].futex, &dl, &ws);
 		if (s == -EINTR)
 			intr = true;
 		else if (s) {
@@ -1182,13 +1371,13 @@ static ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 {
 	struct pmb *p = to_pmb(mb);
 	struct pmb_hdr *h = p->hdr;
-	bool peek = req->flags & IPC_PEEK, intr = false;
+	bool peek = req->flags & IPC_PEEK, intr = false, repaired = false;
 	struct pmb_wake ws = { .slots = false };
 	struct pmb_scan sc;
 	struct pmb_msg *m;
 	struct pmb_dl dl;
 	uint64_t idx;
-	uint32_t c;
+	uint32_t c, len;
 	int slot = -1;
 	ssize_t ret;
 
@@ -1206,29 +1395,35 @@ static ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 		idx = slot >= 0 && !peek ? sc.rank : sc.nrecv;
 		if (idx < h->msgs) {
 			c = pmb_q_nth(p, idx);
-			if (c == PMB_NIL) {
+			m = c != PMB_NIL ? pmb_msg(p, c) : NULL;
+			len = m ? m->len : 0;
+			if (!m || p->cstate[c] != C_QUEUED || len > p->max_msg_size) {
+				/* Damaged: rebuild the queue, once. */
 				ret = -EBADMSG;
-				break;
+				if (repaired)
+					break;
+				pmb_recover(p);
+				repaired = true;
+				continue;
 			}
-			m = pmb_msg(p, c);
 			if (m->sender && pmb_sender_slot(p, m) < 0) {
 				/* Its sender is gone without it: never sent. */
 				pmb_unqueue(p, c, P_WITHDRAW, 0, &ws);
 				continue;
 			}
-			info->len = m->len;
-			if (m->len > req->len) {
+			info->len = len;
+			if (len > req->len) {
 				ret = -EMSGSIZE;
 				/* Leaving the line hands our claim on. */
 				if (slot >= 0)
 					pmb_wake_kinds(p, W_ALL, &ws);
 				break;
 			}
-			pmb_msg_copy(p, c, req->iov, req->iovcnt, m->len, true);
+			pmb_msg_copy(p, c, req->iov, req->iovcnt, len, true);
 			info->pid = m->pid;
 			info->uid = m->uid;
 			info->gid = m->gid;
-			ret = m->len;
+			ret = len;
 			if (!peek) {
 				PMB_HOOK(LIBIPC_HOOK_RECV_COPY);
 				pmb_unqueue(p, c, P_RECV, 0, &ws);
@@ -1242,8 +1437,11 @@ static ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 		ret = pmb_may_sleep(&dl, intr);
 		if (ret)
 			break;
-		if (slot < 0)
-			slot = pmb_slot_get(p, peek ? W_PEEK : W_RECV);
+		if (slot < 0) {
+			slot = pmb_slot_get(p, peek ? W_PEEK : W_RECV, &ws);
+			if (slot >= 0)
+				continue;	/* in line now, the dead reaped: look again */
+		}
 		ret = pmb_sleep(p, slot >= 0 ? &p->w[slot].futex : &h->slot_futex,
 				&dl, &ws);
 		if (ret == -EINTR) {
@@ -1268,8 +1466,8 @@ static int pmb_close(struct ipc_mbox *mb)
 	struct pmb_hdr *h = p->hdr;
 	struct pmb_wake ws = { .slots = false };
 	struct pmb_scan sc;
-	uint32_t c, nc;
-	int ret;
+	uint32_t c, nc, n;
+	int ret, tries;
 
 	ret = pmb_lock(p);
 	if (ret)
@@ -1279,15 +1477,24 @@ static int pmb_close(struct ipc_mbox *mb)
 	} else if (h->state == IPC_STATE_OPEN) {
 		h->state = IPC_STATE_CLOSED;
 		PMB_HOOK(LIBIPC_HOOK_CLOSE);
-		/* Senders still waiting for a receiver give up (claimed ones are taken). */
-		pmb_scan(p, -1, &sc, &ws);
-		c = pmb_q_nth(p, pmb_claimed(p, &sc));
-		for (; c != PMB_NIL; c = nc) {
-			nc = pmb_msg(p, c)->next;
-			if (pmb_msg(p, c)->sender)
-				pmb_unqueue(p, c, P_WITHDRAW, -EPIPE, &ws);
-			if (nc != PMB_NIL && !pmb_chunk_ok(p, nc))
+		/*
+		 * Senders still waiting for a receiver give up (claimed ones
+		 * are taken).  A damaged queue is rebuilt and gone over again.
+		 */
+		for (tries = 0; tries < 2; tries++) {
+			pmb_scan(p, -1, &sc, &ws);
+			c = pmb_q_nth(p, pmb_claimed(p, &sc));
+			for (n = 0; c != PMB_NIL; c = nc, n++) {
+				if (!pmb_chunk_ok(p, c) || p->cstate[c] != C_QUEUED ||
+				    n >= p->nchunks)
+					break;
+				nc = pmb_msg(p, c)->next;
+				if (pmb_msg(p, c)->sender)
+					pmb_unqueue(p, c, P_WITHDRAW, -EPIPE, &ws);
+			}
+			if (c == PMB_NIL)
 				break;
+			pmb_recover(p);
 		}
 		pmb_wake_kinds(p, W_ALL, &ws);
 	}
@@ -1320,8 +1527,9 @@ static int pmb_destroy(struct ipc_mbox *mb)
 	struct pmb_hdr *h = p->hdr;
 	struct pmb_wake ws = { .slots = false };
 	uint64_t withdrawn = 0, dropped = 0;
-	uint32_t c, nc;
-	int ret, s;
+	bool damaged = false;
+	uint32_t c, nc, n;
+	int ret, s, tries;
 
 	ret = pmb_owner_permission(p->uid);
 	if (ret)
@@ -1333,12 +1541,27 @@ static int pmb_destroy(struct ipc_mbox *mb)
 		pmb_unlock(p, NULL);
 		return -EIDRM;
 	}
-	/* Waiting senders' messages are withdrawn, the others dropped. */
-	for (c = h->qhead; c != PMB_NIL && pmb_chunk_ok(p, c); c = pmb_msg(p, c)->next) {
-		if (pmb_sender_slot(p, pmb_msg(p, c)) >= 0)
-			withdrawn++;
-		else
-			dropped++;
+	/*
+	 * Waiting senders' messages are withdrawn, the others dropped.  A
+	 * damaged queue is rebuilt first, to be counted right.
+	 */
+	for (tries = 0; tries < 2; tries++) {
+		withdrawn = dropped = 0;
+		damaged = false;
+		for (c = h->qhead, n = 0; c != PMB_NIL; c = pmb_msg(p, c)->next, n++) {
+			if (!pmb_chunk_ok(p, c) || p->cstate[c] != C_QUEUED ||
+			    n >= p->nchunks) {
+				damaged = true;
+				break;
+			}
+			if (pmb_sender_slot(p, pmb_msg(p, c)) >= 0)
+				withdrawn++;
+			else
+				dropped++;
+		}
+		if (!damaged)
+			break;
+		pmb_recover(p);
 	}
 	h->pend.sent = h->sent - withdrawn;
 	h->pend.received = h->received;
@@ -1346,9 +1569,14 @@ static int pmb_destroy(struct ipc_mbox *mb)
 	h->pend.op = P_DESTROY;
 	h->state = IPC_STATE_DESTROYED;		/* destroyed */
 	PMB_HOOK(LIBIPC_HOOK_DESTROY);
-	for (c = h->qhead; c != PMB_NIL && pmb_chunk_ok(p, c); c = nc) {
-		struct pmb_msg *m = pmb_msg(p, c);
+	for (c = h->qhead, n = 0; !damaged && c != PMB_NIL; c = nc, n++) {
+		struct pmb_msg *m;
 
+		if (!pmb_chunk_ok(p, c) || p->cstate[c] != C_QUEUED || n >= p->nchunks) {
+			damaged = true;
+			break;
+		}
+		m = pmb_msg(p, c);
 		nc = m->next;
 		s = pmb_sender_slot(p, m);
 		if (s >= 0) {
@@ -1358,6 +1586,9 @@ static int pmb_destroy(struct ipc_mbox *mb)
 		p->cstate[c] = C_FREE;
 		pmb_msg_free(p, c);
 	}
+	/* A damaged queue: recovery frees everything of a destroyed mailbox. */
+	if (damaged)
+		pmb_recover(p);
 	h->qhead = h->qtail = PMB_NIL;
 	h->msgs = h->bytes = 0;
 	h->sent = h->pend.sent;
@@ -1371,19 +1602,18 @@ static int pmb_destroy(struct ipc_mbox *mb)
 	return 0;
 }
 
-static int pmb_info(struct ipc_mbox *mb, struct ipc_info *info)
+/*
+ * What the mailbox holds now into info (its immutable fields too), and,
+ * st given, the pids of who is blocked.  Lock held.
+ */
+static void pmb_snapshot(struct pmb *p, struct ipc_info *info,
+			 struct ipc_stat *st, struct pmb_wake *ws)
 {
-	struct pmb *p = to_pmb(mb);
 	struct pmb_hdr *h = p->hdr;
-	struct pmb_wake ws = { .slots = false };
 	struct pmb_scan sc;
 	uint64_t claimed, i;
-	int ret;
 
-	ret = pmb_lock(p);
-	if (ret)
-		return ret;
-	pmb_scan(p, -1, &sc, &ws);
+	pmb_scan(p, -1, &sc, ws);
 	/* Claimed messages count as handed over, as in the kernel. */
 	claimed = pmb_claimed(p, &sc);
 	info->msgs = h->msgs - claimed;
@@ -1402,14 +1632,38 @@ static int pmb_info(struct ipc_mbox *mb, struct ipc_info *info)
 	info->dropped = h->dropped;
 	if (h->linked && p->named)
 		memcpy(info->name, p->name, sizeof(info->name));
-	pmb_unlock(p, &ws);
-
 	info->id = p->id;
 	info->capacity = p->capacity;
 	info->max_msg_size = p->max_msg_size;
 	info->mode = p->mode;
 	info->uid = p->uid;
 	info->gid = p->gid;
+	if (!st)
+		return;
+	/* Receivers whose message is claimed are no longer blocked. */
+	for (i = claimed; i < sc.nrecv && st->nreceivers < IPC_STAT_PIDS; i++)
+		st->receivers[st->nreceivers++] = p->w[sc.order[i]].pid;
+	for (i = 0; i < p->nwait; i++) {
+		uint32_t kind = p->w[i].kind;
+
+		if ((kind == W_ROOM || kind == W_TAKEN) && st->nsenders < IPC_STAT_PIDS)
+			st->senders[st->nsenders++] = p->w[i].pid;
+		else if (kind == W_PEEK && st->nreceivers < IPC_STAT_PIDS)
+			st->receivers[st->nreceivers++] = p->w[i].pid;
+	}
+}
+
+static int pmb_info(struct ipc_mbox *mb, struct ipc_info *info)
+{
+	struct pmb *p = to_pmb(mb);
+	struct pmb_wake ws = { .slots = false };
+	int ret;
+
+	ret = pmb_lock(p);
+	if (ret)
+		return ret;
+	pmb_snapshot(p, info, NULL, &ws);
+	pmb_unlock(p, &ws);
 	info->access = mb->access;
 	return 0;
 }
@@ -1430,7 +1684,8 @@ static int pmb_init(void)
 /* The quota of new mailboxes: LIBIPC_POSIX_QUOTA bytes (K, M, G suffixes). */
 static int pmb_quota(uint64_t *quota)
 {
-	const char *env = getenv("LIBIPC_POSIX_QUOTA");
+	/* Not for set-user-ID programs: their caller's environment is not theirs. */
+	const char *env = secure_getenv("LIBIPC_POSIX_QUOTA");
 	unsigned long long v;
 	char *end;
 
@@ -1495,18 +1750,36 @@ static void pmb_file_name(const char *name, char file[NAME_MAX + 1])
 	file[sizeof(PMB_PREFIX) - 1] = '#';
 }
 
-static bool pmb_in_group(gid_t gid)
+/*
+ * Is gid the caller's effective group or a supplementary one?  1, 0, or
+ * -errno.  All of them: there may be up to NGROUPS_MAX (65536).
+ */
+static int pmb_in_group(gid_t gid)
 {
-	gid_t groups[256];
-	int n, i;
+	gid_t *groups;
+	int n, i, ret = 0;
 
 	if (getegid() == gid)
-		return true;
-	n = getgroups(256, groups);
-	for (i = 0; i < n; i++)
+		return 1;
+	for (;;) {
+		n = getgroups(0, NULL);
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		groups = malloc((size_t)n * sizeof(*groups));
+		if (!groups)
+			return -ENOMEM;
+		n = getgroups(n, groups);
+		if (n >= 0 || errno != EINVAL)
+			break;
+		free(groups);		/* another thread added groups: again */
+	}
+	if (n < 0)
+		ret = -errno;
+	for (i = 0; i < n && !ret; i++)
 		if (groups[i] == gid)
-			return true;
-	return false;
+			ret = 1;
+	free(groups);
+	return ret;
 }
 
 /* As mq_open: the read bit grants receive, the write bit send. */
@@ -1514,6 +1787,7 @@ static int pmb_permission(const struct pmb *p, unsigned int access)
 {
 	unsigned int mode = p->mode, want = 0;
 	uid_t euid = geteuid();
+	int in;
 
 	if (access & IPC_RECV)
 		want |= 04;
@@ -1521,10 +1795,15 @@ static int pmb_permission(const struct pmb *p, unsigned int access)
 		want |= 02;
 	if (euid == 0)
 		return 0;
-	if (euid == p->uid)
+	if (euid == p->uid) {
 		mode >>= 6;
-	else if (pmb_in_group(p->gid))
-		mode >>= 3;
+	} else {
+		in = pmb_in_group(p->gid);
+		if (in < 0)
+			return in;
+		if (in)
+			mode >>= 3;
+	}
 	return (mode & want) == want ? 0 : -EACCES;
 }
 
@@ -1617,16 +1896,29 @@ static void pmb_format(void *base, const struct pmb_params *pp, const char *name
 	__atomic_store_n(&h->magic, PMB_MAGIC, __ATOMIC_RELEASE);
 }
 
-static int pmb_wrap(void *base, unsigned int access, const char *file,
-		    const struct stat *st, struct ipc_mbox **out)
+/* A new handle, pointing nowhere yet: allocated before anything is made. */
+static struct pmb *pmb_new(unsigned int access)
 {
 	struct pmb *p = calloc(1, sizeof(*p));
 
-	if (!p)
-		return -ENOMEM;
-	p->base.ops = &ipc_posix_ops;
-	p->base.access = access;
-	pmb_attach(p, base);
+	if (p) {
+		p->base.ops = &ipc_posix_ops;
+		p->base.access = access;
+		p->fd = -1;
+	}
+	return p;
+}
+
+/*
+ * Point a new handle at a mapped segment (see pmb_attach); fd, the file
+ * of a named one, becomes the handle's.
+ */
+static void pmb_wrap(struct pmb *p, void *base, const struct pmb_hdr *h,
+		     size_t size, int fd, const char *file,
+		     const struct stat *st)
+{
+	pmb_attach(p, base, h, size);
+	p->fd = fd;
 	if (file) {
 		p->named = true;
 		snprintf(p->file, sizeof(p->file), "%s", file);
@@ -1636,8 +1928,6 @@ static int pmb_wrap(void *base, unsigned int access, const char *file,
 		p->uid = st->st_uid;
 		p->gid = st->st_gid;
 	}
-	*out = &p->base;
-	return 0;
 }
 
 static void pmb_release(struct ipc_mbox *mb)
@@ -1645,23 +1935,25 @@ static void pmb_release(struct ipc_mbox *mb)
 	struct pmb *p = to_pmb(mb);
 
 	munmap(p->hdr, p->size);
+	if (p->fd >= 0)
+		close(p->fd);
 	free(p);
 }
 
 /*
- * Open the segment behind a name, checking access against its mode if
- * check is set.  A destroyed one whose name was left behind (its destroyer
- * died first) counts as absent and is cleaned up.
+ * pmb_open_file's work, given the file in PMB_SHM_DIR: name is the name
+ * it must hold, or NULL for whatever name leads to this file.
  */
-static int pmb_open_file(const char *name, unsigned int access, bool check,
-			 struct ipc_mbox **out)
+static int pmb_open_at(const char *file, const char *name, unsigned int access,
+		       bool check, struct ipc_mbox **out)
 {
-	char file[NAME_MAX + 1], path[sizeof(PMB_SHM_DIR) + NAME_MAX + 1];
+	char path[sizeof(PMB_SHM_DIR) + NAME_MAX + 1], want[NAME_MAX + 1];
+	struct pmb_hdr h;
 	struct stat st;
+	struct pmb *p;
 	void *base;
 	int fd, ret;
 
-	pmb_file_name(name, file);
 	snprintf(path, sizeof(path), PMB_SHM_DIR "/%s", file);
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -1679,33 +1971,67 @@ static int pmb_open_file(const char *name, unsigned int access, bool check,
 		ret = -errno;
 		goto out_close;
 	}
-	if (!pmb_header_ok(base, st.st_size) ||
-	    strcmp(((struct pmb_hdr *)base)->name, name)) {
+	pmb_hdr_copy(&h, base);
+	if (!pmb_header_ok(&h, st.st_size) || !h.name[0]) {
 		ret = -EBADMSG;
 		goto out_unmap;
 	}
-	ret = pmb_wrap(base, access, file, &st, out);
-	if (ret)
+	if (!name)
+		pmb_file_name(h.name, want);
+	if (name ? strcmp(h.name, name) : strcmp(want, file)) {
+		ret = -EBADMSG;		/* not the segment of its file's name */
 		goto out_unmap;
-	if (__atomic_load_n(&to_pmb(*out)->hdr->state, __ATOMIC_ACQUIRE) ==
-	    IPC_STATE_DESTROYED) {
-		pmb_unlink_own(to_pmb(*out));
+	}
+	p = pmb_new(access);
+	if (!p) {
+		ret = -ENOMEM;
+		goto out_unmap;
+	}
+	pmb_wrap(p, base, &h, st.st_size, fd, file, &st);
+	ret = 0;
+	if (__atomic_load_n(&p->hdr->state, __ATOMIC_ACQUIRE) == IPC_STATE_DESTROYED) {
+		/*
+		 * Its destroyer died before removing the name.  Only under
+		 * its lock and while it is linked: whoever cleans up first
+		 * clears that, so that nobody removes the name once a new
+		 * mailbox has it.
+		 */
+		if (!pmb_lock(p)) {
+			if (p->hdr->linked)
+				pmb_unlink_own(p);
+			p->hdr->linked = 0;
+			pmb_unlock(p, NULL);
+		}
 		ret = -ENOENT;
 	} else if (check) {
-		ret = pmb_permission(to_pmb(*out), access);
+		ret = pmb_permission(p, access);
 	}
 	if (ret) {
-		pmb_release(*out);
-		*out = NULL;
+		pmb_release(&p->base);	/* closes fd */
+		return ret;
 	}
-	close(fd);
-	return ret;
+	*out = &p->base;
+	return 0;
 
 out_unmap:
 	munmap(base, st.st_size);
 out_close:
 	close(fd);
 	return ret;
+}
+
+/*
+ * Open the segment behind a name, checking access against its mode if
+ * check is set.  A destroyed one whose name was left behind (its destroyer
+ * died first) counts as absent and is cleaned up.
+ */
+static int pmb_open_file(const char *name, unsigned int access, bool check,
+			 struct ipc_mbox **out)
+{
+	char file[NAME_MAX + 1];
+
+	pmb_file_name(name, file);
+	return pmb_open_at(file, name, access, check, out);
 }
 
 /*
@@ -1745,10 +2071,16 @@ static int pmb_create_file(const char *name, const struct pmb_params *pp,
 	char file[NAME_MAX + 1], path[sizeof(PMB_SHM_DIR) + NAME_MAX + 1];
 	char tmpbuf[sizeof(PMB_SHM_DIR) + 64], *tmp = NULL;
 	static unsigned int seq;
+	struct pmb_hdr h;
 	struct stat st;
+	struct pmb *p;
 	void *base;
 	int fd, ret;
 
+	/* The handle first: once the name is linked, nothing may fail. */
+	p = pmb_new(access);
+	if (!p)
+		return -ENOMEM;
 	pmb_file_name(name, file);
 	snprintf(path, sizeof(path), PMB_SHM_DIR "/%s", file);
 	if (tmpname) {
@@ -1759,33 +2091,49 @@ static int pmb_create_file(const char *name, const struct pmb_params *pp,
 		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	} else {
 		fd = open(PMB_SHM_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-		if (fd < 0)
+		if (fd < 0) {
+			free(p);
 			return -ENOTSUP;
+		}
 	}
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		ret = -errno;
+		free(p);
+		return ret;
+	}
 	if (fchmod(fd, pmb_file_mode(pp->mode)) || ftruncate(fd, pp->g.size) ||
 	    fstat(fd, &st)) {
 		ret = -errno;
 		goto out_close;
 	}
+	/* The fixed part now; the chunks as they come into use (pmb_back). */
+	ret = pmb_fallocate(fd, 0, pp->g.off_cstate);
+	if (ret)
+		goto out_close;
 	base = mmap(NULL, pp->g.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED) {
 		ret = -errno;
 		goto out_close;
 	}
 	pmb_format(base, pp, name);
+	pmb_hdr_copy(&h, base);		/* before anyone else can see it */
 	ret = pmb_link(fd, tmp, path);
 	if (ret == -ENOENT && !tmp)
 		ret = -ENOTSUP;		/* no /proc to link it through */
-	if (!ret)
-		ret = pmb_wrap(base, access, file, &st, out);
-	if (ret)
+	if (ret) {
 		munmap(base, pp->g.size);
+		goto out_close;
+	}
+	pmb_wrap(p, base, &h, pp->g.size, fd, file, &st);
+	*out = &p->base;
+	p = NULL;
+	fd = -1;			/* the handle's now */
 out_close:
 	if (tmp)
 		unlink(tmp);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	free(p);
 	return ret;
 }
 
@@ -1794,6 +2142,8 @@ static int pmb_create(const char *name, const struct ipc_attr *attr,
 {
 	struct pmb_params pp;
 	struct ipc_mbox *old;
+	struct pmb_hdr h;
+	struct pmb *p;
 	void *base;
 	int ret, tries;
 
@@ -1801,15 +2151,21 @@ static int pmb_create(const char *name, const struct ipc_attr *attr,
 	if (ret)
 		return ret;
 	if (!name) {
+		p = pmb_new(access);
+		if (!p)
+			return -ENOMEM;
 		base = mmap(NULL, pp.g.size, PROT_READ | PROT_WRITE,
 			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		if (base == MAP_FAILED)
-			return -errno;
+		if (base == MAP_FAILED) {
+			ret = -errno;
+			free(p);
+			return ret;
+		}
 		pmb_format(base, &pp, NULL);
-		ret = pmb_wrap(base, access, NULL, NULL, out);
-		if (ret)
-			munmap(base, pp.g.size);
-		return ret;
+		pmb_hdr_copy(&h, base);
+		pmb_wrap(p, base, &h, pp.g.size, -1, NULL, NULL);
+		*out = &p->base;
+		return 0;
 	}
 	/* Open it if it exists, else make it; a racing creator makes us retry. */
 	for (tries = 0; tries < 100; tries++) {
@@ -1852,12 +2208,12 @@ static int pmb_unlink(const char *name)
 	if (ret)
 		return ret;
 	ret = pmb_open_file(name, IPC_RECV, false, &mb);
-	if (ret == -ENOENT)
-		return ret;
-	if (ret) {
+	if (ret == -EBADMSG) {
 		/* Not a segment of ours: its owner may still remove the file. */
 		return unlink(path) ? (errno == EPERM ? -EACCES : -errno) : 0;
 	}
+	if (ret)
+		return ret;	/* ENOENT; or EMFILE, ENOMEM...: the name stays */
 	p = to_pmb(mb);
 	ret = pmb_lock(p);
 	if (!ret) {
@@ -1867,6 +2223,82 @@ static int pmb_unlink(const char *name)
 		pmb_unlock(p, NULL);
 	}
 	pmb_release(mb);
+	return ret;
+}
+
+/* ---- introspection ---------------------------------------------------------------- */
+
+/*
+ * The stat of the segment in file (name: the name it must hold, or NULL).
+ * One the caller may not open is described from the file alone when its
+ * name is known, with IPC_STAT_PARTIAL.
+ */
+static int pmb_stat_at(const char *file, const char *name, struct ipc_stat *st)
+{
+	char path[sizeof(PMB_SHM_DIR) + NAME_MAX + 1];
+	struct pmb_wake ws = { .slots = false };
+	struct ipc_mbox *mb;
+	struct stat fst;
+	struct pmb *p;
+	int ret;
+
+	ret = pmb_open_at(file, name, IPC_RECV, false, &mb);
+	if (ret == -EACCES || ret == -EPERM) {
+		snprintf(path, sizeof(path), PMB_SHM_DIR "/%s", file);
+		if (!name && strlen(file) > sizeof(PMB_PREFIX) - 1 &&
+		    file[sizeof(PMB_PREFIX) - 1] != '#')
+			name = file + sizeof(PMB_PREFIX) - 1;
+		if (!name || lstat(path, &fst))
+			return ret;
+		st->flags = IPC_STAT_PARTIAL;
+		st->info.uid = fst.st_uid;
+		st->info.gid = fst.st_gid;
+		snprintf(st->info.name, sizeof(st->info.name), "%s", name);
+		return 0;
+	}
+	if (ret)
+		return ret;
+	p = to_pmb(mb);
+	ret = pmb_lock(p);
+	if (!ret) {
+		pmb_snapshot(p, &st->info, st, &ws);
+		pmb_unlock(p, &ws);
+	}
+	pmb_release(mb);
+	return ret;
+}
+
+static int pmb_stat(const char *name, struct ipc_stat *st)
+{
+	char file[NAME_MAX + 1];
+
+	pmb_file_name(name, file);
+	return pmb_stat_at(file, name, st);
+}
+
+/* Every file kmbox.* in PMB_SHM_DIR that is a live segment of ours. */
+static int pmb_list(ipc_list_fn fn, void *arg)
+{
+	struct ipc_stat st;
+	struct dirent *de;
+	int ret = 0;
+	DIR *dir;
+
+	dir = opendir(PMB_SHM_DIR);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, PMB_PREFIX, sizeof(PMB_PREFIX) - 1))
+			continue;
+		memset(&st, 0, sizeof(st));
+		/* Gone meanwhile, destroyed, or not ours: not a mailbox. */
+		if (pmb_stat_at(de->d_name, NULL, &st))
+			continue;
+		ret = fn(&st, arg);
+		if (ret)
+			break;
+	}
+	closedir(dir);
 	return ret;
 }
 
@@ -1883,4 +2315,6 @@ const struct ipc_backend_ops ipc_posix_ops = {
 	.recv = pmb_recv,
 	.info = pmb_info,
 	.fd = pmb_fd,
+	.stat = pmb_stat,
+	.list = pmb_list,
 };

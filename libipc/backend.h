@@ -51,6 +51,9 @@ struct ipc_backend_ops {
 			struct ipc_msginfo *info);
 	int (*info)(struct ipc_mbox *mb, struct ipc_info *info);
 	int (*fd)(struct ipc_mbox *mb);
+	/* st is zeroed. */
+	int (*stat)(const char *name, struct ipc_stat *st);
+	int (*list)(ipc_list_fn fn, void *arg);
 };
 
 IPC_HIDDEN extern const struct ipc_backend_ops ipc_kernel_ops;

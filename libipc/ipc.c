@@ -22,50 +22,86 @@
  * The backend, chosen once (libuv-style: the fast one if it works, the
  * portable one otherwise, an environment override) and kept for the life
  * of the process, children included.
+ *
+ * Only a definite answer is kept: the module is there and speaks our ABI,
+ * or there is no module (no /dev/kmbox: ENOENT; a node with no driver:
+ * ENODEV, ENXIO), or the environment names no backend.  Any other failure
+ * to use /dev/kmbox (EACCES, EMFILE, ENOMEM, an ioctl that fails) fails
+ * the call at hand and the next call tries again: falling back to posix
+ * then would put this process's mailboxes in another world than its
+ * peers', for good.
  */
-static pthread_once_t ipc_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t ipc_choice_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct ipc_backend_ops *ipc_ops;
 static int ipc_ops_err;
+static bool ipc_chosen;
 
-static void ipc_choose(void)
+static bool ipc_kernel_absent(int err)
 {
-	const char *want = getenv("LIBIPC_BACKEND");
+	return err == -ENOENT || err == -ENODEV || err == -ENXIO;
+}
+
+/* The backend to use (*ops) or why none (-errno); *keep: a final answer. */
+static int ipc_choose(const struct ipc_backend_ops **ops, bool *keep)
+{
+	/* Not for set-user-ID programs: their caller's environment is not theirs. */
+	const char *want = secure_getenv("LIBIPC_BACKEND");
 	int ret;
 
+	*ops = NULL;
+	*keep = true;
 	if (want && *want) {
-		const struct ipc_backend_ops *ops = NULL;
-
 		if (!strcmp(want, "kernel"))
-			ops = &ipc_kernel_ops;
+			*ops = &ipc_kernel_ops;
 		else if (!strcmp(want, "posix"))
-			ops = &ipc_posix_ops;
-		if (!ops) {
-			ipc_ops_err = -EINVAL;
-			return;
-		}
-		/* Forced: no fallback, the caller asked for this one. */
-		ret = ops->init();
-		if (ret)
-			ipc_ops_err = ret;
+			*ops = &ipc_posix_ops;
 		else
-			ipc_ops = ops;
-		return;
+			return -EINVAL;
+		/* Forced: no fallback, the caller asked for this one. */
+		ret = (*ops)->init();
+		if (ret) {
+			*ops = NULL;
+			*keep = ipc_kernel_absent(ret);
+		}
+		return ret;
 	}
-	if (!ipc_kernel_ops.init()) {
-		ipc_ops = &ipc_kernel_ops;
-		return;
+	ret = ipc_kernel_ops.init();
+	if (!ret) {
+		*ops = &ipc_kernel_ops;
+		return 0;
+	}
+	if (!ipc_kernel_absent(ret)) {
+		*keep = false;
+		return ret;
 	}
 	ret = ipc_posix_ops.init();
-	if (ret)
-		ipc_ops_err = ret;
-	else
-		ipc_ops = &ipc_posix_ops;
+	if (!ret)
+		*ops = &ipc_posix_ops;
+	return ret;
 }
 
 /* The backend in use, or NULL with *err set. */
 static const struct ipc_backend_ops *ipc_get_ops(int *err)
 {
-	pthread_once(&ipc_once, ipc_choose);
+	const struct ipc_backend_ops *ops;
+	bool keep;
+	int ret;
+
+	if (!__atomic_load_n(&ipc_chosen, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&ipc_choice_lock);
+		if (!ipc_chosen) {
+			ret = ipc_choose(&ops, &keep);
+			if (!keep) {
+				pthread_mutex_unlock(&ipc_choice_lock);
+				*err = ret;
+				return NULL;
+			}
+			ipc_ops = ops;
+			ipc_ops_err = ret;
+			__atomic_store_n(&ipc_chosen, true, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&ipc_choice_lock);
+	}
 	*err = ipc_ops_err;
 	return ipc_ops;
 }
@@ -211,12 +247,13 @@ IPC_EXPORT int ipc_create(const char *name, const struct ipc_attr *attr,
 	const struct ipc_backend_ops *ops;
 	int ret;
 
+	if (out)
+		*out = NULL;		/* whatever fails */
 	ops = ipc_get_ops(&ret);
 	if (!ops)
 		return ret;
 	if (!out)
 		return -EFAULT;
-	*out = NULL;
 	if (attr)
 		a = *attr;
 	if (a.flags & ~IPC_EXCL || !ipc_access_valid(access) || a.mode & ~0777u ||
@@ -237,12 +274,13 @@ IPC_EXPORT int ipc_open(const char *name, unsigned int access, struct ipc_mbox *
 	const struct ipc_backend_ops *ops;
 	int ret;
 
+	if (out)
+		*out = NULL;		/* whatever fails */
 	ops = ipc_get_ops(&ret);
 	if (!ops)
 		return ret;
 	if (!out)
 		return -EFAULT;
-	*out = NULL;
 	if (!ipc_access_valid(access))
 		return -EINVAL;
 	ret = ipc_check_name(name);
@@ -371,4 +409,34 @@ IPC_EXPORT int ipc_fd(struct ipc_mbox *mb)
 	if (!mb)
 		return -EINVAL;
 	return mb->ops->fd(mb);
+}
+
+IPC_EXPORT int ipc_stat(const char *name, struct ipc_stat *st)
+{
+	const struct ipc_backend_ops *ops;
+	int ret;
+
+	ops = ipc_get_ops(&ret);
+	if (!ops)
+		return ret;
+	if (!st)
+		return -EFAULT;
+	memset(st, 0, sizeof(*st));
+	ret = ipc_check_name(name);
+	if (ret)
+		return ret;
+	return ops->stat(name, st);
+}
+
+IPC_EXPORT int ipc_list(ipc_list_fn fn, void *arg)
+{
+	const struct ipc_backend_ops *ops;
+	int ret;
+
+	ops = ipc_get_ops(&ret);
+	if (!ops)
+		return ret;
+	if (!fn)
+		return -EINVAL;
+	return ops->list(fn, arg);
 }

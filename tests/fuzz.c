@@ -7,15 +7,25 @@
  *             [--iterations N] [--slack SECONDS] [--smoke] [--quiet]
  *             [--no-signals] [--no-kill] [--no-params] [--no-unload]
  *             [--no-nobody] [--no-scenarios]
+ *        fuzz --unload-race CYCLES --module KMBOX.KO [--seed N]
+ *
+ * Run it as root on a kernel with kmbox.ko loaded (tests/run-fuzz does, in
+ * the VM: 'make fuzz').  --iterations N stops each thread after N calls
+ * (workers that end so are not restarted); --slack is how far past its
+ * time a non-blocking or timed call may return before it counts as hung
+ * (20 s: the VM is emulated).
  *
  * A coordinator process forks --procs worker processes of --threads threads
  * each (one in four runs as nobody), and keeps them busy until --seconds
  * have passed: killed or exited workers are started again.  The workers
  * share a handful of named mailboxes (so they collide) and create anonymous
- * ones that they pass to the children they fork.  Each thread makes random
- * calls: every ioctl on the control device and on handles (and on the wrong
- * kind of descriptor), read, readv, write, writev, poll, epoll, dup, close,
- * fork, exit, delete_module.  Arguments are valid most of the time, so the
+ * ones that they pass to the children they fork and over UNIX sockets
+ * (SCM_RIGHTS, sometimes left in flight in a cycle only the garbage
+ * collector frees).  Each thread makes random calls: every ioctl on the
+ * control device and on handles (and on the wrong kind of descriptor),
+ * read, readv, write, writev, poll, epoll, io_uring reads, writes and polls
+ * (rings dropped with requests in flight), dup, close, fork, exit,
+ * delete_module, reads of /proc/kmbox.  Arguments are valid most of the time, so the
  * mailboxes reach deep states, and sometimes wrong: unknown flags and
  * reserved bits, bad, read-only, unmapped and half-mapped pointers (some in
  * pages another thread keeps mprotect()ing), huge and negative sizes, struct
@@ -25,7 +35,14 @@
  * changes the module's limits for a moment.  Some threads play scenarios on
  * private mailboxes whose outcome is known exactly: CLOSE/DESTROY/SIGKILL
  * against a blocked call, a timed sender against a timed receiver, a
- * message put back after EMSGSIZE and EFAULT.
+ * message put back after EMSGSIZE and EFAULT, one sender's order seen by
+ * one or two receivers.
+ *
+ * --unload-race CYCLES: a process uses the module every way that holds a
+ * reference (blocked senders and receivers, queued messages, epoll,
+ * io_uring, handles in flight in a socket) and is killed; the module must
+ * refuse to unload before, unload the moment the last reference goes, and
+ * load again (from --module), while another process reads /proc/kmbox.
  *
  * Checks (each one a line of the TAP output at the end):
  *  - every errno is in the set uapi/linux/kmbox.h documents for that call
@@ -41,7 +58,8 @@
  *    table records what happened to it);
  *  - calls that may not wait (non-blocking, timed) return in time, and
  *    timed ones not before their time; blocked calls end on a signal;
- *  - poll/epoll report only what a handle's access allows;
+ *  - poll/epoll/io_uring polls report only what a handle's access and the
+ *    mailbox's state allow; /proc/kmbox is well-formed and consistent;
  *  - delete_module fails while handles are open;
  *  - no process dies of a signal nobody sent it (SIGPIPE, SIGSEGV...) and
  *    every one is gone soon after SIGKILL (none stuck in the kernel).
@@ -53,7 +71,10 @@
  * violation names the worker, its generation, the thread and the call.
  *
  * Exit status 0 when no check failed, 1 otherwise; the output ends with a
- * kselftest "# Totals:" line.
+ * kselftest "# Totals:" line.  --smoke (10 s, 2 processes of 2 threads, the
+ * module's limits left alone) suits a test suite; built with
+ * -DFUZZ_DEFAULT_SMOKE, the program does that when given no options, as
+ * tests/run-all runs its programs.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -160,14 +181,14 @@ enum op {
 	OP_NONE, OP_LIMITS, OP_CREATE, OP_OPEN, OP_UNLINK, OP_SEND, OP_RECV,
 	OP_INFO, OP_CLOSE, OP_DESTROY, OP_READ, OP_WRITE, OP_POLL, OP_EPOLL,
 	OP_DUP, OP_FDCLOSE, OP_RAW, OP_FORK, OP_EXIT, OP_UNLOAD, OP_DEVOPEN,
-	OP_SIGACT, OP_SCENARIO, OP_SCM, OP_URING, OP_MAX
+	OP_SIGACT, OP_SCENARIO, OP_SCM, OP_URING, OP_PROC, OP_MAX
 };
 
 static const char *const op_name[OP_MAX] = {
 	"none", "LIMITS", "CREATE", "OPEN", "UNLINK", "SEND", "RECV", "INFO",
 	"CLOSE", "DESTROY", "read", "write", "poll", "epoll", "dup", "close",
 	"raw-ioctl", "fork", "exit", "delete_module", "open-dev", "sigaction",
-	"scenario", "SCM_RIGHTS", "io_uring",
+	"scenario", "SCM_RIGHTS", "io_uring", "/proc/kmbox",
 };
 
 /* Weights, per ten thousand. */
@@ -180,6 +201,7 @@ static const int op_weight[OP_MAX] = {
 	[OP_RAW] = 300, [OP_FORK] = 60, [OP_EXIT] = 1,
 	[OP_UNLOAD] = 5, [OP_DEVOPEN] = 40, [OP_SIGACT] = 20,
 	[OP_SCENARIO] = 120, [OP_SCM] = 150, [OP_URING] = 250,
+	[OP_PROC] = 60,
 };
 
 enum check {
@@ -482,6 +504,8 @@ static const int *const op_errs[OP_MAX] = {
 	[OP_UNLOAD] = SET(EWOULDBLOCK, EBUSY, EPERM),
 	[OP_DEVOPEN] = SET(EMFILE),
 	[OP_FORK] = SET(EAGAIN),
+	/* only in the unload race: the module is gone, or going */
+	[OP_PROC] = SET(ENOENT, EIO),
 	/* io_uring completions: those of read/write, and cancellation */
 	[OP_URING] = SET(EINVAL, EFAULT, EBADF, EMSGSIZE, EAGAIN, EINTR, EPIPE,
 			 EIDRM, ENOBUFS, ECANCELED),
@@ -2198,7 +2222,7 @@ static void op_read(void)
 {
 	struct iovec iov[8];
 	struct handle h;
-	bool right, bad = false;
+	bool right, bad = false, badbase = false;
 	int slot, fd, e, n = 1, k;
 	size_t len, total = 0;
 	int64_t bound;
@@ -2226,6 +2250,7 @@ static void op_read(void)
 			k = below(n);
 			iov[k].iov_base = bad_addr(P_NONE + below(4));
 			bad = iov[k].iov_len > 0;
+			badbase = true;
 		}
 		call_begin(OP_READ, bound, "readv fd %d %d buffers %zu bytes%s", fd, n, len,
 			   bad ? ", one bad" : "");
@@ -2244,8 +2269,8 @@ static void op_read(void)
 	call_end();
 	check_errno(OP_READ, e, "read");
 	if (!right) {
-		/* readv() checks its buffers before it looks at the file */
-		if (e != EINVAL && !(bad && e == EFAULT))
+		/* readv() checks its buffers (even empty ones) before the file */
+		if (e != EINVAL && !(badbase && e == EFAULT))
 			violation(C_DISPATCH, "read on the control device: %s, expected EINVAL",
 				  ret >= 0 ? "success" : ename(e));
 		goto out;
@@ -2282,7 +2307,7 @@ static void op_write(void)
 {
 	struct iovec iov[8];
 	struct handle h;
-	bool right, bad = false, tracked = false;
+	bool right, bad = false, badbase = false, tracked = false;
 	int slot, fd, e, n = 1, k;
 	size_t len, total = 0;
 	uint64_t id;
@@ -2306,6 +2331,7 @@ static void op_write(void)
 			k = below(n);
 			iov[k].iov_base = bad_addr(P_NONE + below(4));
 			bad = iov[k].iov_len > 0;
+			badbase = true;
 		}
 	} else {
 		iov[0].iov_base = sbuf;
@@ -2313,6 +2339,7 @@ static void op_write(void)
 		if (pml(50)) {
 			iov[0].iov_base = bad_addr(P_NONE + below(4));
 			bad = len > 0;
+			badbase = true;
 		}
 	}
 	if (bad)
@@ -2332,7 +2359,7 @@ static void op_write(void)
 	track_send(tracked ? id : 0, ret < 0 ? e : 0);
 	check_errno(OP_WRITE, e, "write");
 	if (!right) {
-		if (e != EINVAL && !(bad && e == EFAULT))
+		if (e != EINVAL && !(badbase && e == EFAULT))
 			violation(C_DISPATCH, "write on the control device: %s, expected EINVAL",
 				  ret >= 0 ? "success" : ename(e));
 		goto out;
@@ -2945,7 +2972,6 @@ static void op_uring(void)
 	__atomic_store_n(ur.sq_tail, tail + 1, __ATOMIC_RELEASE);
 	q = NULL;
 enter:
-	h_put(slot);
 	wait = pct(20);
 	/* Waiting for a completion may wait for ever: the watchdog kicks it. */
 	call_begin(OP_URING, wait ? 0 : slack_ns(), "io_uring_enter%s", wait ? ", waiting" : "");
@@ -2954,11 +2980,101 @@ enter:
 	call_end();
 	if (ret < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
 		violation(C_ERRNO, "io_uring_enter: %s", ename(errno));
+	/*
+	 * The kernel looks the descriptor up when it takes the entry: one not
+	 * taken yet would find whatever has the number later.  Make it a no-op.
+	 */
+	while (*ur.sq_tail != __atomic_load_n(ur.sq_head, __ATOMIC_ACQUIRE)) {
+		unsigned int t = --*ur.sq_tail;
+		struct io_uring_sqe *left = &ur.sqes[t & *ur.sq_mask];
+		struct ureq *lq = left->user_data < ARRAY_SIZE(ur.req) ?
+				  &ur.req[left->user_data] : NULL;
+
+		if (lq && lq->kind) {
+			if (lq->slot >= 0)
+				ur.buf_state[lq->slot] = 0;
+			lq->kind = 0;
+		}
+	}
+	h_put(slot);
 	ur_reap();
 out:
 	if (q && !q->kind && b >= 0)
 		ur.buf_state[b] = 0;
 	pthread_mutex_unlock(&ur_lock);
+}
+
+/* ---- /proc/kmbox ------------------------------------------------------------ */
+
+#define PROC_HEADER "id name capacity max_msg_size uid gid mode state msgs bytes sent received dropped senders receivers"
+
+static bool pid_list(const char *s)
+{
+	if (!strcmp(s, "-"))
+		return true;
+	for (; *s; s++)
+		if ((*s < '0' || *s > '9') && *s != ',')
+			return false;
+	return true;
+}
+
+/* Check one line of /proc/kmbox; false (and a violation) if it is wrong. */
+static bool proc_line(const char *line)
+{
+	unsigned long long id, size, msgs, bytes, sent, received, dropped;
+	char name[1100], cap[32], state[16], snd[600], rcv[600];
+	unsigned int uid, gid, mode;
+	int n;
+
+	n = sscanf(line, "%llu %1099s %31s %llu %u %u %o %15s %llu %llu %llu %llu %llu %599s %599s",
+		   &id, name, cap, &size, &uid, &gid, &mode, state, &msgs, &bytes, &sent,
+		   &received, &dropped, snd, rcv);
+	if (n != 15 || (strcmp(cap, "unbounded") && strspn(cap, "0123456789") != strlen(cap)) ||
+	    (strcmp(state, "open") && strcmp(state, "closed") && strcmp(state, "destroyed")) ||
+	    mode & ~0777U || !pid_list(snd) || !pid_list(rcv) ||
+	    sent < received + dropped + msgs || (!msgs && bytes) ||
+	    (!strcmp(state, "destroyed") && (msgs || strcmp(name, "-")))) {
+		violation(C_INFO, "/proc/kmbox line (%d fields): %.300s", n, line);
+		return false;
+	}
+	return true;
+}
+
+/* Read /proc/kmbox whole, while mailboxes come and go, and check it. */
+static void op_proc(void)
+{
+	static __thread char buf[65536];
+	char *line, *save;
+	ssize_t n, len = 0;
+	int fd, e = 0;
+
+	call_begin(OP_PROC, slack_ns(), "read /proc/kmbox");
+	fd = open("/proc/kmbox", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+	} else {
+		/* small reads too: the seq_file restarts in the middle */
+		while (len < (ssize_t)sizeof(buf) - 1 &&
+		       (n = read(fd, buf + len, pct(30) ? 1 + below(200) :
+				 sizeof(buf) - 1 - len)) > 0)
+			len += n;
+		if (n < 0)
+			e = errno;
+		close(fd);
+	}
+	call_end();
+	check_errno(OP_PROC, e, "/proc/kmbox");
+	if (fd < 0 || e)
+		return;
+	buf[len] = '\0';
+	line = strtok_r(buf, "\n", &save);
+	if (!line || strcmp(line, PROC_HEADER)) {
+		violation(C_INFO, "/proc/kmbox header: %.200s", line ? line : "(none)");
+		return;
+	}
+	while ((line = strtok_r(NULL, "\n", &save)))
+		if (!proc_line(line))
+			break;
 }
 
 /* ---- signals ------------------------------------------------------------ */
@@ -3037,13 +3153,15 @@ static void reap_kids(bool block)
 
 static void thread_loop(long max_iter, int64_t deadline);
 
-static void become_child(void)
+static void become_child(pid_t parent)
 {
 	int i;
 
 	is_child = true;
 	mypid = getpid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
 	h_after_fork();
 	for (i = 0; i < MAX_CHILDREN; i++)
 		atomic_store(&kids[i], 0);
@@ -3087,7 +3205,7 @@ static void op_fork(void)
 		return;
 	}
 	if (pid == 0) {
-		become_child();
+		become_child(mypid);
 		rs = seed;
 		snprintf(who, sizeof(who), "w%d.g%d child %d", worker_idx, worker_gen, (int)mypid);
 		iter = 0;
@@ -3154,12 +3272,14 @@ static long sc_recv_retry(int fd, void *buf, size_t len, uint32_t flags, int64_t
 /* A child for a scenario: sig: its SIGUSR1 handler (0: default, 1, 2: restart). */
 static pid_t sc_fork(void)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid == 0) {
 		is_child = true;
 		mypid = getpid();
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)	/* it died before we could ask */
+			_exit(0);
 		W = &W_dummy;
 		alarm(30);
 	}
@@ -3228,6 +3348,13 @@ static void sc_stack(pid_t pid, char *out, size_t size)
 	for (char *p = out; *p; p++)
 		if (*p == '\n')
 			*p = '|';
+}
+
+static short kt_revents_fd(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM };
+
+	return poll(&p, 1, 0) < 0 ? -1 : p.revents;
 }
 
 /*
@@ -3333,6 +3460,16 @@ static void scenario_block(void)
 				  " (signalled)") : "", act,
 				  got >= 128 ? strsignal(got - 128) : ename(got), ename(want));
 		}
+	}
+	/* What poll says of a closed or destroyed mailbox. */
+	if (action < 8 && !do_info(fd, &i)) {
+		short re = kt_revents_fd(fd);
+		short want = action >= 4 ? POLLERR : i.msgs ? POLLIN | POLLRDNORM : POLLHUP;
+
+		if (re != want)
+			violation(C_POLL, "%s after %s with %llu queued: revents %#x, expected %#x",
+				  kinds[kind], act, (unsigned long long)i.msgs,
+				  (unsigned short)re, (unsigned short)want);
 	}
 	/* Whatever happened, nobody waits any more and nothing half-sent stays. */
 	if (!do_info(fd, &i)) {
@@ -3539,9 +3676,323 @@ static void scenario_requeue(void)
 	close(fd);
 }
 
+/*
+ * D: messages from one sender keep their order; with two receivers, each
+ * sees them in order, and together they see each one once.
+ */
+static void scenario_fifo(void)
+{
+	static const uint64_t caps[] = { 1, 4, KMBOX_CAPACITY_UNBOUNDED };
+	uint64_t cap = caps[below(3)];
+	int n = range(4, 24), fd, k, got = 0, last = -1, status, p[2];
+	bool two = pct(40);
+	uint32_t seq;
+	pid_t pid, rpid = -1;
+	long r;
+
+	fd = anon_mbox(cap, 64);
+	if (fd < 0)
+		return;
+	if (pipe2(p, O_CLOEXEC)) {
+		close(fd);
+		return;
+	}
+	pid = sc_fork();
+	if (pid < 0)
+		goto out_pipe;
+	if (pid == 0) {
+		set_handlers(true);
+		for (k = 0; k < n; k++) {
+			seq = k;
+			r = sc_send(fd, &seq, sizeof(seq), 0, 0);
+			if (r)
+				_exit(-r);
+		}
+		_exit(0);
+	}
+	stat_add(ST_SCENARIOS, 1);
+	if (two) {
+		rpid = sc_fork();
+		if (rpid == 0) {
+			int prev = -1;
+
+			set_handlers(true);
+			close(p[0]);
+			while ((r = sc_recv(fd, &seq, sizeof(seq), KMBOX_MSG_TIMEOUT, SEC, NULL)) >= 0) {
+				if ((int)seq <= prev)
+					_exit(100);	/* out of order */
+				prev = seq;
+				if (write(p[1], &seq, sizeof(seq)) != sizeof(seq))
+					_exit(101);
+			}
+			_exit(0);
+		}
+	}
+	close(p[1]);
+	p[1] = -1;
+	while (two || got < n) {
+		r = sc_recv_retry(fd, &seq, sizeof(seq), KMBOX_MSG_TIMEOUT,
+				  two ? 300 * MS : 5 * SEC, NULL);
+		if (r < 0)
+			break;
+		if (r != sizeof(seq) || (int)seq <= last || (int)seq >= n) {
+			violation(C_SCENARIO, "fifo: cap %llu: got %u after %d (%ld bytes)",
+				  (unsigned long long)cap, seq, last, r);
+			break;
+		}
+		last = seq;
+		got++;
+	}
+	status = sc_wait(pid, 20000);
+	if (status != 0) {
+		if (status != ENOBUFS)
+			violation(C_SCENARIO, "fifo: sender ended with %d", status);
+		if (status < 0)
+			sc_kill(pid);
+		goto out;
+	}
+	if (two) {
+		int other = sc_wait(rpid, 20000), cnt = 0;
+
+		if (other != 0) {
+			violation(C_SCENARIO, "fifo: second receiver ended with %d%s", other,
+				  other == 100 ? " (out of order)" : "");
+			if (other < 0)
+				sc_kill(rpid);
+		}
+		fcntl(p[0], F_SETFL, O_NONBLOCK);	/* others may hold the pipe */
+		while (read(p[0], &seq, sizeof(seq)) == sizeof(seq))
+			cnt++;
+		got += cnt;
+	}
+	if (got != n)
+		violation(C_SCENARIO, "fifo: cap %llu%s: %d messages sent, %d received",
+			  (unsigned long long)cap, two ? ", two receivers" : "", n, got);
+	goto out_pipe;
+out:
+	if (two && rpid > 0)
+		sc_kill(rpid);
+out_pipe:
+	close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	close(fd);
+}
+
+/*
+ * E: a storm on one private mailbox: a few senders (sync or not, short
+ * timeouts, large messages) and a few receivers (short timeouts, buffers
+ * too small or unwritable now and then, peeks), signalled at random.  No
+ * one is killed and nothing is destroyed, so after a final drain every
+ * message whose send succeeded must have been received exactly once, and
+ * nothing else: no message lost, none duplicated, none from a failed send.
+ */
+#define STORM_OPS	24
+#define STORM_MAX	(4 * STORM_OPS)
+
+static void storm_sender(int fd, int out, uint64_t cap)
+{
+	uint64_t rec[STORM_OPS];
+	int k, n = 0;
+
+	for (k = 0; k < STORM_OPS; k++) {
+		size_t len = pct(70) ? range(32, 512) : range(4096, 60000);
+		uint32_t flags = pct(50) || cap == 0 ? KMBOX_SEND_SYNC : 0;
+		int64_t t = 0;
+		uint64_t id;
+		int r;
+
+		if (pct(70)) {
+			flags |= KMBOX_MSG_TIMEOUT;
+			t = pct(30) ? 0 : (int64_t)below(2 * MS);
+		} else if (pct(60)) {
+			flags |= KMBOX_MSG_NONBLOCK;
+		} else {
+			flags |= KMBOX_MSG_TIMEOUT;
+			t = 100 * MS;
+		}
+		id = fill(sbuf, len, 0);
+		if (!id)
+			continue;
+		atomic_fetch_or(&track[id], T_ATTEMPT);
+		r = sc_send(fd, sbuf, len, flags, t);
+		track_send(id, -r);
+		if (!r)
+			rec[n++] = id;
+	}
+	if (write(out, rec, n * sizeof(rec[0])) != (ssize_t)(n * sizeof(rec[0])))
+		_exit(EXIT_INTERNAL);
+	_exit(0);
+}
+
+static long storm_recv_one(int fd, uint32_t flags, int64_t t, uint64_t *idp)
+{
+	struct hdr hd;
+	size_t len;
+	void *buf = rbuf;
+	int64_t id;
+	long r;
+
+	*idp = 0;
+	len = pct(80) ? 65536 : below(600);
+	if (pct(10))
+		buf = pct(50) ? (void *)g_ro : (void *)(strad + PAGE - below(PAGE));
+	r = sc_recv(fd, buf, len, flags, t, NULL);
+	if (r <= 0 || (flags & KMBOX_RECV_PEEK))
+		return r;
+	if (buf == (void *)g_ro) {
+		violation(C_VALID, "storm: a receive into a read-only buffer returned %ld", r);
+		return r;
+	}
+	/* a half-mapped buffer is fine when the message fitted */
+	id = verify(buf, r, 0, "storm", &hd);
+	if (id > 0) {
+		track_recv(id, "storm");
+		*idp = id;
+	}
+	return r;
+}
+
+static void storm_receiver(int fd, int out)
+{
+	uint64_t rec[STORM_MAX], id;
+	int k, n = 0;
+
+	for (k = 0; k < STORM_OPS * 2; k++) {
+		uint32_t flags = pct(10) ? KMBOX_RECV_PEEK : 0;
+		int64_t t = 0;
+
+		if (pct(70)) {
+			flags |= KMBOX_MSG_TIMEOUT;
+			t = pct(30) ? 0 : (int64_t)below(2 * MS);
+		} else if (pct(50)) {
+			flags |= KMBOX_MSG_NONBLOCK;
+		} else {
+			flags |= KMBOX_MSG_TIMEOUT;
+			t = 100 * MS;
+		}
+		storm_recv_one(fd, flags, t, &id);
+		if (id && n < STORM_MAX)
+			rec[n++] = id;
+	}
+	if (write(out, rec, n * sizeof(rec[0])) != (ssize_t)(n * sizeof(rec[0])))
+		_exit(EXIT_INTERNAL);
+	_exit(0);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void scenario_storm(void)
+{
+	static const uint64_t caps[] = { 0, 1, 3, KMBOX_CAPACITY_UNBOUNDED };
+	uint64_t cap = caps[below(4)], sent[4 * STORM_OPS], got[8 * STORM_MAX], id;
+	int ns = range(1, 3), nr = range(1, 3), fd, k, st, sp[2], rp[2];
+	size_t nsent = 0, ngot = 0, i, j;
+	pid_t pids[6];
+	int np = 0;
+	ssize_t n;
+	bool bad = false;
+
+	fd = anon_mbox(cap, 65536);
+	if (fd < 0)
+		return;
+	if (pipe2(sp, O_CLOEXEC)) {
+		close(fd);
+		return;
+	}
+	if (pipe2(rp, O_CLOEXEC)) {
+		close(sp[0]), close(sp[1]), close(fd);
+		return;
+	}
+	for (k = 0; k < ns + nr; k++) {
+		uint64_t seed = rnd();
+		pid_t pid = sc_fork();
+
+		if (pid < 0)
+			break;
+		if (pid == 0) {
+			rs = seed;
+			set_handlers(pct(50));
+			if (k < ns)
+				storm_sender(fd, sp[1], cap);
+			storm_receiver(fd, rp[1]);
+		}
+		pids[np++] = pid;
+	}
+	close(sp[1]);
+	close(rp[1]);
+	stat_add(ST_SCENARIOS, 1);
+	/* signals while they work */
+	for (k = 0; k < 20 && pct(70); k++) {
+		sleep_ns(below(2 * MS));
+		kill(pids[below(np)], SIGUSR1);
+	}
+	for (k = 0; k < np; k++) {
+		st = sc_wait(pids[k], 30000);
+		if (st != 0) {
+			if (st != ENOBUFS && st != ENOMEM)
+				violation(C_SCENARIO, "storm: participant ended with %d", st);
+			if (st < 0)
+				sc_kill(pids[k]);
+			bad = true;
+		}
+	}
+	/* All have written what they had; other children may hold the pipes. */
+	fcntl(sp[0], F_SETFL, O_NONBLOCK);
+	fcntl(rp[0], F_SETFL, O_NONBLOCK);
+	while ((n = read(sp[0], &id, sizeof(id))) == sizeof(id))
+		if (nsent < ARRAY_SIZE(sent))
+			sent[nsent++] = id;
+	while ((n = read(rp[0], &id, sizeof(id))) == sizeof(id))
+		if (ngot < ARRAY_SIZE(got))
+			got[ngot++] = id;
+	/* what is left in the queue */
+	while (!bad && ngot < ARRAY_SIZE(got)) {
+		long r = storm_recv_one(fd, KMBOX_MSG_NONBLOCK, 0, &id);
+
+		if (r == -EFAULT || r == -EMSGSIZE)
+			continue;
+		if (r < 0)
+			break;
+		if (id)
+			got[ngot++] = id;
+	}
+	if (!bad) {
+		qsort(sent, nsent, sizeof(sent[0]), cmp_u64);
+		qsort(got, ngot, sizeof(got[0]), cmp_u64);
+		for (i = j = 0; i < nsent || j < ngot;) {
+			if (j < ngot && j && got[j] == got[j - 1]) {
+				violation(C_ONCE, "storm (cap %llu): message %" PRIu64 " received twice",
+					  (unsigned long long)cap, got[j]);
+				j++;
+			} else if (i < nsent && (j >= ngot || sent[i] < got[j])) {
+				violation(C_SCENARIO, "storm (cap %llu, %d senders, %d receivers): message %" PRIu64
+					  " sent (send returned 0) but never received",
+					  (unsigned long long)cap, ns, nr, sent[i]);
+				i++;
+			} else if (j < ngot && (i >= nsent || got[j] < sent[i])) {
+				violation(C_AMBIG, "storm (cap %llu): message %" PRIu64
+					  " received but its send failed", (unsigned long long)cap, got[j]);
+				j++;
+			} else {
+				i++, j++;
+			}
+		}
+		stat_add(ST_DELIVERIES, nsent);
+	}
+	close(sp[0]);
+	close(rp[0]);
+	close(fd);
+}
+
 static void op_scenario(void)
 {
-	int r = below(3);
+	int r = below(5);
 
 	if (is_child || opt.no_scenarios)
 		return;
@@ -3550,8 +4001,12 @@ static void op_scenario(void)
 		scenario_block();
 	else if (r == 1)
 		scenario_pair();
-	else
+	else if (r == 2)
 		scenario_requeue();
+	else if (r == 3)
+		scenario_fifo();
+	else
+		scenario_storm();
 	call_end();
 	count_op(OP_SCENARIO, 0);
 }
@@ -3621,6 +4076,7 @@ static void thread_loop(long max_iter, int64_t deadline)
 		case OP_SCENARIO: op_scenario(); break;
 		case OP_SCM: op_scm(); break;
 		case OP_URING: op_uring(); break;
+		case OP_PROC: op_proc(); break;
 		}
 		if (!is_child && !(iter & 63))
 			reap_kids(false);
@@ -3911,7 +4367,7 @@ static void watchdog(int64_t now, bool stopping)
 		}
 		if (bound && !stopping)
 			continue;
-		if (age < (stopping ? 0 : SEC) || now - w->last_kick < (stopping ? 500 * MS : SEC))
+		if (age < (stopping ? 0 : 300 * MS) || now - w->last_kick < 300 * MS)
 			continue;
 		if (w->kick_seq != seq) {
 			w->kick_seq = seq;
@@ -3923,11 +4379,12 @@ static void watchdog(int64_t now, bool stopping)
 		syscall(SYS_tgkill, pid, tid, SIGUSR2);
 		w->last_kick = now;
 		stat_add(ST_KICKS, 1);
-		if (++w->kicks == 10 && st != 'T' && st != 't' && w->flagged_seq != seq) {
+		if (++w->kicks >= 20 && age > 10 * SEC && st != 'T' && st != 't' &&
+		    w->flagged_seq != seq) {
 			task_stack(pid, tid, stack, sizeof(stack));
 			w->flagged_seq = seq;
-			violation(C_SIGNAL, "task %d: still in a call after 10 SIGUSR2s, %.1f s: %.160s; state %c stack %s",
-				  (int)tid, age / 1e9, w->desc, st, stack);
+			violation(C_SIGNAL, "task %d: still in a call after %d SIGUSR2s, %.1f s: %.160s; state %c stack %s",
+				  (int)tid, w->kicks, age / 1e9, w->desc, st, stack);
 		}
 	}
 }
@@ -4130,6 +4587,7 @@ static void race_child(int ready, int cycle)
 	pid_t pid;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	setpgid(0, 0);		/* killed as a group, with its child */
 	dev = open(KMBOX_DEVICE, O_RDWR);
 	if (dev < 0)
 		_exit(EXIT_INTERNAL);
@@ -4154,9 +4612,12 @@ static void race_child(int ready, int cycle)
 	pthread_create(&th, NULL, race_sender, (void *)(intptr_t)rdv);
 	pthread_create(&th, NULL, race_sender, (void *)(intptr_t)full);
 	pthread_create(&th, NULL, race_receiver, (void *)(intptr_t)empty);
+	mypid = getpid();
 	pid = fork();
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != mypid)
+			_exit(0);
 		race_receiver((void *)(intptr_t)empty);
 	}
 	epfd = epoll_create1(0);
@@ -4230,6 +4691,19 @@ static void unix_gc(void)
 static int unload_race(void)
 {
 	int cycle, failed = 0;
+	pid_t reader;
+
+	reader = fork();
+	if (reader == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		rs = seed_for(opt.seed, 0x7ead, 0, 0);
+		W = &W_dummy;
+		for (;;) {
+			op_proc();
+			if (pct(50))
+				sched_yield();
+		}
+	}
 
 	for (cycle = 0; cycle < opt.unload_race; cycle++) {
 		struct pollfd pfd;
@@ -4267,6 +4741,7 @@ static int unload_race(void)
 				break;
 		}
 		sleep_ns(below(3 * MS));
+		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		/* Unload the moment the last reference goes. */
 		end = now_ns() + 30 * SEC;
@@ -4307,6 +4782,10 @@ static int unload_race(void)
 			sleep_ns(MS);
 		drain_log();
 	}
+	if (reader > 0) {
+		kill(reader, SIGKILL);
+		waitpid(reader, NULL, 0);
+	}
 	return failed;
 }
 
@@ -4345,6 +4824,9 @@ static void parse(int argc, char **argv)
 	bool have_seed = false, have_secs = false, have_procs = false, have_threads = false;
 	int c;
 
+#ifdef FUZZ_DEFAULT_SMOKE
+	opt.smoke = true;
+#endif
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': opt.seed = strtoull(optarg, NULL, 0); have_seed = true; break;
@@ -4470,7 +4952,7 @@ int main(int argc, char **argv)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
 	if (opt.unload_race) {
-		static const int race_checks[] = { C_UNLOAD, C_PROC };
+		static const int race_checks[] = { C_UNLOAD, C_PROC, C_INFO, C_ERRNO };
 		int64_t t0 = now_ns();
 
 		close(ctl);	/* the module must be free to go */
@@ -4485,7 +4967,10 @@ int main(int argc, char **argv)
 			printf("%s %d fuzz: unload race: %s\n", v ? "not ok" : "ok", i + 1,
 			       race_checks[i] == C_UNLOAD ?
 			       "the module unloads once its users die, not before" :
-			       "its users start and die");
+			       race_checks[i] == C_PROC ? "its users start and die" :
+			       race_checks[i] == C_INFO ?
+			       "/proc/kmbox read throughout stays well-formed" :
+			       "reading /proc/kmbox fails only with ENOENT or EIO");
 		}
 		printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",
 		       (int)ARRAY_SIZE(race_checks) - failed, failed);

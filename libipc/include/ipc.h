@@ -157,8 +157,11 @@ struct ipc_info {
 /*
  * The backend in use, "kernel" or "posix" (chosen at the first call and
  * kept), or NULL when none can be had: LIBIPC_BACKEND forced one that is
- * not available, and every call then fails with that reason (ENOENT or
- * ENODEV for a missing kernel module, EINVAL for an unknown name).
+ * not available, and every call then fails with that reason (ENOENT,
+ * ENODEV or ENXIO for a missing kernel module, EINVAL for an unknown
+ * name).  Also NULL, for now, when /dev/kmbox exists but cannot be used
+ * (EACCES, EMFILE, ...): the call fails with that reason and the next one
+ * tries again; only a missing module makes the posix backend the choice.
  */
 const char *ipc_backend(void);
 
@@ -217,6 +220,60 @@ ssize_t ipc_recvv(struct ipc_mbox *mb, const struct iovec *iov, int iovcnt,
 
 /* Fill *info with what the mailbox is and holds now. */
 int ipc_info(struct ipc_mbox *mb, struct ipc_info *info);
+
+/* struct ipc_stat flags (out) */
+#define IPC_STAT_PARTIAL	0x0001u	/* posix: only name and owner known */
+
+/* Most pids of blocked callers struct ipc_stat holds, each way. */
+#define IPC_STAT_PIDS		16
+
+/**
+ * struct ipc_stat - a mailbox as anyone may see it (ipc_stat, ipc_list)
+ * @info:	as ipc_info fills it, except @info.access, which is 0 (no
+ *		handle); with IPC_STAT_PARTIAL only name, uid and gid are set
+ * @flags:	IPC_STAT_PARTIAL
+ * @nsenders:	pids in @senders (the first IPC_STAT_PIDS of
+ *		@info.senders_waiting)
+ * @nreceivers:	pids in @receivers (of @info.receivers_waiting)
+ * @__reserved0, @__reserved: zeroed
+ * @senders:	pids of the processes blocked in a send now
+ * @receivers:	pids of the processes blocked in a receive (or peek) now
+ *
+ * The pids are in the caller's pid namespace, 0 when not visible there.
+ */
+struct ipc_stat {
+	struct ipc_info info;
+	uint32_t flags;
+	uint32_t nsenders;
+	uint32_t nreceivers;
+	uint32_t __reserved0;
+	int32_t senders[IPC_STAT_PIDS];
+	int32_t receivers[IPC_STAT_PIDS];
+	uint64_t __reserved[4];
+};
+
+/*
+ * What the named mailbox is and holds now, without a handle and without
+ * any access to it (as ipcs(1) shows message queues).  ENOENT if there is
+ * none.  Kernel backend: from /proc/kmbox.  Posix backend: from the
+ * segment, read under its lock; one the caller may not open gives
+ * IPC_STAT_PARTIAL.
+ */
+int ipc_stat(const char *name, struct ipc_stat *st);
+
+/* Called by ipc_list for each mailbox: 0 to go on, anything else stops. */
+typedef int (*ipc_list_fn)(const struct ipc_stat *st, void *arg);
+
+/*
+ * Call fn for every mailbox of the backend in use, as ipc_stat sees it.
+ * Returns 0 when all were seen, fn's value when fn stopped the walk, or
+ * -errno.  Kernel backend: every mailbox, anonymous and unlinked ones
+ * included (name empty).  Posix backend: named ones only (an anonymous
+ * mailbox is a private mapping nobody else can see); an unreadable one
+ * whose name is too long to be its file's name is left out.  Mailboxes
+ * created or removed meanwhile may or may not be seen.
+ */
+int ipc_list(ipc_list_fn fn, void *arg);
 
 /*
  * The handle's file descriptor, for poll/epoll (POLLIN: a receive would not

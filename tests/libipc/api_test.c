@@ -6,6 +6,11 @@
  */
 #include "lt.h"
 
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/sysmacros.h>
+
 /* ---- backend choice (no fixture: each TEST is a fresh process) --------- */
 
 TEST(backend_default)
@@ -43,6 +48,138 @@ TEST(backend_forced_posix)
 {
 	setenv("LIBIPC_BACKEND", "posix", 1);
 	ASSERT_STREQ("posix", ipc_backend());
+}
+
+/* A char major with no driver, or 0: opening a node of it gives ENXIO. */
+static unsigned int lt_free_major(void)
+{
+	unsigned int major, m, used[256] = { 0 };
+	char line[128];
+	FILE *f = fopen("/proc/devices", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f) && strncmp(line, "Block", 5))
+		if (sscanf(line, "%u", &m) == 1 && m < 256)
+			used[m] = 1;
+	fclose(f);
+	for (major = 240; major < 255; major++)	/* local/experimental use */
+		if (!used[major])
+			return major;
+	return 0;
+}
+
+/*
+ * Automatic choice: only a missing module (no node, or a node with no
+ * driver) means the posix backend.  A /dev/kmbox that is there but cannot
+ * be used (here: a node of /dev/null's driver, whose ioctls fail with
+ * ENOTTY) fails the call, and is not kept: the next call looks again.
+ * A /dev of this test's own, in a mount namespace of its own.
+ */
+TEST(backend_kernel_unusable_not_kept)
+{
+	struct ipc_mbox *mb = NULL;
+	unsigned int major = lt_free_major();
+
+	unsetenv("LIBIPC_BACKEND");
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("lt-dev", "/dev", "tmpfs", 0, "mode=0755") ||
+	    mkdir("/dev/shm", 01777) ||
+	    mount("lt-shm", "/dev/shm", "tmpfs", 0, NULL) ||
+	    mknod("/dev/kmbox", S_IFCHR | 0666, makedev(1, 3)))
+		SKIP(return, "cannot make a /dev of our own: %s", strerror(errno));
+	ASSERT_EQ(NULL, ipc_backend());
+	EXPECT_EQ(-ENOTTY, ipc_create(NULL, NULL, IPC_RECV, &mb));
+	EXPECT_EQ(-ENOTTY, ipc_open("x", IPC_RECV, &mb));
+	ASSERT_EQ(NULL, ipc_backend());
+	/* A node with no driver behind it: no module, the posix backend. */
+	ASSERT_EQ(0, unlink("/dev/kmbox"));
+	if (major) {
+		ASSERT_EQ(0, mknod("/dev/kmbox", S_IFCHR | 0666, makedev(major, 0)));
+	}
+	ASSERT_STREQ("posix", ipc_backend());
+	ASSERT_EQ(0, ipc_create(NULL, NULL, IPC_RECV, &mb));
+	ipc_release(mb);
+	/* Kept, whatever /dev/kmbox becomes. */
+	unlink("/dev/kmbox");
+	ASSERT_EQ(0, mknod("/dev/kmbox", S_IFCHR | 0666, makedev(1, 3)));
+	ASSERT_STREQ("posix", ipc_backend());
+}
+
+/* *out is NULL after any failure, however early. */
+TEST(out_cleared_on_error)
+{
+	struct ipc_mbox *mb = (struct ipc_mbox *)&mb;
+
+	setenv("LIBIPC_BACKEND", "carrier-pigeon", 1);
+	ASSERT_EQ(-EINVAL, ipc_create(NULL, NULL, IPC_RECV, &mb));
+	EXPECT_EQ(NULL, mb);
+	mb = (struct ipc_mbox *)&mb;
+	ASSERT_EQ(-EINVAL, ipc_open("x", IPC_RECV, &mb));
+	EXPECT_EQ(NULL, mb);
+}
+
+/* posix: group access counts every supplementary group, not the first 256. */
+TEST(posix_many_groups)
+{
+	struct ipc_attr a = lt_attr(0, 0, 0060);
+	struct ipc_mbox *mb = NULL, *mb2;
+	gid_t groups[300];
+	char name[64];
+	pid_t pid;
+	int i;
+
+	setenv("LIBIPC_BACKEND", "posix", 1);
+	ASSERT_STREQ("posix", ipc_backend());
+	if (geteuid())
+		SKIP(return, "needs root, to set 300 supplementary groups");
+	umask(0);
+	lt_name(name, sizeof(name), "groups");
+	ASSERT_EQ(0, ipc_create(name, &a, IPC_RECV | IPC_SEND, &mb));
+	pid = lt_fork();
+	if (pid == 0) {
+		for (i = 0; i < 299; i++)
+			groups[i] = 20000 + i;
+		groups[299] = getegid();	/* the mailbox's group, last */
+		LT_CHECK_EQ(0, setgroups(300, groups));
+		LT_CHECK_EQ(0, setresgid(LT_NOBODY, LT_NOBODY, LT_NOBODY));
+		LT_CHECK_EQ(0, setresuid(LT_NOBODY, LT_NOBODY, LT_NOBODY));
+		_exit(-ipc_open(name, IPC_RECV | IPC_SEND, &mb2));
+	}
+	EXPECT_EQ(0, lt_wait(pid));
+	ipc_release(mb);
+	ipc_unlink(name);
+}
+
+/* posix: ipc_unlink removes the name only if it can tell what it is. */
+TEST(posix_unlink_keeps_name_on_error)
+{
+	struct rlimit rl, low;
+	struct ipc_mbox *mb = NULL;
+	int fds[256], n = 0;
+	char name[64];
+
+	setenv("LIBIPC_BACKEND", "posix", 1);
+	ASSERT_STREQ("posix", ipc_backend());
+	lt_name(name, sizeof(name), "unlink");
+	ASSERT_EQ(0, ipc_create(name, NULL, IPC_RECV | IPC_SEND, &mb));
+	ipc_release(mb);
+	/* No file descriptor left to open the segment with. */
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	low = rl;
+	low.rlim_cur = 64;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
+	while (n < 256 && (fds[n] = dup(0)) >= 0)
+		n++;
+	ASSERT_EQ(EMFILE, errno);
+	EXPECT_EQ(-EMFILE, ipc_unlink(name));
+	while (n > 0)
+		close(fds[--n]);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_EQ(0, ipc_open(name, IPC_RECV, &mb));
+	ipc_release(mb);
+	EXPECT_EQ(0, ipc_unlink(name));
 }
 
 /* ---- per backend ------------------------------------------------------------ */
@@ -427,6 +564,177 @@ TEST_F(api, permissions)
 		self->mb = NULL;
 		EXPECT_EQ(-ENOENT, ipc_unlink(self->name));
 	}
+}
+
+/* ---- introspection: ipc_stat, ipc_list ------------------------------------- */
+
+struct lt_seen {
+	const char *want[3];		/* names to look for */
+	struct ipc_stat st[3];
+	int found[3];
+	uint64_t anon_id;		/* an anonymous mailbox's id to look for */
+	int anon_found;
+	int calls, stop_after;
+};
+
+static int lt_list_fn(const struct ipc_stat *st, void *arg)
+{
+	struct lt_seen *s = arg;
+	int i;
+
+	s->calls++;
+	for (i = 0; i < 3; i++)
+		if (s->want[i] && !strcmp(st->info.name, s->want[i])) {
+			s->st[i] = *st;
+			s->found[i]++;
+		}
+	if (!st->info.name[0] && st->info.id == s->anon_id)
+		s->anon_found++;
+	return s->stop_after && s->calls == s->stop_after ? 42 : 0;
+}
+
+TEST_F(api, stat_and_list)
+{
+	struct ipc_attr a = lt_attr(3, 100, 0640);
+	struct ipc_mbox *anon, *odd, *lng;
+	struct lt_seen seen = { .want = { self->name } };
+	char oddname[96], name255[IPC_NAME_MAX + 1];
+	struct ipc_stat st;
+	struct ipc_info info;
+	pid_t rcv, snd;
+	int status;
+
+	umask(0);
+	ASSERT_EQ(0, ipc_create(self->name, &a, IPC_RECV | IPC_SEND, &self->mb));
+	ASSERT_EQ(0, ipc_send(self->mb, "one", 3, NULL, 0));
+	ASSERT_EQ(0, ipc_send(self->mb, "three", 5, NULL, 0));
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+
+	/* ipc_stat by name: what ipc_info says, with no handle. */
+	ASSERT_EQ(0, ipc_stat(self->name, &st));
+	EXPECT_EQ(0, st.flags);
+	EXPECT_STREQ(self->name, st.info.name);
+	EXPECT_EQ(info.id, st.info.id);
+	EXPECT_EQ(3, st.info.capacity);
+	EXPECT_EQ(100, st.info.max_msg_size);
+	EXPECT_EQ(0640, st.info.mode);
+	EXPECT_EQ(geteuid(), st.info.uid);
+	EXPECT_EQ(getegid(), st.info.gid);
+	EXPECT_EQ(0, st.info.access);
+	EXPECT_EQ(IPC_STATE_OPEN, st.info.state);
+	EXPECT_EQ(2, st.info.msgs);
+	EXPECT_EQ(8, st.info.bytes);
+	EXPECT_EQ(2, st.info.sent);
+	EXPECT_EQ(0, st.info.received);
+	EXPECT_EQ(0, st.nsenders);
+	EXPECT_EQ(0, st.nreceivers);
+
+	/* Bad input, and names that are not there. */
+	EXPECT_EQ(-EFAULT, ipc_stat(self->name, NULL));
+	EXPECT_EQ(-EINVAL, ipc_stat("", &st));
+	EXPECT_EQ(-EINVAL, ipc_stat("a/b", &st));
+	EXPECT_EQ(-EINVAL, ipc_stat(NULL, &st));
+	EXPECT_EQ(-ENOENT, ipc_stat("lt-no-such-mailbox", &st));
+	EXPECT_EQ(-EINVAL, ipc_list(NULL, NULL));
+
+	/* Blocked callers, with their pids: a receiver, then a sender. */
+	ASSERT_EQ(3, ipc_recv(self->mb, oddname, sizeof(oddname), NULL, 0, NULL));
+	ASSERT_EQ(5, ipc_recv(self->mb, oddname, sizeof(oddname), NULL, 0, NULL));
+	rcv = lt_spawn_recv(self->mb, "x", NULL, 0);
+	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
+	ASSERT_EQ(0, ipc_stat(self->name, &st));
+	EXPECT_EQ(1, st.info.receivers_waiting);
+	ASSERT_EQ(1, st.nreceivers);
+	EXPECT_EQ(rcv, st.receivers[0]);
+	ASSERT_EQ(0, ipc_send(self->mb, "x", 1, NULL, 0));
+	EXPECT_EQ(0, lt_wait(rcv));
+	ASSERT_EQ(0, ipc_send(self->mb, "a", 1, NULL, 0));
+	ASSERT_EQ(0, ipc_send(self->mb, "b", 1, NULL, 0));
+	ASSERT_EQ(0, ipc_send(self->mb, "c", 1, NULL, 0));
+	snd = lt_spawn_send(self->mb, "d", NULL, 0);	/* full: it waits */
+	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
+	ASSERT_EQ(0, ipc_stat(self->name, &st));
+	EXPECT_EQ(1, st.info.senders_waiting);
+	EXPECT_EQ(3, st.info.msgs);
+	ASSERT_EQ(1, st.nsenders);
+	EXPECT_EQ(snd, st.senders[0]);
+	EXPECT_EQ(0, st.nreceivers);
+	ASSERT_EQ(1, ipc_recv(self->mb, oddname, sizeof(oddname), NULL, 0, NULL));
+	EXPECT_EQ(0, lt_wait(snd));
+
+	/* Names that need escaping in /proc/kmbox, and a hashed long one. */
+	snprintf(oddname, sizeof(oddname), "%s-a b\tc\\d\ne", self->name);
+	ASSERT_EQ(0, ipc_create(oddname, &a, IPC_RECV | IPC_SEND, &odd));
+	snprintf(name255, sizeof(name255), "%s-", self->name);
+	memset(name255 + strlen(name255), 'L', IPC_NAME_MAX - strlen(name255));
+	name255[IPC_NAME_MAX] = '\0';
+	ASSERT_EQ(0, ipc_create(name255, &a, IPC_RECV | IPC_SEND, &lng));
+	ASSERT_EQ(0, ipc_stat(oddname, &st));
+	EXPECT_STREQ(oddname, st.info.name);
+	ASSERT_EQ(0, ipc_stat(name255, &st));
+	EXPECT_STREQ(name255, st.info.name);
+
+	/* ipc_list sees each of them once; an anonymous one, the kernel only. */
+	ASSERT_NE(NULL, anon = lt_anon(2, 0));
+	ASSERT_EQ(0, ipc_info(anon, &info));
+	seen.want[1] = oddname;
+	seen.want[2] = name255;
+	seen.anon_id = info.id;
+	ASSERT_EQ(0, ipc_list(lt_list_fn, &seen));
+	EXPECT_EQ(1, seen.found[0]);
+	EXPECT_EQ(1, seen.found[1]);
+	EXPECT_EQ(1, seen.found[2]);
+	EXPECT_EQ(lt_is_posix() ? 0 : 1, seen.anon_found);
+	EXPECT_EQ(3, seen.st[0].info.msgs);
+	EXPECT_EQ(0640, seen.st[1].info.mode);
+	EXPECT_GE(seen.calls, 3);
+
+	/* A non-zero return stops the walk and is what ipc_list returns. */
+	memset(&seen, 0, sizeof(seen));
+	seen.stop_after = 1;
+	EXPECT_EQ(42, ipc_list(lt_list_fn, &seen));
+	EXPECT_EQ(1, seen.calls);
+
+	/* Closed, then unlinked: the state shows, then the name is gone. */
+	ASSERT_EQ(0, ipc_close(odd));
+	ASSERT_EQ(0, ipc_stat(oddname, &st));
+	EXPECT_EQ(IPC_STATE_CLOSED, st.info.state);
+	ASSERT_EQ(0, ipc_unlink(oddname));
+	EXPECT_EQ(-ENOENT, ipc_stat(oddname, &st));
+	ASSERT_EQ(0, ipc_destroy(lng));
+	EXPECT_EQ(-ENOENT, ipc_stat(name255, &st));
+	ipc_release(odd);
+	ipc_release(lng);
+	ipc_release(anon);
+
+	/*
+	 * Someone with no access to it: the kernel shows it all (from
+	 * /proc), the posix backend only what the file says.
+	 */
+	if (geteuid() != 0)
+		SKIP(return, "needs root to become uid %d", LT_NOBODY);
+	a = lt_attr(3, 100, 0600);
+	ASSERT_EQ(0, ipc_unlink(self->name));
+	ipc_release(self->mb);
+	ASSERT_EQ(0, ipc_create(self->name, &a, IPC_RECV | IPC_SEND, &self->mb));
+	rcv = lt_fork();
+	if (rcv == 0) {
+		LT_CHECK_EQ(0, lt_become(LT_NOBODY, LT_NOBODY));
+		LT_CHECK_EQ(0, ipc_stat(self->name, &st));
+		LT_CHECK_EQ(0, strcmp(self->name, st.info.name));
+		LT_CHECK_EQ(0, st.info.uid);
+		if (lt_is_posix()) {
+			LT_CHECK_EQ(IPC_STAT_PARTIAL, st.flags);
+			LT_CHECK_EQ(0, st.info.mode);
+		} else {
+			LT_CHECK_EQ(0, st.flags);
+			LT_CHECK_EQ(0600, st.info.mode);
+			LT_CHECK_EQ(3, st.info.capacity);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(rcv, waitpid(rcv, &status, 0));
+	EXPECT_EQ(0, status);
 }
 
 /* ---- posix segments that are not ours ------------------------------------- */

@@ -9,6 +9,13 @@
  */
 #include "lt.h"
 
+#include <sched.h>
+#include <stddef.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+
 #define CAP_BOUNDED	4
 
 /* Over the default max_msg_size (8192). */
@@ -607,6 +614,181 @@ TEST_F(be, rendezvous)
 	EXPECT_EQ(0, lt_wait(pid));
 	EXPECT_NE(0, *when);
 	munmap(when, sizeof(*when));
+}
+
+/*
+ * A non-blocking send that must be taken (rendezvous, IPC_SYNC) and meets
+ * a waiting receiver hands the message over and returns at once: it does
+ * not wait for that receiver to run (here: stopped).  The kernel's stopped
+ * receiver is no longer waiting (the stop took it out of its call), so
+ * there the send finds nobody: EAGAIN.
+ */
+TEST_F(be, nonblocking_handoff_does_not_wait)
+{
+	static const struct { uint64_t capacity; unsigned int flags; } c[] = {
+		{ 0, 0 }, { 0, IPC_SYNC }, { 4, IPC_SYNC },
+	};
+	unsigned int i;
+	pid_t rcv, snd;
+	int st;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		self->mb = lt_anon(c[i].capacity, 0);
+		ASSERT_NE(NULL, self->mb);
+		rcv = lt_spawn_recv(self->mb, "h", NULL, 0);
+		ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
+		ASSERT_EQ(0, kill(rcv, SIGSTOP));
+		ASSERT_EQ(rcv, waitpid(rcv, &st, WUNTRACED));
+		snd = lt_spawn_send(self->mb, "h", IPC_WAIT_NONE, c[i].flags);
+		st = lt_wait_ms(snd, 2000);
+		if (lt_is_posix()) {
+			EXPECT_EQ(0, st) TH_LOG("capacity %llu flags %u",
+						(unsigned long long)c[i].capacity, c[i].flags);
+		} else {
+			EXPECT_TRUE(st == 0 || st == EAGAIN) TH_LOG("status %d", st);
+		}
+		ASSERT_EQ(0, kill(rcv, SIGCONT));
+		if (st == EAGAIN)
+			EXPECT_EQ(0, ipc_send(self->mb, "h", 1, NULL, c[i].flags));
+		EXPECT_EQ(0, lt_wait(rcv));
+		EXPECT_EQ(0, lt_info_msgs(self->mb));
+		ipc_release(self->mb);
+		self->mb = NULL;
+	}
+}
+
+/* Make futex_waitv fail with EPERM from now on, as a seccomp policy may. */
+static int lt_deny_futex_waitv(void)
+{
+#ifdef SYS_futex_waitv
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex_waitv, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0))
+		return -errno;
+	return 0;
+#else
+	return -ENOSYS;
+#endif
+}
+
+static int64_t lt_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * LT_SEC + ts.tv_nsec;
+}
+
+/*
+ * futex_waitv denied (seccomp: EPERM): blocked calls sleep all the same,
+ * on the older futex call, rather than spin.
+ */
+TEST_F(be, futex_waitv_denied)
+{
+	int64_t cpu;
+	char buf[8];
+	pid_t pid;
+
+	if (!lt_is_posix())
+		SKIP(return, "kernel backend: the module does the waiting");
+	if (lt_deny_futex_waitv())
+		SKIP(return, "cannot install a seccomp filter");
+	self->mb = lt_anon(4, 0);
+	ASSERT_NE(NULL, self->mb);
+	/* Blocking and deadline calls are the ones that use futex_waitv. */
+	cpu = lt_cpu_ns();
+	EXPECT_EQ(-ETIMEDOUT, ipc_recv(self->mb, buf, sizeof(buf),
+				       IPC_WAIT_UNTIL(lt_now() + 300 * LT_MS), 0, NULL));
+	EXPECT_GT(100 * LT_MS, lt_cpu_ns() - cpu);
+	/* And they are woken. */
+	pid = lt_fork();
+	if (pid == 0) {
+		lt_sleep_ms(50);
+		_exit(-ipc_send(self->mb, "w", 1, NULL, 0));
+	}
+	cpu = lt_cpu_ns();
+	EXPECT_EQ(1, ipc_recv(self->mb, buf, sizeof(buf), NULL, 0, NULL));
+	EXPECT_GT(40 * LT_MS, lt_cpu_ns() - cpu);
+	EXPECT_EQ(0, lt_wait(pid));
+}
+
+/*
+ * A full /dev/shm (here: a 1 MiB tmpfs in a mount namespace of this test's
+ * own) fails a send with ENOBUFS, like the quota, rather than kill the
+ * sender with SIGBUS on a page of the segment that cannot be had.
+ */
+TEST_F(be, shm_full)
+{
+	struct ipc_attr a = lt_attr(IPC_UNBOUNDED, 64 << 10, 0600);
+	static char msg[64 << 10], buf[64 << 10];
+	int *sent, i, st;
+	pid_t pid;
+
+	if (!lt_is_posix())
+		SKIP(return, "kernel backend: messages are kernel memory");
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("lt-shm", "/dev/shm", "tmpfs", 0, "size=1m"))
+		SKIP(return, "cannot mount a tmpfs of our own on /dev/shm: %s",
+		     strerror(errno));
+	setenv("LIBIPC_POSIX_QUOTA", "8M", 1);
+	ASSERT_EQ(0, ipc_create("full", &a, IPC_RECV | IPC_SEND, &self->mb));
+	sent = lt_shared(sizeof(*sent));
+	ASSERT_NE(NULL, sent);
+	pid = lt_fork();
+	if (pid == 0) {
+		for (i = 0; i < 1000; i++) {
+			memset(msg, i, sizeof(msg));
+			st = ipc_send(self->mb, msg, sizeof(msg), NULL, 0);
+			if (st)
+				_exit(-st);
+			(*sent)++;
+		}
+		_exit(0);
+	}
+	EXPECT_EQ(ENOBUFS, lt_wait(pid));
+	EXPECT_LT(2, *sent);
+	EXPECT_GT(16, *sent);
+	/* Nothing sent was lost, and what was freed is used again. */
+	for (i = 0; i < *sent; i++) {
+		ASSERT_EQ(sizeof(buf), ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL));
+		EXPECT_EQ((char)i, buf[sizeof(buf) - 1]);
+	}
+	for (i = 0; i < *sent; i++)
+		ASSERT_EQ(0, ipc_send(self->mb, msg, sizeof(msg), IPC_WAIT_NONE, 0));
+	EXPECT_EQ(-ENOBUFS, ipc_send(self->mb, msg, sizeof(msg), NULL, 0));
+	EXPECT_EQ(*sent, lt_info_msgs(self->mb));
+	munmap(sent, sizeof(*sent));
+}
+
+/*
+ * A receive into an iovec whose lengths add up to far more than any
+ * message (and than memory): only the message is written, and nothing
+ * the size of the iovec is ever allocated.
+ */
+TEST_F(be, recvv_huge_iovec)
+{
+	char a[4], b[64];
+	struct iovec iov[2] = {
+		{ .iov_base = a, .iov_len = sizeof(a) },
+		{ .iov_base = b, .iov_len = (size_t)1 << 40 },	/* says 1 TiB */
+	};
+	struct ipc_msginfo mi;
+
+	self->mb = lt_anon(4, 0);
+	ASSERT_NE(NULL, self->mb);
+	ASSERT_EQ(0, ipc_send(self->mb, "0123456789", 10, NULL, 0));
+	ASSERT_EQ(10, ipc_recvv(self->mb, iov, 2, IPC_WAIT_NONE, 0, &mi));
+	EXPECT_EQ(10, mi.len);
+	EXPECT_EQ(0, memcmp(a, "0123", 4));
+	EXPECT_EQ(0, memcmp(b, "456789", 6));
 }
 
 TEST_F(be, bounded_full)

@@ -276,6 +276,260 @@ TEST_F(crash, destroy)
 	ipc_release(mb);
 }
 
+/*
+ * The name a destroyer died before removing is removed by the next opener,
+ * under the mailbox's lock and only while the mailbox says it has the
+ * name, which it then no longer has: nobody removes the name again, once
+ * a new mailbox may have it.
+ */
+TEST_F(crash, destroy_leftover_removed_once)
+{
+	struct ipc_mbox *mb, *mb2;
+	struct ipc_info info;
+
+	ASSERT_EQ(128 + SIGKILL, CR_CHILD(LIBIPC_HOOK_DESTROY, ipc_destroy(self->mb)));
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+	EXPECT_EQ(IPC_STATE_DESTROYED, info.state);
+	EXPECT_EQ(-ENOENT, ipc_open(self->name, IPC_RECV, &mb));
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+	EXPECT_STREQ("", info.name);
+	/* A new mailbox of that name is left alone by the old one's holders. */
+	ASSERT_EQ(0, ipc_create(self->name, NULL, IPC_RECV | IPC_SEND, &mb));
+	EXPECT_EQ(-EIDRM, ipc_destroy(self->mb));
+	EXPECT_EQ(-EIDRM, ipc_close(self->mb));
+	ASSERT_EQ(0, ipc_open(self->name, IPC_SEND, &mb2));
+	EXPECT_EQ(0, ipc_info(mb2, &info));
+	EXPECT_STREQ(self->name, info.name);
+	EXPECT_EQ(IPC_STATE_OPEN, info.state);
+	ipc_release(mb2);
+	ipc_release(mb);
+}
+
+/*
+ * A recovery that dies in turn must leave the next one as much to go on:
+ * a synchronous sender whose message a receiver took (the receiver died
+ * right after) learns 0, not an error, however many recoveries it takes.
+ */
+TEST_F(crash, recovery_interrupted)
+{
+	struct ipc_info info;
+	char buf[8];
+	pid_t snd;
+	int st;
+
+	EXPECT_EQ(0, cr_expect(self->mb, cr_abc));
+	snd = lt_spawn_send(self->mb, "sync", NULL, IPC_SYNC);
+	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
+	/* Stopped, it cannot run the recoveries itself; alive, it keeps its slot. */
+	ASSERT_EQ(0, kill(snd, SIGSTOP));
+	ASSERT_EQ(snd, waitpid(snd, &st, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(st));
+	/* The receiver takes the message and dies before telling the sender... */
+	ASSERT_EQ(128 + SIGKILL, CR_CHILD(LIBIPC_HOOK_RECV_COMMIT,
+		  ipc_recv(self->mb, buf, sizeof(buf), NULL, 0, NULL)));
+	/* ... and so does the first recovery, before telling it either. */
+	ASSERT_EQ(128 + SIGKILL, CR_CHILD(LIBIPC_HOOK_RECOVER,
+		  ipc_info(self->mb, &info)));
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+	EXPECT_EQ(self->sent0 + 1, info.sent);
+	EXPECT_EQ(self->sent0 + 1, info.received);
+	EXPECT_EQ(0, info.msgs);
+	ASSERT_EQ(0, kill(snd, SIGCONT));
+	EXPECT_EQ(0, lt_wait(snd));
+	CR_CHECK_HEALTHY();
+}
+
+/* ---- damaged segments (posix) ---------------------------------------------------- */
+
+/*
+ * A segment is shared memory any user of the mailbox can write.  Damage
+ * must be found and repaired (or refused), never followed: no wild write,
+ * no endless walk, no length beyond the mailbox's maximum.  The offsets
+ * are those of libipc/backend-posix.c (checked below on a fresh segment).
+ */
+#define DM_HWM		412	/* struct pmb_hdr */
+#define DM_NWAITING	408
+#define DM_QHEAD	424
+#define DM_QTAIL	428
+#define DM_WAITERS	576	/* the first struct pmb_waiter */
+#define DM_WAITER_SIZE	80
+#define DM_WAITER_KIND	44
+#define DM_MSG_LEN	8	/* struct pmb_msg, the first 64 bytes of a message */
+#define DM_MSG_NEXT	20
+#define DM_MSG_DATA	64
+
+FIXTURE(damage) {
+	struct ipc_mbox *mb;
+	char name[64], path[128];
+};
+
+FIXTURE_VARIANT(damage) {
+	const char *backend;
+};
+
+FIXTURE_VARIANT_ADD(damage, kernel) { .backend = "kernel" };
+FIXTURE_VARIANT_ADD(damage, posix) { .backend = "posix" };
+
+static int dm_rw(const char *path, off_t off, void *data, size_t len, bool write)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC), ret = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, data, len, off) : pread(fd, data, len, off);
+	if (n != (ssize_t)len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+static uint32_t dm_get32(const char *path, off_t off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	dm_rw(path, off, &v, sizeof(v), false);
+	return v;
+}
+
+static int dm_set32(const char *path, off_t off, uint32_t v)
+{
+	return dm_rw(path, off, &v, sizeof(v), true);
+}
+
+/* Where the message whose data starts with marker is in the file, or -1. */
+static off_t dm_find(const char *path, const char *marker)
+{
+	static char buf[1 << 20];
+	size_t len = strlen(marker);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	off_t off;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, sizeof(buf), 0);
+	close(fd);
+	for (off = 0; off + (off_t)len <= n; off++)
+		if (!memcmp(buf + off, marker, len) && off % 128 == DM_MSG_DATA)
+			return off - DM_MSG_DATA;
+	return -1;
+}
+
+FIXTURE_SETUP(damage)
+{
+	struct ipc_attr a = lt_attr(8, 0, 0600);
+
+	if (!strcmp(variant->backend, "kernel"))
+		LT_SETUP_SKIP("kernel backend: mailboxes are kernel memory");
+	LT_USE_BACKEND(variant->backend);
+	lt_name(self->name, sizeof(self->name), "damage");
+	snprintf(self->path, sizeof(self->path), "/dev/shm/kmbox.%s", self->name);
+	ASSERT_EQ(0, ipc_create(self->name, &a, IPC_RECV | IPC_SEND, &self->mb));
+	/* The layout is what the offsets say: one message in chunk 0. */
+	ASSERT_EQ(0, ipc_send(self->mb, "m-one", 5, NULL, 0));
+	ASSERT_EQ(1, dm_get32(self->path, DM_HWM));
+	ASSERT_EQ(0, dm_get32(self->path, DM_QHEAD));
+	ASSERT_EQ(0, dm_get32(self->path, DM_QTAIL));
+	ASSERT_EQ(0, dm_find(self->path, "m-one") % 4096);	/* chunk 0 starts a page */
+}
+
+FIXTURE_TEARDOWN(damage)
+{
+	if (self->mb)
+		ipc_release(self->mb);
+	ipc_unlink(self->name);
+}
+
+/* A queue tail out of bounds: the next send would have written through it. */
+TEST_F(damage, queue_tail)
+{
+	char buf[16];
+
+	ASSERT_EQ(0, dm_set32(self->path, DM_QTAIL, 0x7fffffff));
+	EXPECT_EQ(0, ipc_send(self->mb, "m-two", 5, NULL, 0));
+	EXPECT_EQ(5, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE));
+	EXPECT_STREQ("m-one", buf);
+	EXPECT_EQ(5, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE));
+	EXPECT_STREQ("m-two", buf);
+	EXPECT_EQ(-EAGAIN, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL));
+}
+
+/* A message longer than the mailbox allows is damage, not a message. */
+TEST_F(damage, message_length)
+{
+	static char buf[64 << 10];
+	struct ipc_info info;
+	off_t m;
+
+	ASSERT_EQ(0, ipc_send(self->mb, "m-two", 5, NULL, 0));
+	m = dm_find(self->path, "m-one");
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, dm_set32(self->path, m + DM_MSG_LEN, 8192 + 1));
+	EXPECT_EQ(5, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE));
+	EXPECT_STREQ("m-two", buf);
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+	EXPECT_EQ(1, info.dropped);
+	EXPECT_EQ(0, info.msgs);
+}
+
+/* A cycle in the queue: close and destroy walk it, and must end. */
+TEST_F(damage, queue_cycle)
+{
+	struct ipc_attr a = lt_attr(8, 0, 0600);
+	struct ipc_info info;
+	char buf[16];
+	off_t m;
+	pid_t pid;
+
+	ASSERT_EQ(0, ipc_send(self->mb, "m-two", 5, NULL, 0));
+	m = dm_find(self->path, "m-two");
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, dm_set32(self->path, m + DM_MSG_NEXT, 0));	/* back to m-one */
+	pid = lt_fork();
+	if (pid == 0)
+		_exit(-ipc_close(self->mb));
+	ASSERT_EQ(0, lt_wait_ms(pid, 5000));
+	EXPECT_EQ(5, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE));
+	EXPECT_STREQ("m-one", buf);
+	EXPECT_EQ(5, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE));
+	EXPECT_STREQ("m-two", buf);
+	EXPECT_EQ(-EPIPE, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL));
+
+	/* Again, for destroy: two messages in a cycle, both dropped. */
+	ipc_release(self->mb);
+	self->mb = NULL;
+	ASSERT_EQ(0, ipc_unlink(self->name));
+	ASSERT_EQ(0, ipc_create(self->name, &a, IPC_RECV | IPC_SEND, &self->mb));
+	ASSERT_EQ(0, ipc_send(self->mb, "m-one", 5, NULL, 0));
+	ASSERT_EQ(0, ipc_send(self->mb, "m-two", 5, NULL, 0));
+	m = dm_find(self->path, "m-two");
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, dm_set32(self->path, m + DM_MSG_NEXT, 0));
+	pid = lt_fork();
+	if (pid == 0)
+		_exit(-ipc_destroy(self->mb));
+	ASSERT_EQ(0, lt_wait_ms(pid, 5000));
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+	EXPECT_EQ(IPC_STATE_DESTROYED, info.state);
+	EXPECT_EQ(0, info.msgs);
+	EXPECT_EQ(2, info.dropped);
+}
+
+/* A waiter slot of no known kind is never a shift count (UBSan sees it). */
+TEST_F(damage, waiter_kind)
+{
+	struct ipc_info info;
+
+	ASSERT_EQ(0, dm_set32(self->path, DM_WAITERS + 5 * DM_WAITER_SIZE + DM_WAITER_KIND, 40));
+	ASSERT_EQ(0, dm_set32(self->path, DM_NWAITING, 1));
+	EXPECT_EQ(0, ipc_destroy(self->mb));
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+	EXPECT_EQ(IPC_STATE_DESTROYED, info.state);
+	EXPECT_EQ(0, info.senders_waiting);
+	EXPECT_EQ(0, info.receivers_waiting);
+}
+
 /* ---- every backend and capacity -------------------------------------------------- */
 
 FIXTURE(stress) {
@@ -344,6 +598,181 @@ TEST_F(stress, killed_waiting_sender)
 	EXPECT_EQ(4, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NS(10 * LT_SEC)));
 	EXPECT_STREQ("live", buf);
 	EXPECT_EQ(0, lt_wait(s));
+}
+
+/*
+ * Waiter slots (posix: 128 per mailbox, half for each direction): however
+ * many calls block one way, calls the other way can still wait for them,
+ * and slots whose holders died are taken back by whoever needs one.
+ */
+#define SL_THREADS	130		/* more than the posix backend's slots */
+
+struct sl_shared {
+	uint32_t started;
+	uint32_t ok, epipe, other;
+};
+
+struct sl_arg {
+	struct ipc_mbox *mb;
+	struct sl_shared *sh;
+	bool send;
+};
+
+static void *sl_thread(void *p)
+{
+	struct sl_arg *a = p;
+	char buf[16];
+	ssize_t n;
+
+	__atomic_add_fetch(&a->sh->started, 1, __ATOMIC_RELEASE);
+	if (a->send)
+		n = ipc_send(a->mb, "dead", 4, NULL, IPC_SYNC);
+	else
+		n = ipc_recv(a->mb, buf, sizeof(buf), NULL, 0, NULL);
+	if (n >= 0)
+		__atomic_add_fetch(&a->sh->ok, 1, __ATOMIC_RELAXED);
+	else if (n == -EPIPE)
+		__atomic_add_fetch(&a->sh->epipe, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&a->sh->other, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* A child whose SL_THREADS threads all block, sending or receiving. */
+static pid_t sl_blockers(struct ipc_mbox *mb, struct sl_shared *sh, bool send)
+{
+	static struct sl_arg arg;
+	pthread_t t[SL_THREADS];
+	pthread_attr_t attr;
+	pid_t pid = lt_fork();
+	int i;
+
+	if (pid)
+		return pid;
+	arg = (struct sl_arg){ .mb = mb, .sh = sh, .send = send };
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	for (i = 0; i < SL_THREADS; i++)
+		LT_CHECK_EQ(0, pthread_create(&t[i], &attr, sl_thread, &arg));
+	for (i = 0; i < SL_THREADS; i++)
+		pthread_join(t[i], NULL);
+	_exit(0);
+}
+
+/* Wait until all SL_THREADS blocked (as far as slots let them). */
+static int sl_wait_blocked(struct ipc_mbox *mb, struct sl_shared *sh, bool send)
+{
+	unsigned int want = lt_is_posix() ? 64 : SL_THREADS;
+	int64_t end = lt_now() + LT_WAIT_MS * LT_MS;
+	struct ipc_info i;
+	int ret;
+
+	ret = LT_WAIT_INFO(mb, i, (send ? i.senders_waiting : i.receivers_waiting) >= want);
+	if (ret)
+		return ret;
+	while (__atomic_load_n(&sh->started, __ATOMIC_ACQUIRE) < SL_THREADS)
+		if (lt_now() > end)
+			return -ETIMEDOUT;
+	/* The last ones to start get to their wait (for a slot, on posix). */
+	lt_sleep_ms(50);
+	return 0;
+}
+
+FIXTURE(slots) {
+	struct ipc_mbox *mb;
+	struct sl_shared *sh;
+	pid_t child;
+};
+
+FIXTURE_VARIANT(slots) {
+	const char *backend;
+};
+
+FIXTURE_VARIANT_ADD(slots, kernel) { .backend = "kernel" };
+FIXTURE_VARIANT_ADD(slots, posix) { .backend = "posix" };
+
+FIXTURE_SETUP(slots)
+{
+	LT_USE_BACKEND(variant->backend);
+	self->sh = lt_shared(sizeof(*self->sh));
+	ASSERT_NE(NULL, self->sh);
+}
+
+FIXTURE_TEARDOWN(slots)
+{
+	lt_kill(self->child);
+	if (self->mb)
+		ipc_release(self->mb);
+	munmap(self->sh, sizeof(*self->sh));
+}
+
+TEST_F(slots, receivers_leave_room_for_senders)
+{
+	struct ipc_info info;
+	pid_t pid;
+
+	self->mb = lt_anon(0, 0);
+	ASSERT_NE(NULL, self->mb);
+	self->child = sl_blockers(self->mb, self->sh, false);
+	ASSERT_EQ(0, sl_wait_blocked(self->mb, self->sh, false));
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+	/* posix: receivers hold half the slots; the rest wait for one. */
+	EXPECT_EQ(lt_is_posix() ? 64 : SL_THREADS, info.receivers_waiting);
+	/* A rendezvous meets one of them, blocking, synchronous or not. */
+	EXPECT_EQ(0, ipc_send(self->mb, "a", 1, IPC_WAIT_NS(5 * LT_SEC), 0));
+	EXPECT_EQ(0, ipc_send(self->mb, "b", 1, IPC_WAIT_NS(5 * LT_SEC), IPC_SYNC));
+	EXPECT_EQ(0, ipc_send(self->mb, "c", 1, IPC_WAIT_NONE, 0));
+	/* And from another process, which needs a slot to wait in. */
+	pid = lt_spawn_send(self->mb, "d", IPC_WAIT_NS(5 * LT_SEC), 0);
+	EXPECT_EQ(0, lt_wait(pid));
+	ASSERT_EQ(0, ipc_close(self->mb));
+	EXPECT_EQ(0, lt_wait(self->child));
+	self->child = 0;
+	EXPECT_EQ(4, self->sh->ok);
+	EXPECT_EQ(SL_THREADS - 4, self->sh->epipe);
+	EXPECT_EQ(0, self->sh->other);
+}
+
+TEST_F(slots, dead_holders_reaped)
+{
+	struct ipc_info info;
+	char buf[16];
+	uint32_t *go;
+	pid_t pid;
+
+	if (!lt_is_posix())
+		SKIP(return, "kernel backend: no waiter slots");
+	self->mb = lt_anon(IPC_UNBOUNDED, 0);
+	ASSERT_NE(NULL, self->mb);
+	/* Synchronous senders take every slot they may, and die waiting. */
+	self->child = sl_blockers(self->mb, self->sh, true);
+	ASSERT_EQ(0, sl_wait_blocked(self->mb, self->sh, true));
+	lt_kill(self->child);
+	self->child = 0;
+	/*
+	 * Nothing that looks at the queue runs now (it would reap them): a
+	 * new sender must take the slots back itself, or it never gets to
+	 * offer its message, and the receive below finds nothing.
+	 */
+	go = lt_shared(sizeof(*go));
+	ASSERT_NE(NULL, go);
+	pid = lt_fork();
+	if (pid == 0) {
+		__atomic_store_n(go, 1, __ATOMIC_RELEASE);
+		_exit(-ipc_send(self->mb, "live", 4, IPC_WAIT_NS(10 * LT_SEC), IPC_SYNC));
+	}
+	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
+		lt_sleep_ms(1);
+	lt_sleep_ms(200);
+	EXPECT_EQ(4, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE));
+	EXPECT_STREQ("live", buf);
+	EXPECT_EQ(0, lt_wait(pid));
+	/* The dead senders' messages were withdrawn, never sent. */
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+	EXPECT_EQ(0, info.msgs);
+	EXPECT_EQ(1, info.sent);
+	EXPECT_EQ(0, info.senders_waiting);
+	munmap(go, sizeof(*go));
 }
 
 /*
