@@ -283,8 +283,8 @@ static pid_t kmbox_start(const char *backend, uid_t uid, int in, int out, int er
 			 char *const *args)
 {
 	char *argv[32];
+	int i, null, exe;
 	pid_t pid;
-	int i, null;
 
 	argv[0] = "kmbox";
 	for (i = 0; args[i] && i < 30; i++)
@@ -302,10 +302,18 @@ static pid_t kmbox_start(const char *backend, uid_t uid, int in, int out, int er
 	dup2(err >= 0 ? err : null, 2);
 	setenv("LIBIPC_BACKEND", backend, 1);
 	unsetenv("KMBOX");
+	/*
+	 * Opened while still root: the checkout may sit in a directory
+	 * other users cannot search (a 0700 mktemp -d), which is no concern
+	 * of the permission checks under test.
+	 */
+	exe = open(kmbox_path(), O_PATH | O_CLOEXEC);
+	if (exe < 0)
+		_exit(127);
 	if (uid != (uid_t)-1 &&
 	    (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 		_exit(120);
-	execv(kmbox_path(), argv);
+	fexecve(exe, argv, environ);
 	_exit(127);
 }
 
