@@ -19,10 +19,11 @@
  * no-ambiguity promise: a send that fails was not and will not be
  * delivered, a receive that fails consumed nothing.
  *
- * The price of putting a message back after a fault is paid only by a
- * receiver passing a bad buffer: the queue may hold one message more than
- * its capacity for a moment, and a message of one sender may then be
- * received after a later one by another receiver.
+ * The price of putting a message back after a fault is paid only by
+ * receivers passing bad buffers: for a moment the queue may hold more than
+ * its capacity (one more message per receiver whose copy just failed), and
+ * a message of one sender may then be received after a later one by
+ * another receiver.
  */
 #include <linux/hrtimer.h>
 #include <linux/overflow.h>
@@ -375,22 +376,27 @@ static long kmbox_wait_room(struct kmbox *mb, bool must_take,
 
 /*
  * Waits until a receiver has taken msg, or withdraws it.  A non-blocking
- * sender whose message a receiver is copying out right now waits for that
- * receiver's word (a signal still ends the wait): it met a receiver, as
- * it was allowed to.  mb->lock held.
+ * sender never waits: if it met a receiver, the message is that
+ * receiver's the moment it is handed over, and the sender leaves it to
+ * them, for the receiver's copy-out may take as long as its page faults
+ * do.  Should that copy fault after all, the message goes back first in
+ * line for the next receiver, a plain message now.  mb->lock held.
  */
 static long kmbox_wait_taken(struct kmbox *mb, struct kmbox_msg *msg,
 			     struct kmbox_sender *sender,
 			     const struct kmbox_deadline *dl)
 {
-	const struct kmbox_deadline meeting = { .nonblock = false };
 	struct kmbox_sleeper sl;
 	long ret;
 
 	for (;;) {
 		if (sender->result <= 0)
 			return sender->result;
-		ret = kmbox_may_sleep(msg->inflight && dl->nonblock ? &meeting : dl);
+		if (msg->inflight && dl->nonblock) {
+			msg->sender = NULL;
+			return 0;
+		}
+		ret = kmbox_may_sleep(dl);
 		if (ret) {
 			kmbox_withdraw(mb, msg, 0);
 			return ret;

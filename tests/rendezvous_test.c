@@ -5,6 +5,10 @@
  * non-blocking forms succeed only when the other side is already waiting;
  * nothing is ever stored.
  */
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <linux/userfaultfd.h>
+
 #include "kmbox_test.h"
 
 FIXTURE(rv) {
@@ -312,6 +316,71 @@ TEST(named_rendezvous_between_processes)
 	EXPECT_EQ(0, kt_wait(pid));
 	EXPECT_EQ(0, kt_unlink(name));
 	close(fd);
+}
+
+/*
+ * A receiver whose buffer faults slowly (here: a userfaultfd page nobody
+ * resolves for a while) must not hold up a non-blocking sender that met
+ * it: the send returns 0 at once, and the receiver still gets the message.
+ */
+struct slow_recv {
+	int fd;
+	char *page;
+	int ret;
+	char got[8];
+};
+
+static void *slow_receiver(void *arg)
+{
+	struct slow_recv *sr = arg;
+
+	sr->ret = kt_recv(sr->fd, sr->page, 4096, 0, 0, NULL);
+	memcpy(sr->got, sr->page, sizeof(sr->got));
+	return NULL;
+}
+
+TEST_F(rv, nonblocking_send_does_not_wait_for_a_slow_receiver)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_zeropage zero;
+	struct slow_recv sr = { .fd = self->fd };
+	struct uffd_msg fault;
+	pthread_t th;
+	int64_t t0, took;
+	int uffd;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	sr.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sr.page);
+	reg.range.start = (uintptr_t)sr.page;
+	reg.range.len = 4096;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, slow_receiver, &sr));
+	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
+	t0 = kt_now_ns();
+	EXPECT_EQ(0, kt_send_str(self->fd, "hello", KMBOX_MSG_NONBLOCK));
+	took = kt_now_ns() - t0;
+	/* The receiver is stuck in its copy until we resolve the fault. */
+	EXPECT_LT(took, KT_SLACK / 2);
+
+	kt_sleep_ms(KT_SLACK / 1000000 / 2 + 500);
+	ASSERT_EQ((ssize_t)sizeof(fault), read(uffd, &fault, sizeof(fault)));
+	zero.range.start = (uintptr_t)sr.page;
+	zero.range.len = 4096;
+	zero.mode = 0;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(5, sr.ret);
+	EXPECT_EQ(0, memcmp(sr.got, "hello", 5));
+	EXPECT_EQ(1ULL, KT_INFO_FIELD(self->fd, received));
+	close(uffd);
+	munmap(sr.page, 4096);
 }
 
 TEST_HARNESS_MAIN

@@ -66,7 +66,10 @@
  *
  * Whenever SEND, RECV, read or write fail, nothing was delivered or
  * consumed; when SEND returns 0 the message was queued, or, for a
- * rendezvous mailbox or KMBOX_SEND_SYNC, taken by a receiver.
+ * rendezvous mailbox or KMBOX_SEND_SYNC, taken by a receiver.  A
+ * non-blocking send never waits, not even for the receiver it met to
+ * finish copying the message out: should that receiver's copy fault, the
+ * message goes back first in line for the next receiver.
  */
 #ifndef _UAPI_LINUX_KMBOX_H
 #define _UAPI_LINUX_KMBOX_H
