@@ -245,7 +245,7 @@ static const char *const stat_name[ST_N] = {
 	"limit changes", "worker processes started", "worker exits",
 	"max msgs over a bounded capacity", "ENOMEM seen",
 	"blocked calls interrupted by the watchdog",
-	"handed-over messages checked",
+	"scenario messages accounted for exactly",
 };
 
 /* What a thread is doing, for the watchdog. */
@@ -2538,6 +2538,8 @@ static void op_raw(void)
 	if (type == KMBOX_IOC_MAGIC - 4)	/* 0xb4: keep clear of other drivers' magic */
 		type = 'x';
 	nr = pct(70) ? nrs[below(ARRAY_SIZE(nrs))] : pct(80) ? below(0x20) : below(256);
+	if (pct(70))	/* mostly a command of the descriptor's kind */
+		nr = fd == ctl ? below(4) : 0x10 + below(5);
 	size = pct(40) ? 40 + 8 * below(44) : pct(70) ? below(512) : below(_IOC_SIZEMASK + 1);
 	if (pct(50)) {
 		size_t i;
@@ -2757,6 +2759,7 @@ struct ureq {
 	uint64_t id, mbox;	/* write: the message's id; read: the mailbox */
 	uint32_t access;
 	short events;
+	bool raced;		/* its handle was closed meanwhile: unchecked */
 };
 
 static struct {
@@ -2851,13 +2854,13 @@ static void ur_complete(const struct io_uring_cqe *cqe)
 		if ((size_t)res > q->len)
 			violation(C_VALID, "io_uring read of %zu bytes gave %d", q->len, res);
 		else
-			track_recv(res ? verify(b, res, q->mbox, "io_uring read", &hd) : 0,
-				   "io_uring read");
+			track_recv(res ? verify(b, res, q->raced ? 0 : q->mbox, "io_uring read",
+						&hd) : 0, "io_uring read");
 	} else if (q->kind == OP_WRITE) {
 		if (res >= 0 && (size_t)res != q->len)
 			violation(C_VALID, "io_uring write of %zu bytes gave %d", q->len, res);
 		track_send(q->id, res < 0 ? -res : 0);
-	} else if (q->kind == OP_POLL && res > 0) {
+	} else if (q->kind == OP_POLL && res > 0 && !q->raced) {
 		struct handle hh = { .access = q->access };
 
 		check_revents(res, q->events, &hh, "io_uring poll");
@@ -2887,7 +2890,7 @@ static void op_uring(void)
 {
 	struct io_uring_sqe *sqe;
 	struct handle h;
-	struct ureq *q = NULL;
+	struct ureq *q = NULL, *sub = NULL;
 	unsigned int tail;
 	int slot = -1, b = -1, r = below(100), ret;
 	bool wait;
@@ -2970,6 +2973,7 @@ static void op_uring(void)
 	}
 	ur.sq_array[tail & *ur.sq_mask] = tail & *ur.sq_mask;
 	__atomic_store_n(ur.sq_tail, tail + 1, __ATOMIC_RELEASE);
+	sub = q;
 	q = NULL;
 enter:
 	wait = pct(20);
@@ -2996,6 +3000,9 @@ enter:
 			lq->kind = 0;
 		}
 	}
+	/* A close racing with the submission may have swapped in /dev/kmbox. */
+	if (sub && sub->kind && slot >= 0 && !h_same(slot, &h))
+		sub->raced = true;
 	h_put(slot);
 	ur_reap();
 out:
@@ -4878,16 +4885,26 @@ int main(int argc, char **argv)
 {
 	int64_t now, last_status, end_wait;
 	int i, running, check, failed = 0;
-	char cmdline[256];
+	char cmdline[512], iters[48] = "";
 	struct sigaction sa;
+	int n;
 
 	parse(argc, argv);
+	if (opt.iterations)
+		snprintf(iters, sizeof(iters), " --iterations %ld", opt.iterations);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(cmdline, sizeof(cmdline), "fuzz --seed %" PRIu64 " --seconds %d --procs %d --threads %d%s%s%s%s%s%s",
-		 opt.seed, opt.seconds, opt.procs, opt.threads,
-		 opt.no_signals ? " --no-signals" : "", opt.no_kill ? " --no-kill" : "",
-		 opt.no_params ? " --no-params" : "", opt.no_unload ? " --no-unload" : "",
-		 opt.no_nobody ? " --no-nobody" : "", opt.no_scenarios ? " --no-scenarios" : "");
+	n = snprintf(cmdline, sizeof(cmdline), "fuzz --seed %" PRIu64, opt.seed);
+	if (opt.unload_race)
+		snprintf(cmdline + n, sizeof(cmdline) - n, " --unload-race %d --module %s",
+			 opt.unload_race, opt.module);
+	else
+		snprintf(cmdline + n, sizeof(cmdline) - n,
+			 " --seconds %d --procs %d --threads %d%s%s%s%s%s%s%s",
+			 opt.seconds, opt.procs, opt.threads,
+			 opt.no_signals ? " --no-signals" : "", opt.no_kill ? " --no-kill" : "",
+			 opt.no_params ? " --no-params" : "", opt.no_unload ? " --no-unload" : "",
+			 opt.no_nobody ? " --no-nobody" : "",
+			 opt.no_scenarios ? " --no-scenarios" : "", iters);
 	printf("TAP version 13\n");
 	printf("# fuzz: seed %" PRIu64 " (replay: %s)\n", opt.seed, cmdline);
 
