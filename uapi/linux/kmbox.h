@@ -63,6 +63,9 @@
  *   EPIPE        the mailbox was closed: no more sends; receives fail once
  *                the queue is drained
  *   EIDRM        the mailbox was destroyed
+ *   ENOMEM       the kernel could not allocate a mailbox or a message
+ *   EMFILE       CREATE or OPEN: the process has no file descriptor free
+ *   ENFILE       CREATE or OPEN: the system has no file free
  *
  * Whenever SEND, RECV, read or write fail, nothing was delivered or
  * consumed; when SEND returns 0 the message was queued, or, for a
