@@ -133,8 +133,12 @@ TEST_F(mb, prompt_wakeups)
 		lat[i] = lt_now() - t0;
 	}
 	qsort(lat, n, sizeof(lat[0]), lt_cmp64);
-	/* A lost wake-up costs 100 ms; scheduling noise, a few. */
-	EXPECT_GT(30 * LT_MS, lat[n / 2]) TH_LOG("median %lld us", (long long)lat[n / 2] / 1000);
+	/*
+	 * A lost wake-up is only made good by the 100 ms re-check, so lost
+	 * wake-ups put the median at 100 ms or more; a prompt wake-up costs
+	 * scheduling only, a few ms, some tens in a slow emulated guest.
+	 */
+	EXPECT_GT(90 * LT_MS, lat[n / 2]) TH_LOG("median %lld us", (long long)lat[n / 2] / 1000);
 }
 
 TEST_F(mb, sync_send)
