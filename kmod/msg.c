@@ -588,6 +588,14 @@ again:
 
 	spin_lock(&mb->lock);
 	retry = ret >= 0 && msg->withdrawn;
+	/*
+	 * A receiver being killed would take the message with it unseen:
+	 * often one handed over while it slept.  It goes back, first in
+	 * line.  (A kill landing after this point still costs the message,
+	 * as with any receive call that has returned.)
+	 */
+	if (ret >= 0 && !retry && fatal_signal_pending(current))
+		ret = -EINTR;
 	if (ret < 0 || retry) {
 		put = kmbox_requeue(mb, msg);
 	} else {

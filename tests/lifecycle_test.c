@@ -12,6 +12,7 @@
  *    SCM_RIGHTS); a named one until unlinked and its last handle closed;
  *  - the per-user mailbox limit (ENOSPC) and what frees a slot.
  */
+#include <sched.h>
 #include <sys/socket.h>
 
 #include "kmbox_test.h"
@@ -305,6 +306,54 @@ TEST_F(life, destroy_wakes_blocked_receivers)
 		EXPECT_GT(15 * KT_SEC, res.t_end - res.t_start);
 	}
 	EXPECT_EQ(0U, KT_INFO_FIELD(self->fd, receivers_waiting));
+}
+
+/*
+ * A receiver SIGKILLed after a message was handed to it while it slept,
+ * before it ran again, never sees the message: the message stays, first in
+ * line, and the next receiver gets it.  To put the kill in that window
+ * every time, the receiver and this process share one CPU, and this one
+ * runs SCHED_FIFO from the send to the kill: the receiver cannot run
+ * between them.
+ */
+TEST_F(life, killed_receiver_leaves_handed_message)
+{
+	struct sched_param fifo = { .sched_priority = 1 };
+	struct sched_param other = { .sched_priority = 0 };
+	struct kmbox_info info;
+	char buf[16];
+	cpu_set_t cpu;
+	pid_t pid;
+
+	CPU_ZERO(&cpu);
+	CPU_SET(0, &cpu);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		kt_recv(self->fd, buf, sizeof(buf), 0, 0, NULL);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
+	if (sched_setscheduler(0, SCHED_FIFO, &fifo)) {
+		kt_kill(pid);
+		SKIP(return, "SCHED_FIFO: %s", strerror(errno));
+	}
+	/* Non-blocking: handed over to the sleeping receiver, or EAGAIN. */
+	ASSERT_EQ(0, kt_send_str(self->fd, "kept", KMBOX_MSG_NONBLOCK));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &other));
+	ASSERT_EQ(128 + SIGKILL, kt_wait(pid));
+
+	ASSERT_EQ(0, kt_info(self->fd, &info));
+	EXPECT_EQ(0U, info.received);
+	EXPECT_EQ(0U, info.receivers_waiting);
+	ASSERT_EQ(4, kt_recv_str(self->fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK));
+	EXPECT_STREQ("kept", buf);
+	ASSERT_EQ(0, kt_info(self->fd, &info));
+	EXPECT_EQ(1U, info.sent);
+	EXPECT_EQ(1U, info.received);
+	EXPECT_EQ(0U, info.msgs);
 }
 
 /* Every handle, in every process, sees the destruction. */
