@@ -5,7 +5,9 @@
 #   make check      install what is missing, build, run every test in a VM
 #   make demo       install what is missing, build, show mailboxes at work in a VM,
 #                   then here on libipc's posix backend
-#   make lint       checkpatch --strict, W=1 and sparse on the module, man-check
+#   make lint       the module: checkpatch --strict, W=1 + sparse (C=2), the
+#                   kernel's coccinelle checks; libipc, tool and examples:
+#                   cppcheck, clang-tidy; man-check (installs the tools)
 #   make man-check  every man page formats without a warning
 #   make install    module, libipc, <linux/kmbox.h>, kmbox tool, man pages
 #                   (PREFIX=/usr/local, DESTDIR); make dkms-install: via DKMS
@@ -14,6 +16,7 @@
 #   make matrix     make check on every installed kernel (scripts/install-kernels)
 #   make fuzz       the fuzzer and stress test in a VM for FUZZ_SECONDS (60),
 #                   with seed FUZZ_SEED (random, printed) and FUZZ_ARGS
+#   make fuzz-debug the same on the debug kernel, FUZZ_DEBUG_SECONDS (300)
 #
 # KDIR picks the kernel to build against: by default Debian's own kernel
 # (the headers linux-headers-amd64 depends on), else the newest installed
@@ -26,7 +29,7 @@ KDIR ?= $(or $(wildcard $(DEBIAN_KVER:%=/lib/modules/%/build)),\
 KVER ?= $(notdir $(patsubst %/build,%,$(KDIR)))
 
 .PHONY: all modules lib tools tests examples deps check demo lint clean \
-	install-kernels debug-kernel check-debug matrix fuzz man-check \
+	install-kernels debug-kernel check-debug matrix fuzz fuzz-debug man-check \
 	install install-module install-user uninstall dkms-install dkms-uninstall
 
 all: modules lib tools tests examples
@@ -101,7 +104,17 @@ fuzz: deps
 		/kmbox/tests/run-fuzz --seconds $(FUZZ_SECONDS) \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(FUZZ_ARGS)
 
-lint: deps
+# The same on the debug kernel (scripts/debug-kernel): KASAN, lockdep,
+# kmemleak judge what the fuzzer does; FUZZ_DEBUG_SECONDS (300) of it.
+# Timing checks get the debug kernel's slack (--slack 60).
+FUZZ_DEBUG_SECONDS ?= 300
+fuzz-debug: deps
+	$(MAKE) tests
+	scripts/check-debug --fuzz --seconds $(FUZZ_DEBUG_SECONDS) --slack 60 \
+		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(FUZZ_ARGS)
+
+lint:
+	scripts/install-deps lint
 	KDIR="$(KDIR)" scripts/lint
 
 # ---- installing ---------------------------------------------------------

@@ -32,7 +32,7 @@ static double now(void)
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9;
+	return (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
 static void say(const char *who, const char *fmt, ...)
@@ -159,7 +159,8 @@ static void show_tool(const char *args)
 	printf("             $ kmbox %s\n", args);
 	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", tool_path(), args);
 	fflush(stdout);
-	p = popen(cmd, "r");
+	/* The command is the kmbox tool next to this program, quoted. */
+	p = popen(cmd, "r");	/* NOLINT(cert-env33-c) */
 	if (!p) {
 		printf("             (cannot run %s)\n", tool_path());
 		return;
@@ -245,7 +246,7 @@ static void unbounded(void)
 	while ((ret = ipc_send(mb, big, sizeof(big), IPC_WAIT_NONE, 0)) == 0)
 		sent++;
 	say("sender", "queued %lu messages of 8 KiB (%.1f MiB) without waiting,",
-	    sent, sent * 8192.0 / (1 << 20));
+	    sent, (double)sent * 8192.0 / (1 << 20));
 	if (ret == -ENOBUFS)
 		say("sender", "then ENOBUFS at once: %s", strcmp(ipc_backend(), "kernel") ?
 		    "the mailbox's byte quota (LIBIPC_POSIX_QUOTA)" :
@@ -276,7 +277,7 @@ static void shared(void)
 
 			close(pipefd[0]);
 			while ((ret = recv_str(mb, buf, sizeof(buf), NULL)) >= 0) {
-				k = atoi(buf + 4);
+				k = (int)strtol(buf + 4, NULL, 10);
 				if (write(pipefd[1], &k, sizeof(k)) != sizeof(k))
 					_exit(1);
 				n++;

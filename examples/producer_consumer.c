@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,7 +30,8 @@ static int consumer(struct ipc_mbox *mb)
 	while ((n = ipc_recv(mb, buf, sizeof(buf) - 1, NULL, 0, NULL)) >= 0) {
 		buf[n] = '\0';
 		printf("consumer: got \"%s\"\n", buf);
-		if (sscanf(buf, "item %d", &item) != 1 || item != next) {
+		item = strncmp(buf, "item ", 5) ? -1 : (int)strtol(buf + 5, NULL, 10);
+		if (item != next) {
 			fprintf(stderr, "consumer: expected item %d\n", next);
 			return 1;
 		}
@@ -37,7 +39,7 @@ static int consumer(struct ipc_mbox *mb)
 		usleep(2000);	/* a slow consumer: the queue fills up */
 	}
 	if (n != -EPIPE) {
-		fprintf(stderr, "consumer: %s\n", strerror(-n));
+		fprintf(stderr, "consumer: %s\n", strerror((int)-n));
 		return 1;
 	}
 	printf("consumer: closed and drained after %d items\n", next);

@@ -88,7 +88,7 @@ static int kbox_create(const char *name, const struct ipc_attr *attr,
 {
 	struct kmbox_create c = {
 		.flags = KMBOX_FD_CLOEXEC |
-			 (attr->flags & IPC_EXCL ? KMBOX_CREATE_EXCL : 0),
+			 ((attr->flags & IPC_EXCL) ? KMBOX_CREATE_EXCL : 0),
 		.access = access,
 		.capacity = attr->capacity,
 		.max_msg_size = attr->max_msg_size,
@@ -166,7 +166,7 @@ static int kbox_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 {
 	struct kmbox_send s = {
 		.flags = kbox_mode(req->wait) |
-			 (req->flags & IPC_SYNC ? KMBOX_SEND_SYNC : 0),
+			 ((req->flags & IPC_SYNC) ? KMBOX_SEND_SYNC : 0),
 		.len = req->len,
 		.timeout_ns = req->wait->ns,
 	};
@@ -189,7 +189,7 @@ static ssize_t kbox_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 {
 	struct kmbox_recv r = {
 		.flags = kbox_mode(req->wait) |
-			 (req->flags & IPC_PEEK ? KMBOX_RECV_PEEK : 0),
+			 ((req->flags & IPC_PEEK) ? KMBOX_RECV_PEEK : 0),
 		.len = req->len,
 		.timeout_ns = req->wait->ns,
 	};
@@ -363,7 +363,7 @@ static int kbox_parse(char *line, struct ipc_stat *st)
 	if (n < KBOX_FIELDS)
 		return -EPROTO;
 	ret = kbox_u64(f[0], 10, &i->id);
-	if (!ret && strcmp(f[1], "-"))
+	if (!ret && strcmp(f[1], "-") != 0)
 		ret = kbox_unescape(f[1], i->name, sizeof(i->name));
 	if (!ret) {
 		if (!strcmp(f[2], "unbounded"))
@@ -414,7 +414,7 @@ static int kbox_walk(const char *name, struct ipc_stat *one, ipc_list_fn fn,
 	while (getline(&line, &size, f) >= 0) {
 		if (header) {
 			header = false;
-			if (strncmp(line, "id name ", 8)) {
+			if (strncmp(line, "id name ", 8) != 0) {
 				ret = -EPROTO;
 				break;
 			}

@@ -139,7 +139,8 @@ struct pmb_pend {
 	uint32_t head;
 	uint64_t seq;
 	int32_t result;		/* P_WITHDRAW: what the waiting sender is told */
-	uint32_t __pad;
+	/* cppcheck-suppress unusedStructMember */
+	uint32_t pad;
 	uint64_t sent, received, dropped;
 };
 
@@ -191,7 +192,7 @@ struct pmb_msg {
 	uint32_t gid;
 	uint32_t sender;	/* waiter slot + 1 of a sender waiting for it */
 	uint32_t sender_gen;
-	uint32_t __pad[5];
+	uint32_t pad[5];
 };
 
 static_assert(sizeof(struct pmb_msg) == PMB_MSG_HDR, "message header");
@@ -445,14 +446,14 @@ static bool pmb_chunk_ok(struct pmb *p, uint32_t c)
  * use, and a full /dev/shm is an error there instead.  A file system
  * without fallocate stays sparse, as before.
  */
-static int pmb_fallocate(int fd, off_t off, off_t len)
+static int pmb_fallocate(int fd, size_t off, size_t len)
 {
 	int r;
 
-	if (fd < 0 || len <= 0)
+	if (fd < 0 || !len)
 		return 0;
 	do
-		r = fallocate(fd, 0, off, len);
+		r = fallocate(fd, 0, (off_t)off, (off_t)len);
 	while (r && errno == EINTR);
 	if (!r || errno == EOPNOTSUPP || errno == ENOSYS)
 		return 0;
@@ -1714,18 +1715,22 @@ static int pmb_quota(uint64_t *quota)
  */
 static mode_t pmb_umask(void)
 {
-	unsigned int mask = 022;
-	char line[128];
+	unsigned long mask;
+	char line[128], *end;
 	mode_t old;
 	FILE *f;
 
 	f = fopen("/proc/self/status", "re");
 	if (f) {
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "Umask: %o", &mask) == 1) {
-				fclose(f);
-				return mask & 0777;
-			}
+		while (fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "Umask:", 6) != 0)
+				continue;
+			mask = strtoul(line + 6, &end, 8);
+			if (end == line + 6)
+				break;
+			fclose(f);
+			return mask & 0777;
+		}
 		fclose(f);
 	}
 	old = umask(022);	/* no /proc: the racy way */
@@ -1978,7 +1983,7 @@ static int pmb_open_at(const char *file, const char *name, unsigned int access,
 	}
 	if (!name)
 		pmb_file_name(h.name, want);
-	if (name ? strcmp(h.name, name) : strcmp(want, file)) {
+	if ((name ? strcmp(h.name, name) : strcmp(want, file)) != 0) {
 		ret = -EBADMSG;		/* not the segment of its file's name */
 		goto out_unmap;
 	}
@@ -2101,7 +2106,7 @@ static int pmb_create_file(const char *name, const struct pmb_params *pp,
 		free(p);
 		return ret;
 	}
-	if (fchmod(fd, pmb_file_mode(pp->mode)) || ftruncate(fd, pp->g.size) ||
+	if (fchmod(fd, pmb_file_mode(pp->mode)) || ftruncate(fd, (off_t)pp->g.size) ||
 	    fstat(fd, &st)) {
 		ret = -errno;
 		goto out_close;
@@ -2141,7 +2146,7 @@ static int pmb_create(const char *name, const struct ipc_attr *attr,
 		      unsigned int access, struct ipc_mbox **out)
 {
 	struct pmb_params pp;
-	struct ipc_mbox *old;
+	struct ipc_mbox *old = NULL;
 	struct pmb_hdr h;
 	struct pmb *p;
 	void *base;
@@ -2195,7 +2200,7 @@ static int pmb_create(const char *name, const struct ipc_attr *attr,
 static int pmb_unlink(const char *name)
 {
 	char file[NAME_MAX + 1], path[sizeof(PMB_SHM_DIR) + NAME_MAX + 1];
-	struct ipc_mbox *mb;
+	struct ipc_mbox *mb = NULL;
 	struct stat st;
 	struct pmb *p;
 	int ret;
@@ -2237,7 +2242,7 @@ static int pmb_stat_at(const char *file, const char *name, struct ipc_stat *st)
 {
 	char path[sizeof(PMB_SHM_DIR) + NAME_MAX + 1];
 	struct pmb_wake ws = { .slots = false };
-	struct ipc_mbox *mb;
+	struct ipc_mbox *mb = NULL;
 	struct stat fst;
 	struct pmb *p;
 	int ret;
@@ -2288,7 +2293,7 @@ static int pmb_list(ipc_list_fn fn, void *arg)
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, PMB_PREFIX, sizeof(PMB_PREFIX) - 1))
+		if (strncmp(de->d_name, PMB_PREFIX, sizeof(PMB_PREFIX) - 1) != 0)
 			continue;
 		memset(&st, 0, sizeof(st));
 		/* Gone meanwhile, destroyed, or not ours: not a mailbox. */

@@ -918,7 +918,7 @@ static int cmd_send(struct opts *o, int argc, char **argv)
 	size_t len = 0;
 	int ret;
 
-	if (argc > 1 && strcmp(argv[1], "-")) {
+	if (argc > 1 && strcmp(argv[1], "-") != 0) {
 		msg = argv[1];
 		len = strlen(msg);
 	} else {
@@ -1050,7 +1050,7 @@ static int parse_opt(int c, const char *arg, struct opts *o, unsigned int *bit)
 		o->json = true;
 		return 0;
 	case L_BACKEND:
-		if (strcmp(arg, "kernel") && strcmp(arg, "posix"))
+		if (strcmp(arg, "kernel") != 0 && strcmp(arg, "posix") != 0)
 			return usage_error("--backend: '%s' is neither kernel nor posix", arg);
 		setenv("LIBIPC_BACKEND", arg, 1);
 		return 0;
