@@ -130,6 +130,7 @@ struct kmbox {
 	u64 nr_bytes;
 	struct list_head receivers;	/* kmbox_receiver, first come first */
 	u32 nr_receivers;
+	u32 nr_inflight;		/* messages receivers are copying out */
 	struct list_head sleepers;	/* kmbox_sleeper */
 	u32 nr_senders;			/* senders asleep in send */
 	u32 nr_peekers;			/* receivers asleep in peek */
@@ -185,6 +186,7 @@ void kmbox_forget(struct kmbox *mb);
 void kmbox_put(struct kmbox *mb);
 void kmbox_names_exit(void);
 void kmbox_wake(struct kmbox *mb);
+void kmbox_wake_receivers(struct kmbox *mb);
 
 /* procfs.c: /proc/kmbox lists kmbox_all. */
 extern struct mutex kmbox_all_lock;
@@ -203,6 +205,7 @@ int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns);
 long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
 		const struct kmbox_deadline *dl);
 bool kmbox_send_ready(const struct kmbox *mb);
+bool kmbox_drained(const struct kmbox *mb);
 long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
 		const struct kmbox_deadline *dl, struct kmbox_recv_result *res);
 

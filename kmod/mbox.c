@@ -302,7 +302,7 @@ out_unlock:
 }
 
 /* Wakes every receiver in line to see the new state.  mb->lock held. */
-static void kmbox_wake_receivers(struct kmbox *mb)
+void kmbox_wake_receivers(struct kmbox *mb)
 {
 	struct kmbox_receiver *rcv;
 
@@ -452,7 +452,7 @@ static __poll_t kmbox_fop_poll(struct file *file, poll_table *wait)
 	case KMBOX_STATE_CLOSED:
 		if (can_recv && queued)
 			mask |= EPOLLIN | EPOLLRDNORM;
-		else
+		else if (!can_recv || kmbox_drained(mb))
 			mask |= EPOLLHUP;
 		break;
 	default:

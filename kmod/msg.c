@@ -19,11 +19,15 @@
  * no-ambiguity promise: a send that fails was not and will not be
  * delivered, a receive that fails consumed nothing.
  *
- * The price of putting a message back after a fault is paid only by
- * receivers passing bad buffers: for a moment the queue may hold more than
- * its capacity (one more message per receiver whose copy just failed), and
- * a message of one sender may then be received after a later one by
- * another receiver.
+ * A receiver killed before it commits puts the message back the same way:
+ * it would never see it.
+ *
+ * The price of putting a message back is paid only when a receiver's copy
+ * faults or it is killed: for a moment the queue may hold more than its
+ * capacity (one more message per such receiver), and a message of one
+ * sender may then be received after a later one by another receiver.  And
+ * a closed mailbox is drained only once no message is in flight
+ * (kmbox_drained): until then receivers wait for one to come back.
  */
 #include <linux/hrtimer.h>
 #include <linux/overflow.h>
@@ -103,6 +107,42 @@ void kmbox_msg_unqueue(struct kmbox *mb, struct kmbox_msg *msg)
 	mb->nr_bytes -= msg->len;
 }
 
+/* Marks msg taken by a receiver, or no longer.  mb->lock held. */
+static void kmbox_set_inflight(struct kmbox *mb, struct kmbox_msg *msg,
+			       bool inflight)
+{
+	if (inflight && !msg->inflight)
+		mb->nr_inflight++;
+	else if (!inflight && msg->inflight)
+		mb->nr_inflight--;
+	msg->inflight = inflight;
+}
+
+/*
+ * A closed mailbox is drained once nothing is queued and no receiver is
+ * copying a message out: one whose copy faults, or whose receiver is
+ * killed, comes back to the queue.  Until then receivers wait (or get
+ * EAGAIN), not EPIPE.  mb->lock held; used by poll too.
+ */
+bool kmbox_drained(const struct kmbox *mb)
+{
+	return list_empty(&mb->queue) && !mb->nr_inflight;
+}
+
+/*
+ * Called when a message in flight is done with: if that ended the drain of
+ * a closed mailbox, the receivers waiting for it to come back must see
+ * EPIPE now.  Returns true when pollers and peekers need waking too.
+ * mb->lock held.
+ */
+static bool kmbox_end_of_drain(struct kmbox *mb)
+{
+	if (mb->state != KMBOX_STATE_CLOSED || !kmbox_drained(mb))
+		return false;
+	kmbox_wake_receivers(mb);
+	return true;
+}
+
 /*
  * Gives msg, and the mailbox's reference to it, to the first waiting
  * receiver or, if none waits, to the queue (at its head when head is set:
@@ -117,12 +157,12 @@ static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head)
 	if (rcv) {
 		list_del(&rcv->link);
 		mb->nr_receivers--;
-		msg->inflight = true;
+		kmbox_set_inflight(mb, msg, true);
 		rcv->msg = msg;
 		wake_up_process(rcv->task);
 		return false;
 	}
-	msg->inflight = false;
+	kmbox_set_inflight(mb, msg, false);
 	if (head)
 		list_add(&msg->link, &mb->queue);
 	else
@@ -207,14 +247,16 @@ static struct kmbox_msg *kmbox_requeue(struct kmbox *mb, struct kmbox_msg *msg)
 {
 	int result = 0;
 
-	if (msg->withdrawn)
+	if (msg->withdrawn) {
+		kmbox_set_inflight(mb, msg, false);
 		return msg;
+	}
 	if (mb->state == KMBOX_STATE_DESTROYED)
 		result = -EIDRM;
 	else if (mb->state == KMBOX_STATE_CLOSED && msg->sender)
 		result = -EPIPE;
 	if (result) {
-		msg->inflight = false;
+		kmbox_set_inflight(mb, msg, false);
 		if (msg->sender) {
 			mb->sent--;
 			kmbox_sender_done(msg, result);
@@ -500,7 +542,8 @@ static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_deadline *dl
 			*msgp = rcv.msg;
 			return 0;
 		}
-		if (mb->state != KMBOX_STATE_OPEN)
+		if (mb->state == KMBOX_STATE_DESTROYED ||
+		    (mb->state == KMBOX_STATE_CLOSED && kmbox_drained(mb)))
 			break;
 		ret = kmbox_may_sleep(dl);
 		if (ret)
@@ -525,7 +568,7 @@ long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
 	size_t size = iov_iter_count(to);
 	struct iov_iter start = *to;
 	struct kmbox_msg *msg, *put;
-	bool retry;
+	bool retry, drained;
 	long ret;
 
 again:
@@ -539,7 +582,7 @@ again:
 		msg = list_first_entry_or_null(&mb->queue, struct kmbox_msg, link);
 		if (msg)
 			break;
-		if (mb->state == KMBOX_STATE_CLOSED) {
+		if (mb->state == KMBOX_STATE_CLOSED && kmbox_drained(mb)) {
 			ret = -EPIPE;
 			goto out_unlock;
 		}
@@ -558,6 +601,7 @@ again:
 		ret = -EMSGSIZE;
 		/* A handed-over message goes back, first in line. */
 		put = msg->inflight ? kmbox_requeue(mb, msg) : NULL;
+		kmbox_end_of_drain(mb);
 		spin_unlock(&mb->lock);
 		if (put)
 			kmbox_msg_put(put);
@@ -568,7 +612,7 @@ again:
 		refcount_inc(&msg->ref);
 	} else if (!msg->inflight) {
 		kmbox_msg_unqueue(mb, msg);
-		msg->inflight = true;
+		kmbox_set_inflight(mb, msg, true);
 	}
 	spin_unlock(&mb->lock);
 	/* Room in the queue, or one offer fewer. */
@@ -602,15 +646,19 @@ again:
 		mb->received++;
 		if (msg->sender)
 			kmbox_sender_done(msg, 0);
+		kmbox_set_inflight(mb, msg, false);
 		put = msg;
 	}
+	drained = kmbox_end_of_drain(mb);
 	spin_unlock(&mb->lock);
-	if (!put)
+	if (!put || drained)
 		kmbox_wake(mb);
-	else
+	if (put)
 		kmbox_msg_put(put);
 	if (retry) {
 		/* Its sender gave up while we copied: receive another. */
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		*to = start;
 		goto again;
 	}

@@ -12,8 +12,12 @@
  *    SCM_RIGHTS); a named one until unlinked and its last handle closed;
  *  - the per-user mailbox limit (ENOSPC) and what frees a slot.
  */
+#include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <linux/userfaultfd.h>
 
 #include "kmbox_test.h"
 
@@ -309,41 +313,73 @@ TEST_F(life, destroy_wakes_blocked_receivers)
 }
 
 /*
- * A receiver SIGKILLed after a message was handed to it while it slept,
- * before it ran again, never sees the message: the message stays, first in
- * line, and the next receiver gets it.  To put the kill in that window
- * every time, the receiver and this process share one CPU, and this one
- * runs SCHED_FIFO from the send to the kill: the receiver cannot run
- * between them.
+ * A message handed over to a receiver that cannot run yet: to make that
+ * window certain, this process and the receivers it forks share one CPU,
+ * and this one runs SCHED_FIFO from the send on (hand_over), until
+ * let_run: no receiver runs in between.
  */
-TEST_F(life, killed_receiver_leaves_handed_message)
+static int pin_to_one_cpu(void)
+{
+	cpu_set_t set, one;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &set); cpu++)
+		;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
+}
+
+/* SCHED_FIFO, then a non-blocking send: 0, or -errno (FIFO undone). */
+static int hand_over(int fd, const char *msg)
 {
 	struct sched_param fifo = { .sched_priority = 1 };
 	struct sched_param other = { .sched_priority = 0 };
-	struct kmbox_info info;
-	char buf[16];
-	cpu_set_t cpu;
-	pid_t pid;
+	int ret;
 
-	CPU_ZERO(&cpu);
-	CPU_SET(0, &cpu);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
-	pid = kt_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		kt_recv(self->fd, buf, sizeof(buf), 0, 0, NULL);
-		_exit(0);
-	}
+	if (sched_setscheduler(0, SCHED_FIFO, &fifo))
+		return -errno;
+	ret = kt_send_str(fd, msg, KMBOX_MSG_NONBLOCK);
+	if (ret)
+		sched_setscheduler(0, SCHED_OTHER, &other);
+	return ret;
+}
+
+static int let_run(void)
+{
+	struct sched_param other = { .sched_priority = 0 };
+
+	return sched_setscheduler(0, SCHED_OTHER, &other) ? -errno : 0;
+}
+
+/*
+ * A receiver SIGKILLed after a message was handed to it while it slept,
+ * before it ran again, never sees the message: the message stays, first in
+ * line, and the next receiver gets it.
+ */
+TEST_F(life, killed_receiver_leaves_handed_message)
+{
+	struct kt_call call = { .op = KT_RECV, .fd = self->fd, .len = 16 };
+	struct kmbox_info info;
+	struct kt_child c;
+	char buf[16];
+	int ret;
+
+	ASSERT_EQ(0, pin_to_one_cpu());
+	ASSERT_EQ(0, kt_spawn(&c, &call));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
-	if (sched_setscheduler(0, SCHED_FIFO, &fifo)) {
-		kt_kill(pid);
-		SKIP(return, "SCHED_FIFO: %s", strerror(errno));
+	ret = hand_over(self->fd, "kept");
+	if (ret == -EPERM) {
+		kt_child_kill(&c);
+		SKIP(return, "SCHED_FIFO not permitted");
 	}
-	/* Non-blocking: handed over to the sleeping receiver, or EAGAIN. */
-	ASSERT_EQ(0, kt_send_str(self->fd, "kept", KMBOX_MSG_NONBLOCK));
-	ASSERT_EQ(0, kill(pid, SIGKILL));
-	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &other));
-	ASSERT_EQ(128 + SIGKILL, kt_wait(pid));
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, kill(c.pid, SIGKILL));
+	ASSERT_EQ(0, let_run());
+	ASSERT_EQ(128 + SIGKILL, kt_wait(c.pid));
+	close(c.pipe);
 
 	ASSERT_EQ(0, kt_info(self->fd, &info));
 	EXPECT_EQ(0U, info.received);
@@ -354,6 +390,114 @@ TEST_F(life, killed_receiver_leaves_handed_message)
 	EXPECT_EQ(1U, info.sent);
 	EXPECT_EQ(1U, info.received);
 	EXPECT_EQ(0U, info.msgs);
+}
+
+/*
+ * A closed mailbox is not drained while a message is in flight: it comes
+ * back if its receiver is killed.  Until then a receive waits (here: a
+ * non-blocking one gets EAGAIN) and poll reports no POLLHUP; then the
+ * message is received, and only then EPIPE.
+ */
+TEST_F(life, close_waits_for_message_in_flight)
+{
+	struct kt_call call = { .op = KT_RECV, .fd = self->fd, .len = 16 };
+	struct kt_child c;
+	char buf[16];
+	int ret;
+
+	ASSERT_EQ(0, pin_to_one_cpu());
+	ASSERT_EQ(0, kt_spawn(&c, &call));
+	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
+	ret = hand_over(self->fd, "kept");
+	if (ret == -EPERM) {
+		kt_child_kill(&c);
+		SKIP(return, "SCHED_FIFO not permitted");
+	}
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, kt_shut(self->fd));
+	ret = kt_recv_str(self->fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK);
+	EXPECT_EQ(0, kt_revents(self->fd, POLLIN));
+	ASSERT_EQ(0, kill(c.pid, SIGKILL));
+	ASSERT_EQ(0, let_run());
+	ASSERT_EQ(-EAGAIN, ret);
+	ASSERT_EQ(128 + SIGKILL, kt_wait(c.pid));
+	close(c.pipe);
+
+	ASSERT_EQ(4, kt_recv_str(self->fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK));
+	EXPECT_STREQ("kept", buf);
+	EXPECT_EQ(-EPIPE, kt_recv_str(self->fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(POLLHUP, kt_revents(self->fd, POLLIN));
+}
+
+/*
+ * Receivers that found a closed mailbox empty but a message in flight
+ * wait for it, and learn the end (EPIPE) once it is taken after all.  The
+ * message stays in flight as long as its receiver's copy-out waits for a
+ * userfaultfd page to be resolved.
+ */
+struct drain_recv {
+	int fd;
+	char *buf;
+	int ret;
+};
+
+static void *drain_receiver(void *arg)
+{
+	struct drain_recv *dr = arg;
+
+	dr->ret = kt_recv(dr->fd, dr->buf, 16, 0, 0, NULL);
+	return NULL;
+}
+
+TEST_F(life, close_drain_ends_when_message_in_flight_is_taken)
+{
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_api api = { .api = UFFD_API };
+	struct drain_recv slow = { .fd = self->fd }, other = { .fd = self->fd };
+	struct uffdio_zeropage zero = { .mode = 0 };
+	struct uffd_msg fault;
+	pthread_t th[2];
+	char buf[16];
+	int uffd;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	slow.buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, slow.buf);
+	reg.range.start = (uintptr_t)slow.buf;
+	reg.range.len = 4096;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	other.buf = buf;
+
+	/* The message, handed over: its receiver's copy waits on the page. */
+	ASSERT_EQ(0, pthread_create(&th[0], NULL, drain_receiver, &slow));
+	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
+	ASSERT_EQ(0, kt_send_str(self->fd, "taken", KMBOX_MSG_NONBLOCK));
+	ASSERT_EQ((ssize_t)sizeof(fault), read(uffd, &fault, sizeof(fault)));
+
+	/* Closed, nothing queued, one in flight: not drained yet. */
+	ASSERT_EQ(0, kt_shut(self->fd));
+	EXPECT_EQ(-EAGAIN, kt_recv_str(self->fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK));
+	EXPECT_EQ(0, kt_revents(self->fd, POLLIN));
+	ASSERT_EQ(0, pthread_create(&th[1], NULL, drain_receiver, &other));
+	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
+
+	/* The copy completes, the message is taken: the other sees the end. */
+	zero.range.start = (uintptr_t)slow.buf;
+	zero.range.len = 4096;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
+	ASSERT_EQ(0, pthread_join(th[0], NULL));
+	EXPECT_EQ(5, slow.ret);
+	EXPECT_EQ(0, memcmp(slow.buf, "taken", 5));
+	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 0));
+	ASSERT_EQ(0, pthread_join(th[1], NULL));
+	EXPECT_EQ(-EPIPE, other.ret);
+	EXPECT_EQ(POLLHUP, kt_revents(self->fd, POLLIN));
+	close(uffd);
+	munmap(slow.buf, 4096);
 }
 
 /* Every handle, in every process, sees the destruction. */
