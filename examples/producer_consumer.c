@@ -30,7 +30,14 @@ static int consumer(struct ipc_mbox *mb)
 	while ((n = ipc_recv(mb, buf, sizeof(buf) - 1, NULL, 0, NULL)) >= 0) {
 		buf[n] = '\0';
 		printf("consumer: got \"%s\"\n", buf);
-		item = strncmp(buf, "item ", 5) ? -1 : (int)strtol(buf + 5, NULL, 10);
+		item = -1;
+		if (strncmp(buf, "item ", 5) == 0) {
+			char *end;
+			long v = strtol(buf + 5, &end, 10);
+
+			if (end != buf + 5 && !*end)
+				item = (int)v;
+		}
 		if (item != next) {
 			fprintf(stderr, "consumer: expected item %d\n", next);
 			return 1;
