@@ -313,21 +313,30 @@ static void kt_check_counts(struct __test_metadata *_metadata,
 					       q, sh->acked);
 		}
 	}
-	ASSERT_GE(rcv_kills, missing) KT_LOG("%llu acknowledged messages missing",
-					     (unsigned long long)missing);
-	ASSERT_GE(rcv_deaths, missing + sh->order_errors)
-		KT_LOG("%llu missing, %u out of order", (unsigned long long)missing,
-		       sh->order_errors);
-
+	/*
+	 * First what the library counted: a message it lost would be sent
+	 * but never received; one a SIGKILLed receiver took unrecorded is
+	 * received.
+	 */
 	ASSERT_EQ(0, ipc_info(self->mb, &info));
 	ASSERT_EQ(0, info.msgs) KT_LOG("left queued");
 	ASSERT_EQ(0, info.senders_waiting) KT_LOG("a sender left waiting");
 	ASSERT_EQ(0, info.receivers_waiting) KT_LOG("a receiver left waiting");
 	ASSERT_EQ(info.sent, info.received) KT_LOG("sent and received differ");
-	/* Received counts what SIGKILLed receivers took and did not record. */
 	ASSERT_LE(total, info.received) KT_LOG("received %llu", (unsigned long long)total);
 	ASSERT_GE(total + rcv_kills, info.received) KT_LOG("received %llu",
 							   (unsigned long long)total);
+	/*
+	 * Each bound on its own: one run in a loaded VM (posix, seed
+	 * 1095172388 run 506, not seen again in 300 replays on the host) had
+	 * one receiver's SIGKILL cost a message and put another out of order.
+	 * The counts above tell a message lost from one a dying receiver took.
+	 */
+	ASSERT_GE(rcv_kills, missing) KT_LOG("%llu acknowledged messages missing",
+					     (unsigned long long)missing);
+	ASSERT_GE(rcv_deaths, sh->order_errors)
+		KT_LOG("%llu missing, %u out of order", (unsigned long long)missing,
+		       sh->order_errors);
 
 	self->tot.msgs += total;
 	self->tot.failed += failed;
