@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # kmbox: user entry points.
-#   make            build kmod/kmbox.ko, libipc, tools/kmbox, the tests, examples
+#   make            build kmbox.ko (in build/kmod/KVER/kmod/, out of the source
+#                   tree), libipc, tools/kmbox, the tests, examples
 #   make check      install what is missing, build, run every test in a VM
 #   make demo       install what is missing, build, show mailboxes at work in a VM,
 #                   then here on libipc's posix backend
@@ -27,6 +28,9 @@ DEBIAN_KVER := $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev
 KDIR ?= $(or $(wildcard $(DEBIAN_KVER:%=/lib/modules/%/build)),\
 	$(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1))
 KVER ?= $(notdir $(patsubst %/build,%,$(KDIR)))
+# Built in a copy of the sources (scripts/build-kmod), so that kmod/ holds
+# only what checkpatch reads, not kbuild's generated kmbox.mod.c.
+MODULE := build/kmod/$(KVER)/kmod/kmbox.ko
 
 .PHONY: all modules lib tools tests examples deps check demo lint clean \
 	install-kernels debug-kernel check-debug matrix fuzz fuzz-debug man-check \
@@ -36,7 +40,7 @@ all: modules lib tools tests examples
 
 modules:
 	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make deps' (as root)"; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	scripts/build-kmod $(KDIR) build/kmod/$(KVER) >/dev/null
 
 lib:
 	$(MAKE) -C libipc
@@ -146,7 +150,7 @@ MAN_LINKS := ipc_sendv.3:ipc_send.3 ipc_recvv.3:ipc_recv.3 ipc_list.3:ipc_stat.3
 install: install-module install-user
 
 install-module: modules
-	install -D -m 644 kmod/kmbox.ko $(DESTDIR)$(MODDIR)/kmbox.ko
+	install -D -m 644 $(MODULE) $(DESTDIR)$(MODDIR)/kmbox.ko
 	$(if $(DESTDIR),@echo "install: run 'depmod $(KVER)' where it is installed",depmod -a $(KVER))
 
 install-user: lib tools
