@@ -38,10 +38,12 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <linux/kmbox.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 
@@ -627,6 +629,55 @@ static inline void kt_child_kill(struct kt_child *c)
 		close(c->pipe);
 		c->pid = -1;
 	}
+}
+
+/*
+ * A page whose first touch (a receiver's copy-out into it) waits until
+ * kt_uffd_zero() resolves it: the userfaultfd, or -errno; *page is set.
+ */
+static inline int kt_uffd_page(char **page)
+{
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_api api = { .api = UFFD_API };
+	int uffd, err;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		return -errno;
+	*page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*page == MAP_FAILED) {
+		err = -errno;
+		close(uffd);
+		return err;
+	}
+	reg.range.start = (uintptr_t)*page;
+	reg.range.len = 4096;
+	if (ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		err = -errno;
+		munmap(*page, 4096);
+		close(uffd);
+		return err;
+	}
+	return uffd;
+}
+
+/* Wait until something touches the page: 0, or -errno. */
+static inline int kt_uffd_wait_fault(int uffd)
+{
+	struct uffd_msg fault;
+
+	return read(uffd, &fault, sizeof(fault)) == sizeof(fault) ? 0 : -EIO;
+}
+
+/* Resolve the page with zeroes, letting its toucher go on: 0 or -errno. */
+static inline int kt_uffd_zero(int uffd, char *page)
+{
+	struct uffdio_zeropage zero = { .mode = 0 };
+
+	zero.range.start = (uintptr_t)page;
+	zero.range.len = 4096;
+	return ioctl(uffd, UFFDIO_ZEROPAGE, &zero) ? -errno : 0;
 }
 
 /* poll() one descriptor without waiting: its revents. */

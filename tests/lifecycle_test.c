@@ -15,9 +15,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-
-#include <linux/userfaultfd.h>
 
 #include "kmbox_test.h"
 
@@ -315,8 +312,8 @@ TEST_F(life, destroy_wakes_blocked_receivers)
 /*
  * A message handed over to a receiver that cannot run yet: to make that
  * window certain, this process and the receivers it forks share one CPU,
- * and this one runs SCHED_FIFO from the send on (hand_over), until
- * let_run: no receiver runs in between.
+ * and this one runs SCHED_FIFO from the send on (hand_over_to_sleeper),
+ * until let_run: no receiver runs in between.
  */
 static int pin_to_one_cpu(void)
 {
@@ -332,26 +329,40 @@ static int pin_to_one_cpu(void)
 	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
 }
 
-/* SCHED_FIFO, then a non-blocking send: 0, or -errno (FIFO undone). */
-static int hand_over(int fd, const char *msg)
-{
-	struct sched_param fifo = { .sched_priority = 1 };
-	struct sched_param other = { .sched_priority = 0 };
-	int ret;
-
-	if (sched_setscheduler(0, SCHED_FIFO, &fifo))
-		return -errno;
-	ret = kt_send_str(fd, msg, KMBOX_MSG_NONBLOCK);
-	if (ret)
-		sched_setscheduler(0, SCHED_OTHER, &other);
-	return ret;
-}
-
 static int let_run(void)
 {
 	struct sched_param other = { .sched_priority = 0 };
 
 	return sched_setscheduler(0, SCHED_OTHER, &other) ? -errno : 0;
+}
+
+/*
+ * A child c asleep in a receive on fd, and msg handed over to it, with
+ * this process SCHED_FIFO until let_run(): 0, or -errno (-EPERM: no
+ * SCHED_FIFO), the child killed and FIFO undone.
+ */
+static int hand_over_to_sleeper(int fd, const char *msg, struct kt_child *c)
+{
+	struct kt_call call = { .op = KT_RECV, .fd = fd, .len = 16 };
+	struct sched_param fifo = { .sched_priority = 1 };
+	int ret;
+
+	c->pid = -1;
+	ret = pin_to_one_cpu();
+	if (!ret)
+		ret = kt_spawn(c, &call);
+	if (!ret)
+		ret = kt_wait_waiters(fd, 0, 1);
+	if (!ret && sched_setscheduler(0, SCHED_FIFO, &fifo))
+		ret = -errno;
+	if (!ret) {
+		ret = kt_send_str(fd, msg, KMBOX_MSG_NONBLOCK);
+		if (ret)
+			let_run();
+	}
+	if (ret)
+		kt_child_kill(c);
+	return ret;
 }
 
 /*
@@ -361,20 +372,14 @@ static int let_run(void)
  */
 TEST_F(life, killed_receiver_leaves_handed_message)
 {
-	struct kt_call call = { .op = KT_RECV, .fd = self->fd, .len = 16 };
 	struct kmbox_info info;
 	struct kt_child c;
 	char buf[16];
 	int ret;
 
-	ASSERT_EQ(0, pin_to_one_cpu());
-	ASSERT_EQ(0, kt_spawn(&c, &call));
-	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
-	ret = hand_over(self->fd, "kept");
-	if (ret == -EPERM) {
-		kt_child_kill(&c);
+	ret = hand_over_to_sleeper(self->fd, "kept", &c);
+	if (ret == -EPERM)
 		SKIP(return, "SCHED_FIFO not permitted");
-	}
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, kill(c.pid, SIGKILL));
 	ASSERT_EQ(0, let_run());
@@ -400,19 +405,13 @@ TEST_F(life, killed_receiver_leaves_handed_message)
  */
 TEST_F(life, close_waits_for_message_in_flight)
 {
-	struct kt_call call = { .op = KT_RECV, .fd = self->fd, .len = 16 };
 	struct kt_child c;
 	char buf[16];
 	int ret;
 
-	ASSERT_EQ(0, pin_to_one_cpu());
-	ASSERT_EQ(0, kt_spawn(&c, &call));
-	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
-	ret = hand_over(self->fd, "kept");
-	if (ret == -EPERM) {
-		kt_child_kill(&c);
+	ret = hand_over_to_sleeper(self->fd, "kept", &c);
+	if (ret == -EPERM)
 		SKIP(return, "SCHED_FIFO not permitted");
-	}
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, kt_shut(self->fd));
 	ret = kt_recv_str(self->fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK);
@@ -451,32 +450,21 @@ static void *drain_receiver(void *arg)
 
 TEST_F(life, close_drain_ends_when_message_in_flight_is_taken)
 {
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	struct uffdio_api api = { .api = UFFD_API };
 	struct drain_recv slow = { .fd = self->fd }, other = { .fd = self->fd };
-	struct uffdio_zeropage zero = { .mode = 0 };
-	struct uffd_msg fault;
 	pthread_t th[2];
 	char buf[16];
 	int uffd;
 
-	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	uffd = kt_uffd_page(&slow.buf);
 	if (uffd < 0)
-		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
-	slow.buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, slow.buf);
-	reg.range.start = (uintptr_t)slow.buf;
-	reg.range.len = 4096;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+		SKIP(return, "no userfaultfd: %s", strerror(-uffd));
 	other.buf = buf;
 
 	/* The message, handed over: its receiver's copy waits on the page. */
 	ASSERT_EQ(0, pthread_create(&th[0], NULL, drain_receiver, &slow));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
 	ASSERT_EQ(0, kt_send_str(self->fd, "taken", KMBOX_MSG_NONBLOCK));
-	ASSERT_EQ((ssize_t)sizeof(fault), read(uffd, &fault, sizeof(fault)));
+	ASSERT_EQ(0, kt_uffd_wait_fault(uffd));
 
 	/* Closed, nothing queued, one in flight: not drained yet. */
 	ASSERT_EQ(0, kt_shut(self->fd));
@@ -486,9 +474,7 @@ TEST_F(life, close_drain_ends_when_message_in_flight_is_taken)
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
 
 	/* The copy completes, the message is taken: the other sees the end. */
-	zero.range.start = (uintptr_t)slow.buf;
-	zero.range.len = 4096;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
+	ASSERT_EQ(0, kt_uffd_zero(uffd, slow.buf));
 	ASSERT_EQ(0, pthread_join(th[0], NULL));
 	EXPECT_EQ(5, slow.ret);
 	EXPECT_EQ(0, memcmp(slow.buf, "taken", 5));

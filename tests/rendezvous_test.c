@@ -6,8 +6,6 @@
  * nothing is ever stored.
  */
 #include <pthread.h>
-#include <sys/syscall.h>
-#include <linux/userfaultfd.h>
 
 #include "kmbox_test.h"
 
@@ -341,25 +339,14 @@ static void *slow_receiver(void *arg)
 
 TEST_F(rv, nonblocking_send_does_not_wait_for_a_slow_receiver)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	struct uffdio_zeropage zero;
 	struct slow_recv sr = { .fd = self->fd };
-	struct uffd_msg fault;
 	pthread_t th;
 	int64_t t0, took;
 	int uffd;
 
-	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	uffd = kt_uffd_page(&sr.page);
 	if (uffd < 0)
-		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
-	sr.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, sr.page);
-	reg.range.start = (uintptr_t)sr.page;
-	reg.range.len = 4096;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+		SKIP(return, "no userfaultfd: %s", strerror(-uffd));
 
 	ASSERT_EQ(0, pthread_create(&th, NULL, slow_receiver, &sr));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
@@ -370,11 +357,8 @@ TEST_F(rv, nonblocking_send_does_not_wait_for_a_slow_receiver)
 	EXPECT_LT(took, KT_SLACK / 2);
 
 	kt_sleep_ms(KT_SLACK / 1000000 / 2 + 500);
-	ASSERT_EQ((ssize_t)sizeof(fault), read(uffd, &fault, sizeof(fault)));
-	zero.range.start = (uintptr_t)sr.page;
-	zero.range.len = 4096;
-	zero.mode = 0;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
+	ASSERT_EQ(0, kt_uffd_wait_fault(uffd));
+	ASSERT_EQ(0, kt_uffd_zero(uffd, sr.page));
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	EXPECT_EQ(5, sr.ret);
 	EXPECT_EQ(0, memcmp(sr.got, "hello", 5));
