@@ -23,7 +23,9 @@
 # (the headers linux-headers-amd64 depends on), else the newest installed
 # headers.  The VM boots the matching /boot/vmlinuz-$(KVER).
 
-DEBIAN_KVER := $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
+# Recursive (=), not :=, so that they are read when used: on a fresh
+# machine 'make check' installs the headers after this file is parsed.
+DEBIAN_KVER = $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
 	sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p')
 KDIR ?= $(or $(wildcard $(DEBIAN_KVER:%=/lib/modules/%/build)),\
 	$(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1))
@@ -38,9 +40,11 @@ MODULE := build/kmod/$(KVER)/kmod/kmbox.ko
 
 all: modules lib tools tests examples
 
+# A '+' marks each recipe line that runs make from a script, so that the
+# jobserver of 'make -jN' reaches that make too.
 modules:
 	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make deps' (as root)"; exit 1; }
-	scripts/build-kmod $(KDIR) build/kmod/$(KVER) >/dev/null
+	+scripts/build-kmod $(KDIR) build/kmod/$(KVER) >/dev/null
 
 lib:
 	$(MAKE) -C libipc
@@ -63,12 +67,13 @@ deps:
 
 check: deps
 	$(MAKE) all
-	scripts/check --kver "$(KVER)"
+	+scripts/check --kver "$(KVER)"
 
-# The demo in the VM (kernel backend), then here on the posix backend.
+# The demo in the VM (kernel backend), then here on the posix backend: it
+# needs the module, the kmbox tool and examples/kmbox-demo, no tests.
 demo: deps
 	$(MAKE) modules tools examples
-	tests/vm/run --kver "$$($(MAKE) -s print-kver)" -- /kmbox/tests/demo
+	+tests/vm/run --no-tests --kver "$(KVER)" -- /kmbox/tests/demo
 	@echo
 	@echo "== the same demo on this machine, without the module: LIBIPC_BACKEND=posix"
 	LIBIPC_BACKEND=posix examples/kmbox-demo
@@ -88,12 +93,12 @@ debug-kernel:
 # kernel; kmbox.ko for it is built in build/debug-kmod.
 check-debug: deps
 	$(MAKE) tests examples
-	scripts/check-debug
+	+scripts/check-debug
 
 # 'make check' on each installed kernel; KERNELS="KVER..." picks some.
 matrix: deps
 	$(MAKE) tests examples
-	scripts/matrix $(KERNELS)
+	+scripts/matrix $(KERNELS)
 
 # tests/run-fuzz in the VM: tests/fuzz for FUZZ_SECONDS, an unload race,
 # then what it left behind (processes, module references, memory, dmesg).
@@ -104,7 +109,7 @@ FUZZ_SEED ?=
 FUZZ_ARGS ?=
 fuzz: deps
 	$(MAKE) modules tests
-	tests/vm/run --kver "$(KVER)" --timeout $$(($(FUZZ_SECONDS) + 1200)) -- \
+	+tests/vm/run --kver "$(KVER)" --timeout $$(($(FUZZ_SECONDS) + 1200)) -- \
 		/kmbox/tests/run-fuzz --seconds $(FUZZ_SECONDS) \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(FUZZ_ARGS)
 
@@ -114,12 +119,12 @@ fuzz: deps
 FUZZ_DEBUG_SECONDS ?= 300
 fuzz-debug: deps
 	$(MAKE) tests
-	scripts/check-debug --fuzz --seconds $(FUZZ_DEBUG_SECONDS) --slack 60 \
+	+scripts/check-debug --fuzz --seconds $(FUZZ_DEBUG_SECONDS) --slack 60 \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(FUZZ_ARGS)
 
 lint:
 	scripts/install-deps lint
-	KDIR="$(KDIR)" scripts/lint
+	+KDIR="$(KDIR)" scripts/lint
 
 # ---- installing ---------------------------------------------------------
 #   make install        the module (for KVER) and everything below

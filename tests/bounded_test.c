@@ -92,19 +92,19 @@ TEST_F(bounded, full_send_times_out)
 	int64_t t0, dt;
 
 	ASSERT_LT(0, fill(self->fd, self->cap));
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	EXPECT_EQ(-ETIMEDOUT, kt_send(self->fd, "late", 4, KMBOX_MSG_TIMEOUT,
-				      200 * KT_MS));
-	dt = kt_now_ns() - t0;
-	EXPECT_LE(200 * KT_MS, dt);
-	EXPECT_GT(200 * KT_MS + KT_SLACK, dt);
+				      200 * TC_MS));
+	dt = tc_now_ns() - t0;
+	EXPECT_LE(200 * TC_MS, dt);
+	EXPECT_GT(200 * TC_MS + KT_SLACK, dt);
 
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	EXPECT_EQ(-ETIMEDOUT, kt_send(self->fd, "later", 5, KMBOX_MSG_DEADLINE,
-				      t0 + 200 * KT_MS));
-	dt = kt_now_ns() - t0;
-	EXPECT_LE(200 * KT_MS, dt);
-	EXPECT_GT(200 * KT_MS + KT_SLACK, dt);
+				      t0 + 200 * TC_MS));
+	dt = tc_now_ns() - t0;
+	EXPECT_LE(200 * TC_MS, dt);
+	EXPECT_GT(200 * TC_MS + KT_SLACK, dt);
 
 	EXPECT_EQ((__u64)self->cap, KT_INFO_FIELD(self->fd, msgs));
 	EXPECT_EQ((__u64)self->cap, KT_INFO_FIELD(self->fd, sent));
@@ -126,11 +126,11 @@ TEST_F(bounded, blocked_sender_proceeds_when_room)
 	ASSERT_LT(0, fill(self->fd, self->cap));
 	ASSERT_EQ(0, kt_spawn(&c, &call));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 1, 0));
-	kt_sleep_ms(50);
-	EXPECT_TRUE(kt_running(c.pid));
+	tc_sleep_ms(50);
+	EXPECT_TRUE(tc_running(c.pid));
 	EXPECT_EQ((__u64)self->cap, KT_INFO_FIELD(self->fd, msgs));
 
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	ASSERT_EQ(2, kt_recv_str(self->fd, buf, sizeof(buf), 0));
 	EXPECT_STREQ("m0", buf);
 	ASSERT_EQ(0, kt_result(&c, &res));
@@ -151,7 +151,7 @@ TEST_F(bounded, timed_sender_proceeds_when_room)
 	struct kt_call call = { .op = KT_SEND, .fd = self->fd,
 				.buf = "timed", .len = 5,
 				.flags = KMBOX_MSG_TIMEOUT,
-				.timeout_ns = 30 * KT_SEC };
+				.timeout_ns = 30 * TC_SEC };
 	struct kt_result res;
 	struct kt_child c;
 	char buf[16];
@@ -162,7 +162,7 @@ TEST_F(bounded, timed_sender_proceeds_when_room)
 	ASSERT_EQ(2, kt_recv_str(self->fd, buf, sizeof(buf), 0));
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(0, res.ret);
-	EXPECT_GT(15 * KT_SEC, res.t_end - res.t_start);
+	EXPECT_GT(15 * TC_SEC, res.t_end - res.t_start);
 	EXPECT_EQ(0, drain_expect(self->fd, 1, self->cap));
 	ASSERT_EQ(5, kt_recv_str(self->fd, buf, sizeof(buf),
 				 KMBOX_MSG_NONBLOCK));
@@ -227,8 +227,8 @@ TEST_F(bounded, blocked_receiver_gets_next_send)
 
 	ASSERT_EQ(0, kt_spawn(&c, &call));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
-	kt_sleep_ms(50);
-	EXPECT_TRUE(kt_running(c.pid));
+	tc_sleep_ms(50);
+	EXPECT_TRUE(tc_running(c.pid));
 	ASSERT_EQ(0, kt_send_str(self->fd, "wake", KMBOX_MSG_NONBLOCK));
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(4, res.ret);

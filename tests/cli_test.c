@@ -36,9 +36,8 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "test_common.h"
 
-#define CLI_NOBODY	65534
-#define CLI_WAIT_MS	10000	/* a state that must come, comes by then */
 #define CLI_ALARM	30	/* no kmbox run lives longer (s) */
 
 /* ---- a small JSON parser: validity, and values by path -------------------- */
@@ -382,22 +381,6 @@ static int kmbox_run_as(struct run *r, const char *backend, uid_t uid,
 #define SHOW()		TH_LOG("status %d, stdout:\n%s\nstderr:\n%s", self->r.status, \
 			       self->r.out, self->r.err)
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* Lines in s, each ended by a newline (-1 if the last is not). */
 static int lines(const char *s)
 {
@@ -429,9 +412,9 @@ FIXTURE_VARIANT_ADD(cli, posix) { .backend = "posix", .verified = "false" };
 FIXTURE_SETUP(cli)
 {
 	if (!strcmp(variant->backend, "kernel") && access("/dev/kmbox", F_OK))
-		SKIP(return, "kernel backend: no /dev/kmbox (kmbox.ko not loaded)");
+		TC_SKIP("kernel backend: no /dev/kmbox (kmbox.ko not loaded)");
 	if (access(kmbox_path(), X_OK))
-		SKIP(return, "no kmbox tool: set KMBOX or build tools/kmbox");
+		TC_SKIP("no kmbox tool: set KMBOX or build tools/kmbox");
 	snprintf(self->name, sizeof(self->name), "cli-%d-a", (int)getpid());
 	snprintf(self->name2, sizeof(self->name2), "cli-%d-b", (int)getpid());
 	umask(0);
@@ -454,15 +437,15 @@ FIXTURE_TEARDOWN(cli)
 static int wait_field(struct run *r, const char *backend, const char *name,
 		      const char *field, long long n)
 {
-	int64_t end = now_ms() + CLI_WAIT_MS;
+	int64_t end = tc_now_ns() + TC_WAIT_MS * TC_MS;
 
 	do {
 		if (kmbox_run_as(r, backend, (uid_t)-1, NULL,
 				 ARGS("stat", (char *)name, "--json")) == 0 &&
 		    json_num(r->out, field) == n)
 			return 0;
-		sleep_ms(5);
-	} while (now_ms() < end);
+		tc_sleep_ms(5);
+	} while (tc_now_ns() < end);
 	return -1;
 }
 
@@ -688,9 +671,9 @@ TEST_F(cli, send_recv)
 	/* Empty: --timeout 0 never waits, --timeout T waits T; both 5. */
 	EXPECT_EQ(5, KMBOX("recv", self->name, "--timeout", "0")) SHOW();
 	EXPECT_STREQ("", self->r.out);
-	t = now_ms();
+	t = tc_now_ns();
 	EXPECT_EQ(5, KMBOX("recv", self->name, "--timeout", "150ms")) SHOW();
-	EXPECT_LE(150, now_ms() - t);
+	EXPECT_LE(150 * TC_MS, tc_now_ns() - t);
 	EXPECT_NE(NULL, strstr(self->r.err, "Timed out")) SHOW();
 
 	/* Full: a send with a timeout times out. */
@@ -831,19 +814,19 @@ TEST_F(cli, watch)
 TEST_F(cli, permissions)
 {
 	if (geteuid() != 0)
-		SKIP(return, "needs root to become uid %d", CLI_NOBODY);
+		SKIP(return, "needs root to become uid %d", TC_NOBODY);
 	ASSERT_EQ(0, KMBOX("create", self->name, "--capacity", "2", "--mode", "0600")) SHOW();
 	ASSERT_EQ(0, KMBOX("send", self->name, "secret")) SHOW();
 
 	/* Someone else: no receive, no send, no unlink (4, "Permission denied"). */
-	EXPECT_EQ(4, KMBOX_AS(CLI_NOBODY, "recv", self->name, "--timeout", "0")) SHOW();
+	EXPECT_EQ(4, KMBOX_AS(TC_NOBODY, "recv", self->name, "--timeout", "0")) SHOW();
 	EXPECT_NE(NULL, strstr(self->r.err, "Permission denied")) SHOW();
-	EXPECT_EQ(4, KMBOX_AS(CLI_NOBODY, "send", self->name, "x")) SHOW();
-	EXPECT_EQ(4, KMBOX_AS(CLI_NOBODY, "rm", self->name)) SHOW();
-	EXPECT_EQ(4, KMBOX_AS(CLI_NOBODY, "destroy", self->name)) SHOW();
+	EXPECT_EQ(4, KMBOX_AS(TC_NOBODY, "send", self->name, "x")) SHOW();
+	EXPECT_EQ(4, KMBOX_AS(TC_NOBODY, "rm", self->name)) SHOW();
+	EXPECT_EQ(4, KMBOX_AS(TC_NOBODY, "destroy", self->name)) SHOW();
 
 	/* But ls and stat see it: all of it through /proc, the owner only on posix. */
-	ASSERT_EQ(0, KMBOX_AS(CLI_NOBODY, "stat", self->name, "--json")) SHOW();
+	ASSERT_EQ(0, KMBOX_AS(TC_NOBODY, "stat", self->name, "--json")) SHOW();
 	ASSERT_TRUE(json_ok(self->r.out)) SHOW();
 	EXPECT_EQ(0, json_num(self->r.out, "uid"));
 	if (!strcmp(variant->backend, "kernel")) {
@@ -853,7 +836,7 @@ TEST_F(cli, permissions)
 		EXPECT_STREQ("true", json_raw(self->r.out, "partial"));
 		EXPECT_STREQ("null", json_raw(self->r.out, "msgs"));
 	}
-	ASSERT_EQ(0, KMBOX_AS(CLI_NOBODY, "ls")) SHOW();
+	ASSERT_EQ(0, KMBOX_AS(TC_NOBODY, "ls")) SHOW();
 	EXPECT_NE(NULL, strstr(self->r.out, self->name)) SHOW();
 	ASSERT_EQ(0, KMBOX("stat", self->name, "--json")) SHOW();
 	EXPECT_EQ(1, json_num(self->r.out, "msgs"));

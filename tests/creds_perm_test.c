@@ -20,7 +20,7 @@
 
 #include "kmbox_test.h"
 
-#define NOBODY		KT_NOBODY
+#define NOBODY		TC_NOBODY
 
 static void __attribute__((constructor)) clear_umask(void)
 {
@@ -59,18 +59,18 @@ static void sender_creds(struct __test_metadata *_metadata, uid_t ruid,
 
 	fd = kt_anon(KMBOX_CAPACITY_UNBOUNDED);
 	ASSERT_LE(0, fd);
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		if (euid || egid) {
-			KT_CHECK_EQ(0, setgroups(0, NULL));
-			KT_CHECK_EQ(0, setresgid(rgid, egid, rgid));
-			KT_CHECK_EQ(0, setresuid(ruid, euid, ruid));
+			TC_CHECK_EQ(0, setgroups(0, NULL));
+			TC_CHECK_EQ(0, setresgid(rgid, egid, rgid));
+			TC_CHECK_EQ(0, setresuid(ruid, euid, ruid));
 		}
-		KT_CHECK_EQ(0, kt_send_str(fd, "who", 0));
+		TC_CHECK_EQ(0, kt_send_str(fd, "who", 0));
 		_exit(0);
 	}
-	ASSERT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, tc_wait(pid));
 	ASSERT_EQ(3, kt_recv(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK, 0, &r));
 	EXPECT_EQ(pid, r.pid);
 	EXPECT_EQ(euid, r.uid);
@@ -167,37 +167,37 @@ TEST(creds_pid_namespace)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pipe(p));
 	ASSERT_EQ(0, kt_send_str(fd, "outside", 0));
-	a = kt_fork();
+	a = tc_fork();
 	ASSERT_LE(0, a);
 	if (a == 0) {
 		close(p[0]);
-		KT_CHECK_EQ(0, unshare(CLONE_NEWPID));
-		/* Not kt_fork(): our pid is 0 to the child, it cannot check. */
+		TC_CHECK_EQ(0, unshare(CLONE_NEWPID));
+		/* Not tc_fork(): our pid is 0 to the child, it cannot check. */
 		b = fork();
-		KT_CHECK(b >= 0);
+		TC_CHECK(b >= 0);
 		if (b == 0) {
 			struct kmbox_recv rr;
 
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			alarm(KT_CHILD_ALARM);
-			KT_CHECK_EQ(1, getpid());
-			KT_CHECK_EQ(7, kt_recv(fd, buf, sizeof(buf),
+			alarm(TC_CHILD_ALARM);
+			TC_CHECK_EQ(1, getpid());
+			TC_CHECK_EQ(7, kt_recv(fd, buf, sizeof(buf),
 					       KMBOX_MSG_NONBLOCK, 0, &rr));
-			KT_CHECK_EQ(0, rr.pid);		/* not visible */
-			KT_CHECK_EQ(0, kt_send_str(fd, "self", 0));
-			KT_CHECK_EQ(4, kt_recv(fd, buf, sizeof(buf),
+			TC_CHECK_EQ(0, rr.pid);		/* not visible */
+			TC_CHECK_EQ(0, kt_send_str(fd, "self", 0));
+			TC_CHECK_EQ(4, kt_recv(fd, buf, sizeof(buf),
 					       KMBOX_MSG_NONBLOCK, 0, &rr));
-			KT_CHECK_EQ(1, rr.pid);
-			KT_CHECK_EQ(0, kt_send_str(fd, "inside", 0));
+			TC_CHECK_EQ(1, rr.pid);
+			TC_CHECK_EQ(0, kt_send_str(fd, "inside", 0));
 			_exit(0);
 		}
-		KT_CHECK_EQ(0, kt_write_all(p[1], &b, sizeof(b)));
-		KT_CHECK_EQ(0, kt_wait(b));
+		TC_CHECK_EQ(0, kt_write_all(p[1], &b, sizeof(b)));
+		TC_CHECK_EQ(0, tc_wait(b));
 		_exit(0);
 	}
 	close(p[1]);
 	ASSERT_EQ(0, kt_read_all(p[0], &b, sizeof(b)));
-	ASSERT_EQ(0, kt_wait(a));
+	ASSERT_EQ(0, tc_wait(a));
 	ASSERT_EQ(6, kt_recv(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK, 0, &r));
 	EXPECT_EQ(0, memcmp(buf, "inside", 6));
 	EXPECT_EQ(b, r.pid);
@@ -221,36 +221,36 @@ TEST(creds_user_namespace)
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(cont));
 	ASSERT_EQ(0, kt_send_str(fd, "root", 0));
-	s = kt_fork();
+	s = tc_fork();
 	ASSERT_LE(0, s);
 	if (s == 0) {
-		KT_CHECK_EQ(0, kt_become(1000, 1000));
-		KT_CHECK_EQ(0, kt_send_str(fd, "mapped", 0));
+		TC_CHECK_EQ(0, tc_become(1000, 1000));
+		TC_CHECK_EQ(0, kt_send_str(fd, "mapped", 0));
 		_exit(0);
 	}
-	ASSERT_EQ(0, kt_wait(s));
+	ASSERT_EQ(0, tc_wait(s));
 
-	c = kt_fork();
+	c = tc_fork();
 	ASSERT_LE(0, c);
 	if (c == 0) {
 		struct kmbox_info info;
 		struct kmbox_recv r;
 		char buf[16];
 
-		KT_CHECK_EQ(0, unshare(CLONE_NEWUSER));
-		KT_CHECK_EQ(1, write(ready[1], "r", 1));
-		KT_CHECK_EQ(1, read(cont[0], buf, 1));
-		KT_CHECK_EQ(4, kt_recv(fd, buf, sizeof(buf),
+		TC_CHECK_EQ(0, unshare(CLONE_NEWUSER));
+		TC_CHECK_EQ(1, write(ready[1], "r", 1));
+		TC_CHECK_EQ(1, read(cont[0], buf, 1));
+		TC_CHECK_EQ(4, kt_recv(fd, buf, sizeof(buf),
 				       KMBOX_MSG_NONBLOCK, 0, &r));
-		KT_CHECK_EQ(65534, r.uid);
-		KT_CHECK_EQ(65534, r.gid);
-		KT_CHECK_EQ(6, kt_recv(fd, buf, sizeof(buf),
+		TC_CHECK_EQ(65534, r.uid);
+		TC_CHECK_EQ(65534, r.gid);
+		TC_CHECK_EQ(6, kt_recv(fd, buf, sizeof(buf),
 				       KMBOX_MSG_NONBLOCK, 0, &r));
-		KT_CHECK_EQ(0, r.uid);
-		KT_CHECK_EQ(0, r.gid);
-		KT_CHECK_EQ(0, kt_info(fd, &info));
-		KT_CHECK_EQ(65534, info.uid);
-		KT_CHECK_EQ(65534, info.gid);
+		TC_CHECK_EQ(0, r.uid);
+		TC_CHECK_EQ(0, r.gid);
+		TC_CHECK_EQ(0, kt_info(fd, &info));
+		TC_CHECK_EQ(65534, info.uid);
+		TC_CHECK_EQ(65534, info.gid);
 		_exit(0);
 	}
 	ASSERT_EQ(1, read(ready[0], &go, 1));
@@ -259,7 +259,7 @@ TEST(creds_user_namespace)
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)c);
 	ASSERT_EQ(0, write_file(path, "0 1000 1\n"));
 	ASSERT_EQ(1, write(cont[1], "c", 1));
-	EXPECT_EQ(0, kt_wait(c));
+	EXPECT_EQ(0, tc_wait(c));
 	close(ready[0]);
 	close(ready[1]);
 	close(cont[0]);
@@ -291,28 +291,28 @@ TEST(unprivileged_user_can_use_device)
 	int fd;
 
 	kt_name(name, sizeof(name), "own");
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct kmbox_limits lim;
 		char buf[16];
 
-		KT_CHECK_EQ(0, kt_become(NOBODY, NOBODY));
-		KT_CHECK_EQ(0, kt_limits(&lim));
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
+		TC_CHECK_EQ(0, kt_limits(&lim));
 		fd = kt_anon(2);
-		KT_CHECK(fd >= 0);
-		KT_CHECK_EQ(0, kt_send_str(fd, "mine", KMBOX_MSG_NONBLOCK));
-		KT_CHECK_EQ(4, kt_recv_str(fd, buf, sizeof(buf), 0));
+		TC_CHECK(fd >= 0);
+		TC_CHECK_EQ(0, kt_send_str(fd, "mine", KMBOX_MSG_NONBLOCK));
+		TC_CHECK_EQ(4, kt_recv_str(fd, buf, sizeof(buf), 0));
 		close(fd);
 		fd = kt_create(name, 2, 0, 0640, KMBOX_ACCESS_ALL,
 			       KMBOX_CREATE_EXCL, NULL);
-		KT_CHECK(fd >= 0);
-		KT_CHECK_EQ(0, kt_info(fd, &info));
-		KT_CHECK_EQ(NOBODY, info.uid);
-		KT_CHECK_EQ(NOBODY, info.gid);
+		TC_CHECK(fd >= 0);
+		TC_CHECK_EQ(0, kt_info(fd, &info));
+		TC_CHECK_EQ(NOBODY, info.uid);
+		TC_CHECK_EQ(NOBODY, info.gid);
 		_exit(0);
 	}
-	ASSERT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, tc_wait(pid));
 	/* Owned by its creator. */
 	fd = kt_open(name, KMBOX_ACCESS_RECV, 0, NULL);
 	ASSERT_LE(0, fd);
@@ -337,19 +337,19 @@ static pid_t try_open(const char *name, uid_t uid, gid_t gid, int recv,
 	pid_t pid;
 	int i, fd;
 
-	pid = kt_fork();
+	pid = tc_fork();
 	if (pid)
 		return pid;
-	KT_CHECK_EQ(0, kt_become(uid, gid));
+	TC_CHECK_EQ(0, tc_become(uid, gid));
 	for (i = 0; i < 3; i++) {
 		fd = kt_open(name, access[i], 0, NULL);
-		KT_CHECK_EQ(want[i], fd < 0 ? fd : 0);
+		TC_CHECK_EQ(want[i], fd < 0 ? fd : 0);
 		if (fd >= 0) {
-			KT_CHECK_EQ(access[i], KT_INFO_FIELD(fd, access));
+			TC_CHECK_EQ(access[i], KT_INFO_FIELD(fd, access));
 			close(fd);
 		}
 		fd = kt_create(name, 4, 0, 0666, access[i], 0, NULL);
-		KT_CHECK_EQ(want[i], fd < 0 ? fd : 0);
+		TC_CHECK_EQ(want[i], fd < 0 ? fd : 0);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -363,7 +363,7 @@ TEST(mode_0600_keeps_others_out)
 
 	fd = root_mailbox(name, sizeof(name), 0600);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, kt_wait(try_open(name, NOBODY, NOBODY,
+	EXPECT_EQ(0, tc_wait(try_open(name, NOBODY, NOBODY,
 				      -EACCES, -EACCES, -EACCES)));
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(fd, msgs));
 	EXPECT_EQ(0, kt_unlink(name));
@@ -380,22 +380,22 @@ TEST(mode_0622_others_send_only)
 
 	fd = root_mailbox(name, sizeof(name), 0622);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, kt_wait(try_open(name, NOBODY, NOBODY,
+	EXPECT_EQ(0, tc_wait(try_open(name, NOBODY, NOBODY,
 				      -EACCES, 0, -EACCES)));
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int sfd;
 
-		KT_CHECK_EQ(0, kt_become(NOBODY, NOBODY));
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
 		sfd = kt_open(name, KMBOX_ACCESS_SEND, 0, NULL);
-		KT_CHECK(sfd >= 0);
-		KT_CHECK_EQ(0, kt_send_str(sfd, "drop", KMBOX_MSG_NONBLOCK));
-		KT_CHECK_EQ(-EBADF, kt_recv(sfd, buf, sizeof(buf),
+		TC_CHECK(sfd >= 0);
+		TC_CHECK_EQ(0, kt_send_str(sfd, "drop", KMBOX_MSG_NONBLOCK));
+		TC_CHECK_EQ(-EBADF, kt_recv(sfd, buf, sizeof(buf),
 					    KMBOX_MSG_NONBLOCK, 0, NULL));
 		_exit(0);
 	}
-	ASSERT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, tc_wait(pid));
 	ASSERT_EQ(4, kt_recv(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK, 0, &r));
 	EXPECT_EQ((__u32)NOBODY, r.uid);
 	EXPECT_EQ(pid, r.pid);
@@ -412,23 +412,23 @@ TEST(mode_0644_others_receive_only)
 
 	fd = root_mailbox(name, sizeof(name), 0644);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, kt_wait(try_open(name, NOBODY, NOBODY,
+	EXPECT_EQ(0, tc_wait(try_open(name, NOBODY, NOBODY,
 				      0, -EACCES, -EACCES)));
 	ASSERT_EQ(0, kt_send_str(fd, "read me", KMBOX_MSG_NONBLOCK));
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int rfd;
 
-		KT_CHECK_EQ(0, kt_become(NOBODY, NOBODY));
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
 		rfd = kt_open(name, KMBOX_ACCESS_RECV, 0, NULL);
-		KT_CHECK(rfd >= 0);
-		KT_CHECK_EQ(7, kt_recv_str(rfd, buf, sizeof(buf), 0));
-		KT_CHECK(!strcmp(buf, "read me"));
-		KT_CHECK_EQ(-EBADF, kt_send_str(rfd, "x", KMBOX_MSG_NONBLOCK));
+		TC_CHECK(rfd >= 0);
+		TC_CHECK_EQ(7, kt_recv_str(rfd, buf, sizeof(buf), 0));
+		TC_CHECK(!strcmp(buf, "read me"));
+		TC_CHECK_EQ(-EBADF, kt_send_str(rfd, "x", KMBOX_MSG_NONBLOCK));
 		_exit(0);
 	}
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(fd, msgs));
 	EXPECT_EQ(0, kt_unlink(name));
 	close(fd);
@@ -443,9 +443,9 @@ TEST(mode_group_bits)
 	fd = root_mailbox(name, sizeof(name), 0640);
 	ASSERT_LE(0, fd);
 	/* uid nobody in root's group (gid 0): group read. */
-	EXPECT_EQ(0, kt_wait(try_open(name, NOBODY, 0, 0, -EACCES, -EACCES)));
+	EXPECT_EQ(0, tc_wait(try_open(name, NOBODY, 0, 0, -EACCES, -EACCES)));
 	/* Not in the group: nothing. */
-	EXPECT_EQ(0, kt_wait(try_open(name, NOBODY, NOBODY,
+	EXPECT_EQ(0, tc_wait(try_open(name, NOBODY, NOBODY,
 				      -EACCES, -EACCES, -EACCES)));
 	EXPECT_EQ(0, kt_unlink(name));
 	close(fd);
@@ -453,8 +453,8 @@ TEST(mode_group_bits)
 	fd = root_mailbox(name, sizeof(name), 0064);
 	ASSERT_LE(0, fd);
 	/* Group bits (6) for the group, other bits (4) for the others. */
-	EXPECT_EQ(0, kt_wait(try_open(name, NOBODY, 0, 0, 0, 0)));
-	EXPECT_EQ(0, kt_wait(try_open(name, NOBODY, NOBODY, 0, -EACCES,
+	EXPECT_EQ(0, tc_wait(try_open(name, NOBODY, 0, 0, 0, 0)));
+	EXPECT_EQ(0, tc_wait(try_open(name, NOBODY, NOBODY, 0, -EACCES,
 				      -EACCES)));
 	EXPECT_EQ(0, kt_unlink(name));
 	close(fd);
@@ -467,22 +467,22 @@ TEST(mode_owner_bits_bind_owner)
 	pid_t pid;
 
 	kt_name(name, sizeof(name), "owner");
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int fd;
 
-		KT_CHECK_EQ(0, kt_become(NOBODY, NOBODY));
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
 		fd = kt_create(name, 4, 0, 0200, KMBOX_ACCESS_SEND,
 			       KMBOX_CREATE_EXCL, NULL);
-		KT_CHECK(fd >= 0);
-		KT_CHECK_EQ(-EACCES, kt_open(name, KMBOX_ACCESS_RECV, 0, NULL));
+		TC_CHECK(fd >= 0);
+		TC_CHECK_EQ(-EACCES, kt_open(name, KMBOX_ACCESS_RECV, 0, NULL));
 		fd = kt_open(name, KMBOX_ACCESS_SEND, 0, NULL);
-		KT_CHECK(fd >= 0);
-		KT_CHECK_EQ(0, kt_unlink(name));
+		TC_CHECK(fd >= 0);
+		TC_CHECK_EQ(0, kt_unlink(name));
 		_exit(0);
 	}
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	EXPECT_EQ(-ENOENT, kt_open(name, KMBOX_ACCESS_SEND, 0, NULL));
 }
 
@@ -494,19 +494,19 @@ TEST(root_bypasses_mode)
 	int fd;
 
 	kt_name(name, sizeof(name), "root");
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int cfd;
 
-		KT_CHECK_EQ(0, kt_become(NOBODY, NOBODY));
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
 		cfd = kt_create(name, 4, 0, 0000, KMBOX_ACCESS_SEND,
 				KMBOX_CREATE_EXCL, NULL);
-		KT_CHECK(cfd >= 0);
-		KT_CHECK_EQ(0, kt_send_str(cfd, "private", 0));
+		TC_CHECK(cfd >= 0);
+		TC_CHECK_EQ(0, kt_send_str(cfd, "private", 0));
 		_exit(0);
 	}
-	ASSERT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, tc_wait(pid));
 	fd = kt_open(name, KMBOX_ACCESS_ALL, 0, NULL);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0000U, KT_INFO_FIELD(fd, mode));
@@ -526,15 +526,15 @@ TEST(root_destroys_others_mailbox)
 	int fd;
 
 	kt_name(name, sizeof(name), "rootd");
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		KT_CHECK_EQ(0, kt_become(NOBODY, NOBODY));
-		KT_CHECK(kt_create(name, 4, 0, 0600, KMBOX_ACCESS_ALL,
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
+		TC_CHECK(kt_create(name, 4, 0, 0600, KMBOX_ACCESS_ALL,
 				   KMBOX_CREATE_EXCL, NULL) >= 0);
 		_exit(0);
 	}
-	ASSERT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, tc_wait(pid));
 	fd = kt_open(name, KMBOX_ACCESS_ALL, 0, NULL);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, kt_destroy(fd));
@@ -551,14 +551,14 @@ TEST(unlink_needs_owner)
 
 	fd = root_mailbox(name, sizeof(name), 0666);
 	ASSERT_LE(0, fd);
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		KT_CHECK_EQ(0, kt_become(NOBODY, NOBODY));
-		KT_CHECK_EQ(-EACCES, kt_unlink(name));
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
+		TC_CHECK_EQ(-EACCES, kt_unlink(name));
 		_exit(0);
 	}
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	fd2 = kt_open(name, KMBOX_ACCESS_ALL, 0, NULL);
 	EXPECT_LE(0, fd2);
 	close(fd2);
@@ -576,24 +576,24 @@ TEST(destroy_needs_owner_close_needs_send)
 	fd = root_mailbox(name, sizeof(name), 0666);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, kt_send_str(fd, "stay", KMBOX_MSG_NONBLOCK));
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int afd, rfd;
 
-		KT_CHECK_EQ(0, kt_become(NOBODY, NOBODY));
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
 		afd = kt_open(name, KMBOX_ACCESS_ALL, 0, NULL);
-		KT_CHECK(afd >= 0);
+		TC_CHECK(afd >= 0);
 		rfd = kt_open(name, KMBOX_ACCESS_RECV, 0, NULL);
-		KT_CHECK(rfd >= 0);
-		KT_CHECK_EQ(-EACCES, kt_destroy(afd));
-		KT_CHECK_EQ(-EACCES, kt_destroy(rfd));
-		KT_CHECK_EQ(KMBOX_STATE_OPEN, KT_INFO_FIELD(afd, state));
-		KT_CHECK_EQ(-EBADF, kt_shut(rfd));
-		KT_CHECK_EQ(0, kt_shut(afd));
+		TC_CHECK(rfd >= 0);
+		TC_CHECK_EQ(-EACCES, kt_destroy(afd));
+		TC_CHECK_EQ(-EACCES, kt_destroy(rfd));
+		TC_CHECK_EQ(KMBOX_STATE_OPEN, KT_INFO_FIELD(afd, state));
+		TC_CHECK_EQ(-EBADF, kt_shut(rfd));
+		TC_CHECK_EQ(0, kt_shut(afd));
 		_exit(0);
 	}
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	EXPECT_EQ((__u32)KMBOX_STATE_CLOSED, KT_INFO_FIELD(fd, state));
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(fd, dropped));
 	EXPECT_EQ(4, kt_recv_str(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK));
@@ -609,21 +609,21 @@ TEST(owner_may_destroy)
 	pid_t pid;
 
 	kt_name(name, sizeof(name), "mine");
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int fd;
 
-		KT_CHECK_EQ(0, kt_become(NOBODY, NOBODY));
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
 		fd = kt_create(name, 4, 0, 0600, KMBOX_ACCESS_RECV,
 			       KMBOX_CREATE_EXCL, NULL);
-		KT_CHECK(fd >= 0);
+		TC_CHECK(fd >= 0);
 		/* Even through a receive-only handle. */
-		KT_CHECK_EQ(0, kt_destroy(fd));
-		KT_CHECK_EQ(KMBOX_STATE_DESTROYED, KT_INFO_FIELD(fd, state));
+		TC_CHECK_EQ(0, kt_destroy(fd));
+		TC_CHECK_EQ(KMBOX_STATE_DESTROYED, KT_INFO_FIELD(fd, state));
 		_exit(0);
 	}
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	EXPECT_EQ(-ENOENT, kt_open(name, KMBOX_ACCESS_ALL, 0, NULL));
 }
 

@@ -5,10 +5,10 @@
  * Every wrapper returns what the ioctl returned (0, a length or a new fd) or
  * a negative errno, so that a test reads ASSERT_EQ(-EAGAIN, kt_send(...)).
  *
- * Processes: kt_fork() starts a child that dies with its parent (the test
- * process) and after KT_CHILD_ALARM seconds at the latest, so no test can
+ * Processes: tc_fork() starts a child that dies with its parent (the test
+ * process) and after TC_CHILD_ALARM seconds at the latest, so no test can
  * leave a blocked process behind.  Children report with their exit status
- * (0 = all checks passed, see KT_CHECK) or through a pipe, never with the
+ * (0 = all checks passed, see TC_CHECK) or through a pipe, never with the
  * harness's ASSERT_* (which would run the fixture teardown in the child).
  *
  * "A process is blocked" is observed through KMBOX_IOC_INFO
@@ -46,6 +46,7 @@
 #include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
+#include "test_common.h"
 
 /* The ABI's structs must have exactly the sizes the header promises. */
 static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER0, "limits");
@@ -56,37 +57,12 @@ static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER0, "send");
 static_assert(sizeof(struct kmbox_recv) == KMBOX_RECV_SIZE_VER0, "recv");
 static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER0, "info");
 
-/* How long to wait for a state that must come (ms). */
-#define KT_WAIT_MS		10000
-/* No child lives longer than this (s). */
-#define KT_CHILD_ALARM		60
-/* An unprivileged user that exists without /etc/passwd. */
-#define KT_NOBODY		65534
-
-#define KT_MS			1000000LL	/* ns */
-#define KT_SEC			1000000000LL	/* ns */
 /*
  * Timing tolerance, generous for an emulated guest: a timed call must not
  * end before its time nor more than this after it, and a call that must
  * not wait must return within this.
  */
-#define KT_SLACK		(4 * KT_SEC)
-
-static inline int64_t kt_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * KT_SEC + ts.tv_nsec;
-}
-
-static inline void kt_sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
+#define KT_SLACK		(4 * TC_SEC)
 
 /* ---- raw ioctl wrappers: result or -errno ---------------------------- */
 
@@ -262,11 +238,11 @@ static inline int kt_destroy(int fd)
 
 /*
  * Wait until INFO satisfies cond (an expression over the struct kmbox_info
- * named by var), for KT_WAIT_MS at most.  0 when it does, -ETIMEDOUT (the
+ * named by var), for TC_WAIT_MS at most.  0 when it does, -ETIMEDOUT (the
  * last INFO is printed) or INFO's -errno otherwise.
  */
 #define KT_WAIT_INFO(fd, var, cond) ({					\
-	int64_t __end = kt_now_ns() + KT_WAIT_MS * KT_MS;		\
+	int64_t __end = tc_now_ns() + TC_WAIT_MS * TC_MS;		\
 	int __ret;							\
 	for (;;) {							\
 		__ret = kt_info((fd), &(var));				\
@@ -274,13 +250,13 @@ static inline int kt_destroy(int fd)
 			break;						\
 		if (cond)						\
 			break;						\
-		if (kt_now_ns() > __end) {				\
+		if (tc_now_ns() > __end) {				\
 			__ret = -ETIMEDOUT;				\
 			kt_print_info("timed out waiting for " #cond,	\
 				      &(var));				\
 			break;						\
 		}							\
-		kt_sleep_ms(2);						\
+		tc_sleep_ms(2);						\
 	}								\
 	__ret;								\
 })
@@ -322,112 +298,6 @@ static inline void *kt_bad_ptr(void)
 }
 
 /* ---- processes ---------------------------------------------------------- */
-
-/* fork() a child that cannot outlive the test process. */
-static inline pid_t kt_fork(void)
-{
-	pid_t parent = getpid(), pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(99);
-		alarm(KT_CHILD_ALARM);
-	}
-	return pid;
-}
-
-/* In a child: report a failed check on stderr and exit 1. */
-#define KT_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# child %d: %s:%d: check failed: %s\n",	\
-			(int)getpid(), __FILE__, __LINE__, #cond);	\
-		_exit(1);						\
-	}								\
-} while (0)
-
-/* In a child: check that expr == expected, printing both if not. */
-#define KT_CHECK_EQ(expected, expr) do {				\
-	long long __e = (long long)(expected), __g = (long long)(expr);	\
-	if (__e != __g) {						\
-		fprintf(stderr, "# child %d: %s:%d: %s: expected %lld, "\
-			"got %lld\n", (int)getpid(), __FILE__, __LINE__,\
-			#expr, __e, __g);				\
-		_exit(1);						\
-	}								\
-} while (0)
-
-/*
- * Wait for a child: its exit status (0..255), 128 + the signal that killed
- * it, or -ETIMEDOUT (it is then killed) when it takes longer than ms.
- */
-static inline int kt_wait_ms(pid_t pid, unsigned int ms)
-{
-	int64_t end = kt_now_ns() + (int64_t)ms * KT_MS;
-	int status;
-	pid_t ret;
-
-	for (;;) {
-		ret = waitpid(pid, &status, WNOHANG);
-		if (ret == pid)
-			break;
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-		if (kt_now_ns() > end) {
-			fprintf(stderr, "# child %d did not end in %u ms\n",
-				(int)pid, ms);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -ETIMEDOUT;
-		}
-		kt_sleep_ms(2);
-	}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return -EINVAL;
-}
-
-static inline int kt_wait(pid_t pid)
-{
-	return kt_wait_ms(pid, 2 * KT_WAIT_MS);
-}
-
-/* 1 when the child has not ended yet (it is not reaped), 0 when it has. */
-static inline int kt_running(pid_t pid)
-{
-	siginfo_t si;
-
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT))
-		return 0;
-	return si.si_pid == 0;
-}
-
-/* Kill and reap a child, whatever state it is in. */
-static inline void kt_kill(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-}
-
-/* In a child: become an unprivileged user (no supplementary groups). */
-static inline int kt_become(uid_t uid, gid_t gid)
-{
-	if (setgroups(0, NULL))
-		return -errno;
-	if (setresgid(gid, gid, gid))
-		return -errno;
-	if (setresuid(uid, uid, uid))
-		return -errno;
-	return 0;
-}
 
 static inline int kt_write_all(int fd, const void *buf, size_t len)
 {
@@ -531,7 +401,7 @@ static inline void kt_do_call(const struct kt_call *call, struct kt_result *res)
 	struct pollfd pfd = { .fd = call->fd, .events = call->events };
 	ssize_t n;
 
-	res->t_start = kt_now_ns();
+	res->t_start = tc_now_ns();
 	switch (call->op) {
 	case KT_SEND:
 		res->ret = kt_send(call->fd, call->buf, call->len, call->flags,
@@ -559,7 +429,7 @@ static inline void kt_do_call(const struct kt_call *call, struct kt_result *res)
 		res->revents = pfd.revents;
 		break;
 	}
-	res->t_end = kt_now_ns();
+	res->t_end = tc_now_ns();
 	res->signals = kt_signals;
 }
 
@@ -579,7 +449,7 @@ static inline int kt_spawn(struct kt_child *c, const struct kt_call *call)
 		return -EINVAL;
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
-	c->pid = kt_fork();
+	c->pid = tc_fork();
 	if (c->pid < 0) {
 		close(p[0]);
 		close(p[1]);
@@ -589,11 +459,11 @@ static inline int kt_spawn(struct kt_child *c, const struct kt_call *call)
 		close(p[0]);
 		memset(&res, 0, sizeof(res));
 		res.pid = getpid();
-		KT_CHECK(kt_sigusr1(call->sig) == 0);
+		TC_CHECK(kt_sigusr1(call->sig) == 0);
 		if (call->uid)
-			KT_CHECK(kt_become(call->uid, call->uid) == 0);
+			TC_CHECK(tc_become(call->uid, call->uid) == 0);
 		kt_do_call(call, &res);
-		KT_CHECK(kt_write_all(p[1], &res, sizeof(res)) == 0);
+		TC_CHECK(kt_write_all(p[1], &res, sizeof(res)) == 0);
 		_exit(0);
 	}
 	close(p[1]);
@@ -604,7 +474,7 @@ static inline int kt_spawn(struct kt_child *c, const struct kt_call *call)
 /* Wait for a kt_spawn() child and read its result: 0, or -1 (logged). */
 static inline int kt_result(struct kt_child *c, struct kt_result *res)
 {
-	int status = kt_wait(c->pid), ret = 0;
+	int status = tc_wait(c->pid), ret = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->ret = INT32_MIN;
@@ -625,7 +495,7 @@ static inline int kt_result(struct kt_child *c, struct kt_result *res)
 static inline void kt_child_kill(struct kt_child *c)
 {
 	if (c->pid > 0) {
-		kt_kill(c->pid);
+		tc_kill(c->pid);
 		close(c->pipe);
 		c->pid = -1;
 	}

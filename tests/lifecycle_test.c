@@ -65,12 +65,12 @@ static int all_calls_fail(int fd, int err)
 	EXPECT_ERR(kt_send_str(fd, "x", 0));
 	EXPECT_ERR(kt_send_str(fd, "x", KMBOX_MSG_NONBLOCK));
 	EXPECT_ERR(kt_send_str(fd, "x", KMBOX_SEND_SYNC));
-	EXPECT_ERR(kt_send(fd, "x", 1, KMBOX_MSG_TIMEOUT, KT_SEC));
+	EXPECT_ERR(kt_send(fd, "x", 1, KMBOX_MSG_TIMEOUT, TC_SEC));
 	EXPECT_ERR(kt_recv(fd, buf, sizeof(buf), 0, 0, NULL));
 	EXPECT_ERR(kt_recv(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK, 0, NULL));
 	EXPECT_ERR(kt_recv(fd, buf, sizeof(buf), KMBOX_RECV_PEEK, 0, NULL));
 	EXPECT_ERR(kt_recv(fd, buf, sizeof(buf), KMBOX_MSG_DEADLINE,
-			   kt_now_ns() + KT_SEC, NULL));
+			   tc_now_ns() + TC_SEC, NULL));
 	n = read(fd, buf, sizeof(buf));
 	EXPECT_ERR(n < 0 ? -errno : (int)n);
 	n = write(fd, "x", 1);
@@ -87,16 +87,16 @@ TEST_F(life, close_stops_sends)
 	ASSERT_EQ(0, kt_shut(self->fd));
 	ASSERT_EQ(0, kt_info(self->fd, &info));
 	EXPECT_EQ((__u32)KMBOX_STATE_CLOSED, info.state);
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	signal(SIGPIPE, SIG_IGN);
 	EXPECT_EQ(-EPIPE, kt_send_str(self->fd, "x", 0));
 	EXPECT_EQ(-EPIPE, kt_send_str(self->fd, "x", KMBOX_MSG_NONBLOCK));
 	EXPECT_EQ(-EPIPE, kt_send_str(self->fd, "x", KMBOX_SEND_SYNC));
 	EXPECT_EQ(-EPIPE, kt_send(self->fd, "x", 1, KMBOX_MSG_TIMEOUT,
-				  KT_SEC));
+				  TC_SEC));
 	EXPECT_EQ(-1, write(self->fd, "x", 1));
 	EXPECT_EQ(EPIPE, errno);
-	EXPECT_GT(KT_SLACK, kt_now_ns() - t0);
+	EXPECT_GT(KT_SLACK, tc_now_ns() - t0);
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(self->fd, sent));
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(self->fd, msgs));
 }
@@ -123,17 +123,17 @@ TEST_F(life, close_drains_then_epipe)
 		EXPECT_STREQ("b", buf);
 	}
 	/* Drained: every receive fails at once with EPIPE. */
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	EXPECT_EQ(-EPIPE, kt_recv(self->fd, buf, sizeof(buf), 0, 0, NULL));
 	EXPECT_EQ(-EPIPE, kt_recv(self->fd, buf, sizeof(buf),
 				  KMBOX_MSG_NONBLOCK, 0, NULL));
 	EXPECT_EQ(-EPIPE, kt_recv(self->fd, buf, sizeof(buf),
-				  KMBOX_MSG_TIMEOUT, 5 * KT_SEC, NULL));
+				  KMBOX_MSG_TIMEOUT, 5 * TC_SEC, NULL));
 	EXPECT_EQ(-EPIPE, kt_recv(self->fd, buf, sizeof(buf), KMBOX_RECV_PEEK,
 				  0, NULL));
 	EXPECT_EQ(-1, read(self->fd, buf, sizeof(buf)));
 	EXPECT_EQ(EPIPE, errno);
-	EXPECT_GT(KT_SLACK, kt_now_ns() - t0);
+	EXPECT_GT(KT_SLACK, tc_now_ns() - t0);
 	EXPECT_EQ((__u32)KMBOX_STATE_CLOSED, KT_INFO_FIELD(self->fd, state));
 }
 
@@ -217,13 +217,13 @@ TEST_F(life, close_by_another_process)
 
 	ASSERT_EQ(0, kt_spawn(&c, &call));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		KT_CHECK_EQ(0, kt_shut(self->fd));
+		TC_CHECK_EQ(0, kt_shut(self->fd));
 		_exit(0);
 	}
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(-EPIPE, res.ret);
 }
@@ -289,7 +289,7 @@ TEST_F(life, destroy_wakes_blocked_receivers)
 				.flags = KMBOX_RECV_PEEK };
 	struct kt_call timed = { .op = KT_RECV, .fd = self->fd, .len = 64,
 				 .flags = KMBOX_MSG_TIMEOUT,
-				 .timeout_ns = 30 * KT_SEC };
+				 .timeout_ns = 30 * TC_SEC };
 	struct kt_result res;
 	struct kt_child c[3];
 	int i;
@@ -304,7 +304,7 @@ TEST_F(life, destroy_wakes_blocked_receivers)
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, kt_result(&c[i], &res));
 		EXPECT_EQ(-EIDRM, res.ret) TH_LOG("receiver %d", i);
-		EXPECT_GT(15 * KT_SEC, res.t_end - res.t_start);
+		EXPECT_GT(15 * TC_SEC, res.t_end - res.t_start);
 	}
 	EXPECT_EQ(0U, KT_INFO_FIELD(self->fd, receivers_waiting));
 }
@@ -383,7 +383,7 @@ TEST_F(life, killed_receiver_leaves_handed_message)
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, kill(c.pid, SIGKILL));
 	ASSERT_EQ(0, let_run());
-	ASSERT_EQ(128 + SIGKILL, kt_wait(c.pid));
+	ASSERT_EQ(128 + SIGKILL, tc_wait(c.pid));
 	close(c.pipe);
 
 	ASSERT_EQ(0, kt_info(self->fd, &info));
@@ -419,7 +419,7 @@ TEST_F(life, close_waits_for_message_in_flight)
 	ASSERT_EQ(0, kill(c.pid, SIGKILL));
 	ASSERT_EQ(0, let_run());
 	ASSERT_EQ(-EAGAIN, ret);
-	ASSERT_EQ(128 + SIGKILL, kt_wait(c.pid));
+	ASSERT_EQ(128 + SIGKILL, tc_wait(c.pid));
 	close(c.pipe);
 
 	ASSERT_EQ(4, kt_recv_str(self->fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK));
@@ -504,16 +504,16 @@ TEST_F(life, destroy_seen_by_every_handle)
 	sfd = kt_open(name, KMBOX_ACCESS_SEND, 0, NULL);
 	ASSERT_LE(0, sfd);
 	ASSERT_EQ(0, pipe(p));
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		/* Wait for the parent to destroy it, then try. */
 		close(p[1]);
-		KT_CHECK_EQ(1, read(p[0], &go, 1));
+		TC_CHECK_EQ(1, read(p[0], &go, 1));
 		signal(SIGPIPE, SIG_IGN);
-		KT_CHECK_EQ(0, all_calls_fail(fd, EIDRM));
-		KT_CHECK_EQ(-EIDRM, kt_send_str(sfd, "x", KMBOX_MSG_NONBLOCK));
-		KT_CHECK_EQ(-EIDRM, kt_recv(rfd, &go, 1, KMBOX_MSG_NONBLOCK, 0,
+		TC_CHECK_EQ(0, all_calls_fail(fd, EIDRM));
+		TC_CHECK_EQ(-EIDRM, kt_send_str(sfd, "x", KMBOX_MSG_NONBLOCK));
+		TC_CHECK_EQ(-EIDRM, kt_recv(rfd, &go, 1, KMBOX_MSG_NONBLOCK, 0,
 					    NULL));
 		_exit(0);
 	}
@@ -521,7 +521,7 @@ TEST_F(life, destroy_seen_by_every_handle)
 	ASSERT_EQ(0, kt_destroy(fd));
 	ASSERT_EQ(1, write(p[1], "g", 1));
 	close(p[1]);
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	EXPECT_EQ(-EIDRM, kt_send_str(sfd, "x", 0));
 	EXPECT_EQ(-EIDRM, kt_recv(rfd, &go, 1, 0, 0, NULL));
 	EXPECT_EQ(-EIDRM, kt_shut(sfd));
@@ -592,17 +592,17 @@ TEST(named_outlives_its_creator)
 	int fd;
 
 	kt_name(name, sizeof(name), "orphan");
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int cfd = kt_create(name, KMBOX_CAPACITY_UNBOUNDED, 0, 0600,
 				    KMBOX_ACCESS_SEND, KMBOX_CREATE_EXCL, NULL);
 
-		KT_CHECK(cfd >= 0);
-		KT_CHECK_EQ(0, kt_send_str(cfd, "from the dead", 0));
+		TC_CHECK(cfd >= 0);
+		TC_CHECK_EQ(0, kt_send_str(cfd, "from the dead", 0));
 		_exit(0);
 	}
-	ASSERT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, tc_wait(pid));
 	fd = kt_open(name, KMBOX_ACCESS_RECV, 0, NULL);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(13, kt_recv(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK, 0, &r));
@@ -662,13 +662,13 @@ TEST(anonymous_shared_by_fork)
 
 	fd = kt_anon(KMBOX_CAPACITY_UNBOUNDED);
 	ASSERT_LE(0, fd);
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		KT_CHECK_EQ(0, kt_send_str(fd, "child", 0));
+		TC_CHECK_EQ(0, kt_send_str(fd, "child", 0));
 		_exit(0);
 	}
-	ASSERT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, tc_wait(pid));
 	ASSERT_EQ(5, kt_recv(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK, 0, &r));
 	EXPECT_EQ(pid, r.pid);
 	close(fd);
@@ -686,13 +686,13 @@ TEST(anonymous_passed_over_unix_socket)
 	pid_t pid;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int cfd = kt_create(NULL, 2, 0, 0600, KMBOX_ACCESS_ALL, 0, &id);
 
-		KT_CHECK(cfd >= 0);
-		KT_CHECK_EQ(0, kt_send_str(cfd, "passed along",
+		TC_CHECK(cfd >= 0);
+		TC_CHECK_EQ(0, kt_send_str(cfd, "passed along",
 					   KMBOX_MSG_NONBLOCK));
 		memset(&mh, 0, sizeof(mh));
 		iov.iov_base = &id;
@@ -706,12 +706,12 @@ TEST(anonymous_passed_over_unix_socket)
 		cm->cmsg_type = SCM_RIGHTS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &cfd, sizeof(int));
-		KT_CHECK_EQ(sizeof(id), sendmsg(sv[1], &mh, 0));
+		TC_CHECK_EQ(sizeof(id), sendmsg(sv[1], &mh, 0));
 		_exit(0);
 	}
 	close(sv[1]);
 	/* The creator is gone (its handle closed) before we receive. */
-	ASSERT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, tc_wait(pid));
 	memset(&mh, 0, sizeof(mh));
 	iov.iov_base = &id;
 	iov.iov_len = sizeof(id);
@@ -751,24 +751,24 @@ TEST(anonymous_lives_while_a_handle_does)
 
 	ASSERT_EQ(0, kt_send_str(fd2, "two", KMBOX_MSG_NONBLOCK));
 	ASSERT_EQ(0, pipe(p));
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		char go;
 
 		close(p[1]);
 		/* Our parent closes its handle first. */
-		KT_CHECK_EQ(0, read(p[0], &go, 1));
-		KT_CHECK_EQ(3, kt_recv_str(fd2, buf, sizeof(buf),
+		TC_CHECK_EQ(0, read(p[0], &go, 1));
+		TC_CHECK_EQ(3, kt_recv_str(fd2, buf, sizeof(buf),
 					   KMBOX_MSG_NONBLOCK));
-		KT_CHECK(!strcmp(buf, "two"));
-		KT_CHECK_EQ(0, kt_send_str(fd2, "three", 0));
+		TC_CHECK(!strcmp(buf, "two"));
+		TC_CHECK_EQ(0, kt_send_str(fd2, "three", 0));
 		_exit(0);
 	}
 	close(p[0]);
 	close(fd2);
 	close(p[1]);
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 }
 
 /* ---- the per-user mailbox limit ---------------------------------------- */
@@ -801,53 +801,53 @@ TEST_F(limit, enospc_and_what_frees_a_slot)
 
 	kt_name(named, sizeof(named), "limit");
 	kt_name(other, sizeof(other), "limit");
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int a, b, c, c2, c3, d, e;
 
-		KT_CHECK_EQ(0, kt_become(LIMIT_UID, LIMIT_UID));
+		TC_CHECK_EQ(0, tc_become(LIMIT_UID, LIMIT_UID));
 		a = kt_anon(1);
-		KT_CHECK(a >= 0);
+		TC_CHECK(a >= 0);
 		b = kt_anon(KMBOX_CAPACITY_UNBOUNDED);
-		KT_CHECK(b >= 0);
+		TC_CHECK(b >= 0);
 		c = kt_create(named, 0, 0, 0600, KMBOX_ACCESS_ALL,
 			      KMBOX_CREATE_EXCL, NULL);
-		KT_CHECK(c >= 0);
+		TC_CHECK(c >= 0);
 		/* Three owned: the limit. */
-		KT_CHECK_EQ(-ENOSPC, kt_anon(1));
-		KT_CHECK_EQ(-ENOSPC, kt_create(other, 1, 0, 0600,
+		TC_CHECK_EQ(-ENOSPC, kt_anon(1));
+		TC_CHECK_EQ(-ENOSPC, kt_create(other, 1, 0, 0600,
 					       KMBOX_ACCESS_ALL, 0, NULL));
-		KT_CHECK_EQ(-ENOENT, kt_open(other, KMBOX_ACCESS_ALL, 0,
+		TC_CHECK_EQ(-ENOENT, kt_open(other, KMBOX_ACCESS_ALL, 0,
 					     NULL));
 		/* Opening an existing one creates nothing. */
 		c2 = kt_open(named, KMBOX_ACCESS_ALL, 0, NULL);
-		KT_CHECK(c2 >= 0);
+		TC_CHECK(c2 >= 0);
 		c3 = kt_create(named, 0, 0, 0600, KMBOX_ACCESS_ALL, 0, NULL);
-		KT_CHECK(c3 >= 0);
+		TC_CHECK(c3 >= 0);
 		/* The last handle of an anonymous mailbox frees it. */
 		close(a);
 		d = kt_anon(1);
-		KT_CHECK(d >= 0);
-		KT_CHECK_EQ(-ENOSPC, kt_anon(1));
+		TC_CHECK(d >= 0);
+		TC_CHECK_EQ(-ENOSPC, kt_anon(1));
 		/* A named one lives on without handles... */
 		close(c);
 		close(c2);
 		close(c3);
-		KT_CHECK_EQ(-ENOSPC, kt_anon(1));
+		TC_CHECK_EQ(-ENOSPC, kt_anon(1));
 		/* ...until unlinked. */
-		KT_CHECK_EQ(0, kt_unlink(named));
+		TC_CHECK_EQ(0, kt_unlink(named));
 		e = kt_create(other, 1, 0, 0600, KMBOX_ACCESS_ALL,
 			      KMBOX_CREATE_EXCL, NULL);
-		KT_CHECK(e >= 0);
-		KT_CHECK_EQ(-ENOSPC, kt_anon(1));
-		KT_CHECK_EQ(0, kt_unlink(other));
+		TC_CHECK(e >= 0);
+		TC_CHECK_EQ(-ENOSPC, kt_anon(1));
+		TC_CHECK_EQ(0, kt_unlink(other));
 		close(b);
 		close(d);
 		close(e);
 		_exit(0);
 	}
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	kt_unlink(named);
 	kt_unlink(other);
 }
@@ -859,24 +859,24 @@ TEST_F(limit, per_user)
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		pid[i] = kt_fork();
+		pid[i] = tc_fork();
 		ASSERT_LE(0, pid[i]);
 		if (pid[i] == 0) {
 			int fds[3], j;
 
-			KT_CHECK_EQ(0, kt_become(LIMIT_UID + i, LIMIT_UID + i));
+			TC_CHECK_EQ(0, tc_become(LIMIT_UID + i, LIMIT_UID + i));
 			for (j = 0; j < 3; j++) {
 				fds[j] = kt_anon(1);
-				KT_CHECK(fds[j] >= 0);
+				TC_CHECK(fds[j] >= 0);
 			}
-			KT_CHECK_EQ(-ENOSPC, kt_anon(1));
+			TC_CHECK_EQ(-ENOSPC, kt_anon(1));
 			/* Hold them while the other user creates its own. */
-			kt_sleep_ms(300);
+			tc_sleep_ms(300);
 			_exit(0);
 		}
 	}
-	EXPECT_EQ(0, kt_wait(pid[0]));
-	EXPECT_EQ(0, kt_wait(pid[1]));
+	EXPECT_EQ(0, tc_wait(pid[0]));
+	EXPECT_EQ(0, tc_wait(pid[1]));
 }
 
 TEST_HARNESS_MAIN

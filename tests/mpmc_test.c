@@ -77,7 +77,7 @@ static pid_t start_sender(int fd, unsigned int sender)
 	pid_t pid;
 	int ret;
 
-	pid = kt_fork();
+	pid = tc_fork();
 	if (pid)
 		return pid;
 	for (seq = 0; seq < PER_SENDER; seq++) {
@@ -92,11 +92,11 @@ static pid_t start_sender(int fd, unsigned int sender)
 		default:
 			do {
 				ret = kt_send(fd, buf, len, KMBOX_MSG_TIMEOUT,
-					      3 * KT_MS);
+					      3 * TC_MS);
 			} while (ret == -ETIMEDOUT);
 			break;
 		}
-		KT_CHECK_EQ(0, ret);
+		TC_CHECK_EQ(0, ret);
 	}
 	_exit(0);
 }
@@ -113,11 +113,11 @@ static int recv_one(int fd, enum recv_style style, unsigned char *buf,
 			return kt_recv(fd, buf, size, 0, 0, r);
 		case R_TIMEOUT:
 			ret = kt_recv(fd, buf, size, KMBOX_MSG_TIMEOUT,
-				      2 * KT_MS, r);
+				      2 * TC_MS, r);
 			break;
 		case R_DEADLINE:
 			ret = kt_recv(fd, buf, size, KMBOX_MSG_DEADLINE,
-				      kt_now_ns() + 2 * KT_MS, r);
+				      tc_now_ns() + 2 * TC_MS, r);
 			break;
 		default:
 			if (poll(&pfd, 1, 1000) < 0)
@@ -142,7 +142,7 @@ static pid_t start_receiver(int fd, enum recv_style style, int wfd)
 	pid_t pid;
 	int n;
 
-	pid = kt_fork();
+	pid = tc_fork();
 	if (pid)
 		return pid;
 	memset(&r, 0, sizeof(r));
@@ -150,11 +150,11 @@ static pid_t start_receiver(int fd, enum recv_style style, int wfd)
 		n = recv_one(fd, style, buf, sizeof(buf), &r);
 		if (n == -EPIPE)
 			break;
-		KT_CHECK(n >= 0);
-		KT_CHECK_EQ(0, check_msg(buf, n, &r, &h));
+		TC_CHECK(n >= 0);
+		TC_CHECK_EQ(0, check_msg(buf, n, &r, &h));
 		rec.sender = h.sender;
 		rec.seq = h.seq;
-		KT_CHECK_EQ(0, kt_write_all(wfd, &rec, sizeof(rec)));
+		TC_CHECK_EQ(0, kt_write_all(wfd, &rec, sizeof(rec)));
 	}
 	_exit(0);
 }
@@ -204,12 +204,12 @@ static void run_mpmc(struct __test_metadata *_metadata, int fd,
 		ASSERT_LT(0, senders[s]);
 	}
 	for (s = 0; s < NSEND; s++)
-		ASSERT_EQ(0, kt_wait_ms(senders[s], 60000)) TH_LOG("sender %d", s);
+		ASSERT_EQ(0, tc_wait_ms(senders[s], 60000)) TH_LOG("sender %d", s);
 
 	/* All sent: close, so the receivers drain and stop. */
 	ASSERT_EQ(0, kt_shut(fd));
 	for (i = 0; i < NRECV; i++) {
-		EXPECT_EQ(0, kt_wait(receivers[i])) TH_LOG("receiver %d", i);
+		EXPECT_EQ(0, tc_wait(receivers[i])) TH_LOG("receiver %d", i);
 		for (s = 0; s < NSEND; s++)
 			last[s] = -1;
 		while (kt_read_all(pipes[i][0], &rec, sizeof(rec)) == 0) {
@@ -301,14 +301,14 @@ TEST_F(mpmc, one_sender_many_receivers)
 
 	for (i = 0; i < NRECV; i++) {
 		ASSERT_EQ(0, pipe2(pipes[i], O_CLOEXEC));
-		receivers[i] = kt_fork();
+		receivers[i] = tc_fork();
 		ASSERT_LE(0, receivers[i]);
 		if (receivers[i] == 0) {
 			while ((n = kt_recv(self->fd, &v, sizeof(v), 0, 0,
 					    NULL)) == sizeof(v))
-				KT_CHECK_EQ(0, kt_write_all(pipes[i][1], &v,
+				TC_CHECK_EQ(0, kt_write_all(pipes[i][1], &v,
 							    sizeof(v)));
-			KT_CHECK_EQ(-EPIPE, n);
+			TC_CHECK_EQ(-EPIPE, n);
 			_exit(0);
 		}
 		close(pipes[i][1]);
@@ -317,7 +317,7 @@ TEST_F(mpmc, one_sender_many_receivers)
 		ASSERT_EQ(0, kt_send(self->fd, &v, sizeof(v), 0, 0));
 	ASSERT_EQ(0, kt_shut(self->fd));
 	for (i = 0; i < NRECV; i++) {
-		EXPECT_EQ(0, kt_wait(receivers[i]));
+		EXPECT_EQ(0, tc_wait(receivers[i]));
 		last = -1;
 		while (kt_read_all(pipes[i][0], &v, sizeof(v)) == 0) {
 			ASSERT_GT(300U, v);

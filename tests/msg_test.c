@@ -85,10 +85,10 @@ TEST_F(msg, sync_send_waits_for_receiver)
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 1, 0));
 	/* Queued (or offered), and its sender still waits. */
 	EXPECT_EQ(1ULL, KT_INFO_FIELD(self->fd, msgs));
-	kt_sleep_ms(50);
-	EXPECT_TRUE(kt_running(c.pid));
+	tc_sleep_ms(50);
+	EXPECT_TRUE(tc_running(c.pid));
 
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	ASSERT_EQ(4, kt_recv_str(self->fd, buf, sizeof(buf), 0));
 	EXPECT_STREQ("sync", buf);
 	ASSERT_EQ(0, kt_result(&c, &res));
@@ -124,13 +124,13 @@ TEST_F(msg, sync_timeout_withdraws)
 {
 	int64_t t0, dt;
 
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	EXPECT_EQ(-ETIMEDOUT, kt_send(self->fd, "gone", 4,
 				      KMBOX_SEND_SYNC | KMBOX_MSG_TIMEOUT,
-				      200 * KT_MS));
-	dt = kt_now_ns() - t0;
-	EXPECT_LE(200 * KT_MS, dt);
-	EXPECT_GT(200 * KT_MS + KT_SLACK, dt);
+				      200 * TC_MS));
+	dt = tc_now_ns() - t0;
+	EXPECT_LE(200 * TC_MS, dt);
+	EXPECT_GT(200 * TC_MS + KT_SLACK, dt);
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(self->fd, msgs));
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(self->fd, bytes));
 	EXPECT_EQ(-EAGAIN, kt_recv(self->fd, NULL, 0, KMBOX_MSG_NONBLOCK, 0,
@@ -156,8 +156,8 @@ TEST_F(msg, sync_waits_for_its_own_message)
 
 	ASSERT_EQ(5, kt_recv_str(self->fd, buf, sizeof(buf), 0));
 	EXPECT_STREQ("first", buf);
-	kt_sleep_ms(100);
-	EXPECT_TRUE(kt_running(c.pid));
+	tc_sleep_ms(100);
+	EXPECT_TRUE(tc_running(c.pid));
 	EXPECT_EQ(1U, KT_INFO_FIELD(self->fd, senders_waiting));
 
 	ASSERT_EQ(6, kt_recv_str(self->fd, buf, sizeof(buf), 0));
@@ -187,7 +187,7 @@ TEST_F(msg, peek_leaves_message)
 			     NULL));
 	EXPECT_STREQ("peek-me", buf);
 	if (self->rv) {
-		EXPECT_TRUE(kt_running(c.pid));
+		EXPECT_TRUE(tc_running(c.pid));
 		EXPECT_EQ(1U, KT_INFO_FIELD(self->fd, senders_waiting));
 	}
 	ASSERT_EQ(7, kt_recv_str(self->fd, buf, sizeof(buf), 0));
@@ -241,7 +241,7 @@ TEST_F(msg, peek_blocking_waits)
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(self->fd, received));
 	if (self->rv) {
 		ASSERT_EQ(0, kt_wait_waiters(self->fd, 1, 0));
-		EXPECT_TRUE(kt_running(s.pid));
+		EXPECT_TRUE(tc_running(s.pid));
 	}
 	ASSERT_EQ(5, kt_recv_str(self->fd, buf, sizeof(buf),
 				 KMBOX_MSG_NONBLOCK));
@@ -263,8 +263,8 @@ TEST_F(msg, peek_does_not_complete_sync_send)
 	ASSERT_EQ(4, kt_recv_str(self->fd, buf, sizeof(buf),
 				 KMBOX_RECV_PEEK));
 	EXPECT_STREQ("sync", buf);
-	kt_sleep_ms(100);
-	EXPECT_TRUE(kt_running(c.pid));
+	tc_sleep_ms(100);
+	EXPECT_TRUE(tc_running(c.pid));
 	EXPECT_EQ(1U, KT_INFO_FIELD(self->fd, senders_waiting));
 	ASSERT_EQ(4, kt_recv_str(self->fd, buf, sizeof(buf), 0));
 	ASSERT_EQ(0, kt_result(&c, &res));
@@ -305,12 +305,12 @@ TEST_F(msg, recv_emsgsize_keeps_message)
 				     &r));
 	EXPECT_EQ(100ULL, r.len);
 	EXPECT_EQ(-EMSGSIZE, kt_recv(self->fd, buf, 0, KMBOX_MSG_TIMEOUT,
-				     KT_SEC, &r));
+				     TC_SEC, &r));
 	EXPECT_EQ(100ULL, r.len);
 	EXPECT_EQ(1ULL, KT_INFO_FIELD(self->fd, msgs));
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(self->fd, received));
 	if (self->rv)
-		EXPECT_TRUE(kt_running(c.pid));
+		EXPECT_TRUE(tc_running(c.pid));
 	/* A buffer of exactly the size is enough. */
 	ASSERT_EQ(100, kt_recv(self->fd, buf, sizeof(buf), 0, 0, &r));
 	EXPECT_EQ(0, memcmp(msg, buf, sizeof(msg)));
@@ -331,12 +331,12 @@ TEST_F(msg, send_over_max_msg_size)
 	fd = kt_create(NULL, variant->capacity, 64, 0600, KMBOX_ACCESS_ALL, 0,
 		       NULL);
 	ASSERT_LE(0, fd);
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	EXPECT_EQ(-EMSGSIZE, kt_send(fd, big, 65, 0, 0));
 	EXPECT_EQ(-EMSGSIZE, kt_send(fd, big, 65, KMBOX_SEND_SYNC, 0));
-	EXPECT_EQ(-EMSGSIZE, kt_send(fd, big, 65, KMBOX_MSG_TIMEOUT, KT_SEC));
+	EXPECT_EQ(-EMSGSIZE, kt_send(fd, big, 65, KMBOX_MSG_TIMEOUT, TC_SEC));
 	EXPECT_EQ(-EMSGSIZE, kt_send(fd, big, 65, KMBOX_MSG_NONBLOCK, 0));
-	EXPECT_GT(KT_SLACK, kt_now_ns() - t0);
+	EXPECT_GT(KT_SLACK, tc_now_ns() - t0);
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(fd, msgs));
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(fd, sent));
 
@@ -432,7 +432,7 @@ static void handoff_fails(struct __test_metadata *_metadata, int fd, bool rv,
 	EXPECT_EQ(1ULL, KT_INFO_FIELD(fd, msgs));
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(fd, received));
 	if (rv) {
-		EXPECT_TRUE(kt_running(s.pid));
+		EXPECT_TRUE(tc_running(s.pid));
 		EXPECT_EQ(1U, KT_INFO_FIELD(fd, senders_waiting));
 	} else {
 		ASSERT_EQ(0, kt_send_str(fd, "second", KMBOX_MSG_NONBLOCK));

@@ -150,21 +150,21 @@ TEST_F(pr, poll_wakes_reader)
 	char buf[16];
 	pid_t pid;
 
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
 
-		KT_CHECK_EQ(1, poll(&pfd, 1, 20000));
-		KT_CHECK_EQ(POLLIN, pfd.revents);
-		KT_CHECK_EQ(4, kt_recv_str(self->fd, buf, sizeof(buf),
+		TC_CHECK_EQ(1, poll(&pfd, 1, 20000));
+		TC_CHECK_EQ(POLLIN, pfd.revents);
+		TC_CHECK_EQ(4, kt_recv_str(self->fd, buf, sizeof(buf),
 					   KMBOX_MSG_NONBLOCK));
-		KT_CHECK(!strcmp(buf, "wake"));
+		TC_CHECK(!strcmp(buf, "wake"));
 		_exit(0);
 	}
-	kt_sleep_ms(100);
+	tc_sleep_ms(100);
 	ASSERT_EQ(0, kt_send_str(self->fd, "wake", 0));
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 }
 
 /* A sleeper in poll(POLLOUT) is woken when a send becomes possible. */
@@ -179,31 +179,31 @@ TEST_F(pr, poll_wakes_writer)
 		ASSERT_EQ(0, kt_send_str(self->fd, "1", KMBOX_MSG_NONBLOCK));
 		ASSERT_EQ(0, kt_send_str(self->fd, "2", KMBOX_MSG_NONBLOCK));
 	}
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct pollfd pfd = { .fd = self->fd, .events = POLLOUT };
 
-		KT_CHECK_EQ(1, poll(&pfd, 1, 20000));
-		KT_CHECK_EQ(POLLOUT, pfd.revents);
-		KT_CHECK_EQ(0, kt_send_str(self->fd, "w", KMBOX_MSG_NONBLOCK));
+		TC_CHECK_EQ(1, poll(&pfd, 1, 20000));
+		TC_CHECK_EQ(POLLOUT, pfd.revents);
+		TC_CHECK_EQ(0, kt_send_str(self->fd, "w", KMBOX_MSG_NONBLOCK));
 		_exit(0);
 	}
-	kt_sleep_ms(100);
+	tc_sleep_ms(100);
 	if (self->rv) {
 		/* A receiver arriving makes room. */
 		struct kt_call call = { .op = KT_RECV, .fd = self->fd,
 					.len = 64 };
 
 		ASSERT_EQ(0, kt_spawn(&c, &call));
-		EXPECT_EQ(0, kt_wait(pid));
+		EXPECT_EQ(0, tc_wait(pid));
 		ASSERT_EQ(0, kt_result(&c, &res));
 		EXPECT_EQ(1, res.ret);
 	} else if (!self->unbounded) {
 		ASSERT_EQ(1, kt_recv_str(self->fd, buf, sizeof(buf), 0));
-		EXPECT_EQ(0, kt_wait(pid));
+		EXPECT_EQ(0, tc_wait(pid));
 	} else {
-		EXPECT_EQ(0, kt_wait(pid));
+		EXPECT_EQ(0, tc_wait(pid));
 	}
 }
 
@@ -265,12 +265,12 @@ static void poll_woken_by(struct __test_metadata *_metadata, int fd,
 	struct kt_child c;
 
 	ASSERT_EQ(0, kt_spawn(&c, &call));
-	kt_sleep_ms(100);
+	tc_sleep_ms(100);
 	ASSERT_EQ(0, end(fd));
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(1, res.ret);
 	EXPECT_EQ(want, res.revents & want);
-	EXPECT_GT(10 * KT_SEC, res.t_end - res.t_start);
+	EXPECT_GT(10 * TC_SEC, res.t_end - res.t_start);
 }
 
 TEST_F(pr, poll_woken_by_close)
@@ -357,29 +357,29 @@ TEST_F(pr, write_read_one_message_each)
 	char buf[100];
 	pid_t pid;
 
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		KT_CHECK_EQ(3, write(self->fd, "abc", 3));
-		KT_CHECK_EQ(5, write(self->fd, "defgh", 5));
+		TC_CHECK_EQ(3, write(self->fd, "abc", 3));
+		TC_CHECK_EQ(5, write(self->fd, "defgh", 5));
 		_exit(0);
 	}
 	ASSERT_EQ(3, read(self->fd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "abc", 3));
 	ASSERT_EQ(5, read(self->fd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "defgh", 5));
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	EXPECT_EQ(2ULL, KT_INFO_FIELD(self->fd, received));
 }
 
 TEST_F(pr, write_over_max_msg_size)
 {
 	static char big[65];
-	int64_t t0 = kt_now_ns();
+	int64_t t0 = tc_now_ns();
 
 	EXPECT_EQ(-1, write(self->fd, big, sizeof(big)));
 	EXPECT_EQ(EMSGSIZE, errno);
-	EXPECT_GT(KT_SLACK, kt_now_ns() - t0);
+	EXPECT_GT(KT_SLACK, tc_now_ns() - t0);
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(self->fd, msgs));
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(self->fd, sent));
 }
@@ -458,7 +458,7 @@ TEST_F(pr, blocking_read_waits)
 
 	ASSERT_EQ(0, kt_spawn(&c, &call));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
-	EXPECT_TRUE(kt_running(c.pid));
+	EXPECT_TRUE(tc_running(c.pid));
 	ASSERT_EQ(4, write(self->fd, "read", 4));
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(4, res.ret);
@@ -482,8 +482,8 @@ TEST_F(pr, blocking_write_waits)
 	}
 	ASSERT_EQ(0, kt_spawn(&c, &call));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 1, 0));
-	kt_sleep_ms(50);
-	EXPECT_TRUE(kt_running(c.pid));
+	tc_sleep_ms(50);
+	EXPECT_TRUE(tc_running(c.pid));
 	ASSERT_LT(0, read(self->fd, buf, sizeof(buf)));
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(7, res.ret);
@@ -506,8 +506,8 @@ TEST_F(pr, o_nonblock_does_not_affect_ioctls)
 	call.fd = fd;
 	ASSERT_EQ(0, kt_spawn(&c, &call));
 	ASSERT_EQ(0, kt_wait_waiters(fd, 0, 1));
-	kt_sleep_ms(50);
-	EXPECT_TRUE(kt_running(c.pid));
+	tc_sleep_ms(50);
+	EXPECT_TRUE(tc_running(c.pid));
 	/* A blocking SEND ioctl on the O_NONBLOCK handle, too. */
 	ASSERT_EQ(0, kt_send_str(fd, "ioctl", 0));
 	ASSERT_EQ(0, kt_result(&c, &res));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * proc_test: /proc/kmbox, the introspection file (SPEC section 7).
+ * proc_test: /proc/kmbox, the introspection file (docs/semantics.md §9).
  *
  *  - a header naming the columns, then one line per mailbox;
  *  - a mailbox's line shows its id, name (escaped; "-" when anonymous or
@@ -136,11 +136,11 @@ TEST(blocked_pids_are_listed)
 	ASSERT_LE(0, b);
 
 	/* A receiver blocked on a, a sender offering on b. */
-	rcv = kt_fork();
+	rcv = tc_fork();
 	ASSERT_LE(0, rcv);
 	if (rcv == 0)
 		_exit(kt_recv(a, buf, sizeof(buf), 0, 0, NULL) == 2 ? 0 : 1);
-	snd = kt_fork();
+	snd = tc_fork();
 	ASSERT_LE(0, snd);
 	if (snd == 0)
 		_exit(kt_send_str(b, "x", 0) == 0 ? 0 : 1);
@@ -158,8 +158,8 @@ TEST(blocked_pids_are_listed)
 
 	ASSERT_EQ(0, kt_send_str(a, "ok", 0));
 	ASSERT_EQ(1, kt_recv(b, buf, sizeof(buf), 0, 0, NULL));
-	EXPECT_EQ(0, kt_wait(rcv));
-	EXPECT_EQ(0, kt_wait(snd));
+	EXPECT_EQ(0, tc_wait(rcv));
+	EXPECT_EQ(0, tc_wait(snd));
 	ASSERT_EQ(1, proc_find(idb, &pl));
 	EXPECT_STREQ("-", pl.senders);
 	close(a);
@@ -181,17 +181,17 @@ TEST(line_goes_with_the_last_handle)
 
 TEST(readable_by_unprivileged_users)
 {
-	pid_t pid = kt_fork();
+	pid_t pid = tc_fork();
 
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct proc_line pl;
 
-		if (kt_become(65534, 65534))
+		if (tc_become(65534, 65534))
 			_exit(2);
 		_exit(proc_find(0, &pl) == 0 ? 0 : 1);
 	}
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 }
 
 TEST_HARNESS_MAIN

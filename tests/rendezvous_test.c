@@ -41,11 +41,11 @@ TEST_F(rv, sender_blocks_until_received)
 	ASSERT_EQ(0, kt_info(self->fd, &info));
 	EXPECT_EQ(1ULL, info.msgs);	/* one sender offering */
 	EXPECT_EQ(0ULL, info.received);
-	kt_sleep_ms(50);
-	EXPECT_TRUE(kt_running(c.pid));
+	tc_sleep_ms(50);
+	EXPECT_TRUE(tc_running(c.pid));
 	EXPECT_EQ(1U, KT_INFO_FIELD(self->fd, senders_waiting));
 
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	ASSERT_EQ(5, kt_recv(self->fd, buf, sizeof(buf), 0, 0, &r));
 	EXPECT_EQ(0, memcmp(buf, "hello", 5));
 	EXPECT_EQ(c.pid, r.pid);
@@ -72,10 +72,10 @@ TEST_F(rv, receiver_first)
 
 	ASSERT_EQ(0, kt_spawn(&c, &call));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
-	EXPECT_TRUE(kt_running(c.pid));
+	EXPECT_TRUE(tc_running(c.pid));
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(self->fd, msgs));
 
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	ASSERT_EQ(0, kt_send_str(self->fd, "hi there", 0));
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(8, res.ret);
@@ -189,10 +189,10 @@ TEST_F(rv, nothing_is_stored)
 	char buf[8];
 
 	EXPECT_EQ(-ETIMEDOUT, kt_recv(self->fd, buf, sizeof(buf),
-				      KMBOX_MSG_TIMEOUT, 20 * KT_MS, NULL));
+				      KMBOX_MSG_TIMEOUT, 20 * TC_MS, NULL));
 	EXPECT_EQ(-EAGAIN, kt_send_str(self->fd, "x", KMBOX_MSG_NONBLOCK));
 	EXPECT_EQ(-ETIMEDOUT, kt_send(self->fd, "y", 1, KMBOX_MSG_TIMEOUT,
-				      20 * KT_MS));
+				      20 * TC_MS));
 	EXPECT_EQ(-EAGAIN, kt_recv_str(self->fd, buf, sizeof(buf),
 				       KMBOX_MSG_NONBLOCK));
 	EXPECT_EQ(0ULL, KT_INFO_FIELD(self->fd, msgs));
@@ -209,15 +209,15 @@ TEST_F(rv, ping_pong)
 
 	back = kt_anon(0);
 	ASSERT_LE(0, back);
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		for (i = 0; i < rounds; i++) {
-			KT_CHECK_EQ(sizeof(v), kt_recv(self->fd, &v, sizeof(v),
+			TC_CHECK_EQ(sizeof(v), kt_recv(self->fd, &v, sizeof(v),
 						       0, 0, NULL));
-			KT_CHECK_EQ(i, v);
+			TC_CHECK_EQ(i, v);
 			v++;
-			KT_CHECK_EQ(0, kt_send(back, &v, sizeof(v), 0, 0));
+			TC_CHECK_EQ(0, kt_send(back, &v, sizeof(v), 0, 0));
 		}
 		_exit(0);
 	}
@@ -227,7 +227,7 @@ TEST_F(rv, ping_pong)
 						  NULL));
 		ASSERT_EQ(i + 1, v);
 	}
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	EXPECT_EQ((__u64)rounds, KT_INFO_FIELD(self->fd, received));
 	EXPECT_EQ((__u64)rounds, KT_INFO_FIELD(back, received));
 	close(back);
@@ -298,20 +298,20 @@ TEST(named_rendezvous_between_processes)
 	fd = kt_create(name, 0, 0, 0600, KMBOX_ACCESS_RECV,
 		       KMBOX_CREATE_EXCL, NULL);
 	ASSERT_LE(0, fd);
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int sfd = kt_open(name, KMBOX_ACCESS_SEND, 0, NULL);
 
-		KT_CHECK(sfd >= 0);
-		KT_CHECK_EQ(0, kt_send_str(sfd, "by name", 0));
+		TC_CHECK(sfd >= 0);
+		TC_CHECK_EQ(0, kt_send_str(sfd, "by name", 0));
 		_exit(0);
 	}
 	ASSERT_EQ(0, kt_wait_waiters(fd, 1, 0));
 	n = kt_recv_str(fd, buf, sizeof(buf), 0);
 	EXPECT_EQ(7, n);
 	EXPECT_STREQ("by name", buf);
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	EXPECT_EQ(0, kt_unlink(name));
 	close(fd);
 }
@@ -350,13 +350,13 @@ TEST_F(rv, nonblocking_send_does_not_wait_for_a_slow_receiver)
 
 	ASSERT_EQ(0, pthread_create(&th, NULL, slow_receiver, &sr));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	EXPECT_EQ(0, kt_send_str(self->fd, "hello", KMBOX_MSG_NONBLOCK));
-	took = kt_now_ns() - t0;
+	took = tc_now_ns() - t0;
 	/* The receiver is stuck in its copy until we resolve the fault. */
 	EXPECT_LT(took, KT_SLACK / 2);
 
-	kt_sleep_ms(KT_SLACK / 1000000 / 2 + 500);
+	tc_sleep_ms(KT_SLACK / 1000000 / 2 + 500);
 	ASSERT_EQ(0, kt_uffd_wait_fault(uffd));
 	ASSERT_EQ(0, kt_uffd_zero(uffd, sr.page));
 	ASSERT_EQ(0, pthread_join(th, NULL));

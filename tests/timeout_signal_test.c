@@ -83,7 +83,7 @@ static int drain_check(int fd, int prefill, bool delivered)
 		else
 			strcpy(want, BLOCKED_MSG);
 		n = kt_recv(fd, buf, sizeof(buf) - 1, KMBOX_MSG_TIMEOUT,
-			    10 * KT_SEC, NULL);
+			    10 * TC_SEC, NULL);
 		buf[n > 0 ? n : 0] = '\0';
 		if (n < 0 || strcmp(buf, want)) {
 			fprintf(stderr, "# expected '%s', got %d '%s'\n",
@@ -114,11 +114,11 @@ static int unchanged(int fd, int prefill)
 
 TEST_F(bsend, nonblocking_eagain)
 {
-	int64_t t0 = kt_now_ns();
+	int64_t t0 = tc_now_ns();
 
 	EXPECT_EQ(-EAGAIN, kt_send_str(self->fd, BLOCKED_MSG,
 				       variant->flags | KMBOX_MSG_NONBLOCK));
-	EXPECT_GT(KT_SLACK, kt_now_ns() - t0);
+	EXPECT_GT(KT_SLACK, tc_now_ns() - t0);
 	EXPECT_EQ(0, unchanged(self->fd, variant->prefill));
 }
 
@@ -126,13 +126,13 @@ TEST_F(bsend, timeout_relative)
 {
 	int64_t t0, dt;
 
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	EXPECT_EQ(-ETIMEDOUT, kt_send(self->fd, BLOCKED_MSG, 7,
 				      variant->flags | KMBOX_MSG_TIMEOUT,
-				      200 * KT_MS));
-	dt = kt_now_ns() - t0;
-	EXPECT_LE(200 * KT_MS, dt);
-	EXPECT_GT(200 * KT_MS + KT_SLACK, dt);
+				      200 * TC_MS));
+	dt = tc_now_ns() - t0;
+	EXPECT_LE(200 * TC_MS, dt);
+	EXPECT_GT(200 * TC_MS + KT_SLACK, dt);
 	EXPECT_EQ(0, unchanged(self->fd, variant->prefill));
 }
 
@@ -140,11 +140,11 @@ TEST_F(bsend, deadline_absolute)
 {
 	int64_t deadline, end;
 
-	deadline = kt_now_ns() + 200 * KT_MS;
+	deadline = tc_now_ns() + 200 * TC_MS;
 	EXPECT_EQ(-ETIMEDOUT, kt_send(self->fd, BLOCKED_MSG, 7,
 				      variant->flags | KMBOX_MSG_DEADLINE,
 				      deadline));
-	end = kt_now_ns();
+	end = tc_now_ns();
 	EXPECT_LE(deadline, end);
 	EXPECT_GT(deadline + KT_SLACK, end);
 	EXPECT_EQ(0, unchanged(self->fd, variant->prefill));
@@ -152,7 +152,7 @@ TEST_F(bsend, deadline_absolute)
 
 TEST_F(bsend, already_expired)
 {
-	int64_t t0 = kt_now_ns();
+	int64_t t0 = tc_now_ns();
 
 	EXPECT_EQ(-ETIMEDOUT, kt_send(self->fd, BLOCKED_MSG, 7,
 				      variant->flags | KMBOX_MSG_TIMEOUT, 0));
@@ -160,8 +160,8 @@ TEST_F(bsend, already_expired)
 				      variant->flags | KMBOX_MSG_DEADLINE, 1));
 	EXPECT_EQ(-ETIMEDOUT, kt_send(self->fd, BLOCKED_MSG, 7,
 				      variant->flags | KMBOX_MSG_DEADLINE,
-				      kt_now_ns() - KT_SEC));
-	EXPECT_GT(KT_SLACK, kt_now_ns() - t0);
+				      tc_now_ns() - TC_SEC));
+	EXPECT_GT(KT_SLACK, tc_now_ns() - t0);
 	EXPECT_EQ(0, unchanged(self->fd, variant->prefill));
 }
 
@@ -180,9 +180,9 @@ static void blocked_then_through(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, kt_spawn(&c, &call));
 	ASSERT_EQ(0, kt_wait_waiters(fd, 1, 0));
 	EXPECT_EQ(variant->blocked_msgs, KT_INFO_FIELD(fd, msgs));
-	kt_sleep_ms(50);
-	EXPECT_TRUE(kt_running(c.pid));
-	t0 = kt_now_ns();
+	tc_sleep_ms(50);
+	EXPECT_TRUE(tc_running(c.pid));
+	t0 = tc_now_ns();
 	EXPECT_EQ(0, drain_check(fd, variant->prefill, true));
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(0, res.ret);
@@ -198,13 +198,13 @@ TEST_F(bsend, blocking_proceeds)
 TEST_F(bsend, timed_proceeds_before_timeout)
 {
 	blocked_then_through(_metadata, self->fd, variant, KMBOX_MSG_TIMEOUT,
-			     30 * KT_SEC);
+			     30 * TC_SEC);
 }
 
 TEST_F(bsend, deadline_proceeds_before_deadline)
 {
 	blocked_then_through(_metadata, self->fd, variant, KMBOX_MSG_DEADLINE,
-			     kt_now_ns() + 30 * KT_SEC);
+			     tc_now_ns() + 30 * TC_SEC);
 }
 
 static void interrupted(struct __test_metadata *_metadata, int fd,
@@ -224,7 +224,7 @@ static void interrupted(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(-EINTR, res.ret);
 	EXPECT_EQ(1, res.signals);
-	EXPECT_GT(15 * KT_SEC, res.t_end - res.t_start);
+	EXPECT_GT(15 * TC_SEC, res.t_end - res.t_start);
 	/* Not delivered, not left behind. */
 	EXPECT_EQ(0, unchanged(fd, variant->prefill));
 }
@@ -237,7 +237,7 @@ TEST_F(bsend, signal_interrupts_blocking)
 TEST_F(bsend, signal_interrupts_timed)
 {
 	interrupted(_metadata, self->fd, variant, KMBOX_MSG_TIMEOUT,
-		    30 * KT_SEC);
+		    30 * TC_SEC);
 }
 
 /* With SA_RESTART an untimed send goes on waiting, and is sent once. */
@@ -253,9 +253,9 @@ TEST_F(bsend, sa_restart_keeps_waiting)
 	ASSERT_EQ(0, kt_spawn(&c, &call));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 1, 0));
 	ASSERT_EQ(0, kill(c.pid, SIGUSR1));
-	kt_sleep_ms(200);
+	tc_sleep_ms(200);
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 1, 0));
-	EXPECT_TRUE(kt_running(c.pid));
+	EXPECT_TRUE(tc_running(c.pid));
 	EXPECT_EQ(variant->blocked_msgs, KT_INFO_FIELD(self->fd, msgs));
 	EXPECT_EQ(0, drain_check(self->fd, variant->prefill, true));
 	ASSERT_EQ(0, kt_result(&c, &res));
@@ -320,7 +320,7 @@ static int nothing_consumed(int fd, bool rv)
 			0 : -1;
 	if (kt_send_str(fd, "after", KMBOX_MSG_NONBLOCK))
 		return -1;
-	kt_sleep_ms(50);
+	tc_sleep_ms(50);
 	if (KT_INFO_FIELD(fd, msgs) != 1)
 		return -1;
 	n = kt_recv_str(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK);
@@ -341,12 +341,12 @@ TEST_F(brecv, timeout_relative)
 	char buf[16];
 	int64_t t0, dt;
 
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	EXPECT_EQ(-ETIMEDOUT, kt_recv(self->fd, buf, sizeof(buf),
-				      KMBOX_MSG_TIMEOUT, 200 * KT_MS, NULL));
-	dt = kt_now_ns() - t0;
-	EXPECT_LE(200 * KT_MS, dt);
-	EXPECT_GT(200 * KT_MS + KT_SLACK, dt);
+				      KMBOX_MSG_TIMEOUT, 200 * TC_MS, NULL));
+	dt = tc_now_ns() - t0;
+	EXPECT_LE(200 * TC_MS, dt);
+	EXPECT_GT(200 * TC_MS + KT_SLACK, dt);
 	EXPECT_EQ(0, nothing_consumed(self->fd, self->rv));
 }
 
@@ -355,10 +355,10 @@ TEST_F(brecv, deadline_absolute)
 	int64_t deadline, end;
 	char buf[16];
 
-	deadline = kt_now_ns() + 200 * KT_MS;
+	deadline = tc_now_ns() + 200 * TC_MS;
 	EXPECT_EQ(-ETIMEDOUT, kt_recv(self->fd, buf, sizeof(buf),
 				      KMBOX_MSG_DEADLINE, deadline, NULL));
-	end = kt_now_ns();
+	end = tc_now_ns();
 	EXPECT_LE(deadline, end);
 	EXPECT_GT(deadline + KT_SLACK, end);
 	EXPECT_EQ(0, nothing_consumed(self->fd, self->rv));
@@ -366,7 +366,7 @@ TEST_F(brecv, deadline_absolute)
 
 TEST_F(brecv, already_expired)
 {
-	int64_t t0 = kt_now_ns();
+	int64_t t0 = tc_now_ns();
 	char buf[16];
 
 	EXPECT_EQ(-ETIMEDOUT, kt_recv(self->fd, buf, sizeof(buf),
@@ -375,8 +375,8 @@ TEST_F(brecv, already_expired)
 				      KMBOX_MSG_DEADLINE, 1, NULL));
 	EXPECT_EQ(-ETIMEDOUT, kt_recv(self->fd, buf, sizeof(buf),
 				      KMBOX_MSG_DEADLINE | KMBOX_RECV_PEEK,
-				      kt_now_ns() - KT_SEC, NULL));
-	EXPECT_GT(KT_SLACK, kt_now_ns() - t0);
+				      tc_now_ns() - TC_SEC, NULL));
+	EXPECT_GT(KT_SLACK, tc_now_ns() - t0);
 	EXPECT_EQ(0, nothing_consumed(self->fd, self->rv));
 }
 
@@ -426,7 +426,7 @@ static void recv_interrupted(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(-EINTR, res.ret);
 	EXPECT_EQ(1, res.signals);
-	EXPECT_GT(15 * KT_SEC, res.t_end - res.t_start);
+	EXPECT_GT(15 * TC_SEC, res.t_end - res.t_start);
 	EXPECT_EQ(0, nothing_consumed(fd, rv));
 }
 
@@ -438,7 +438,7 @@ TEST_F(brecv, signal_interrupts_blocking)
 TEST_F(brecv, signal_interrupts_timed)
 {
 	recv_interrupted(_metadata, self->fd, self->rv, KMBOX_MSG_TIMEOUT,
-			 30 * KT_SEC);
+			 30 * TC_SEC);
 }
 
 TEST_F(brecv, signal_interrupts_peek)
@@ -456,9 +456,9 @@ TEST_F(brecv, sa_restart_keeps_waiting)
 	ASSERT_EQ(0, kt_spawn(&c, &call));
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
 	ASSERT_EQ(0, kill(c.pid, SIGUSR1));
-	kt_sleep_ms(200);
+	tc_sleep_ms(200);
 	ASSERT_EQ(0, kt_wait_waiters(self->fd, 0, 1));
-	EXPECT_TRUE(kt_running(c.pid));
+	EXPECT_TRUE(tc_running(c.pid));
 	ASSERT_EQ(0, kt_send_str(self->fd, "restart", 0));
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(7, res.ret);

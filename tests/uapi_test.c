@@ -929,17 +929,17 @@ BAD(send_high_flag, OP_SEND, EINVAL, r->u.snd.flags |= 1U << 31);
 BAD(send_op_flag_9, OP_SEND, EINVAL, r->u.snd.flags |= 1U << 9);
 BAD(send_nonblock_and_timeout, OP_SEND, EINVAL,
     r->u.snd.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT;
-    r->u.snd.timeout_ns = KT_SEC);
+    r->u.snd.timeout_ns = TC_SEC);
 BAD(send_timeout_and_deadline, OP_SEND, EINVAL,
     r->u.snd.flags = KMBOX_MSG_TIMEOUT | KMBOX_MSG_DEADLINE;
-    r->u.snd.timeout_ns = kt_now_ns() + KT_SEC);
+    r->u.snd.timeout_ns = tc_now_ns() + TC_SEC);
 BAD(send_nonblock_and_deadline, OP_SEND, EINVAL,
     r->u.snd.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_DEADLINE;
-    r->u.snd.timeout_ns = kt_now_ns() + KT_SEC);
+    r->u.snd.timeout_ns = tc_now_ns() + TC_SEC);
 BAD(send_timeout_ns_without_flag, OP_SEND, EINVAL,
-    r->u.snd.flags = 0; r->u.snd.timeout_ns = KT_SEC);
+    r->u.snd.flags = 0; r->u.snd.timeout_ns = TC_SEC);
 BAD(send_timeout_ns_with_nonblock, OP_SEND, EINVAL,
-    r->u.snd.timeout_ns = KT_SEC);
+    r->u.snd.timeout_ns = TC_SEC);
 BAD(send_negative_timeout, OP_SEND, EINVAL,
     r->u.snd.flags = KMBOX_MSG_TIMEOUT; r->u.snd.timeout_ns = -1);
 BAD(send_reserved0, OP_SEND, EINVAL, r->u.snd.__reserved0 = 1);
@@ -948,7 +948,7 @@ BAD(send_reserved_first, OP_SEND, EINVAL, r->u.snd.__reserved[0] = 1);
 BAD(send_all_modes, OP_SEND, EINVAL,
     r->u.snd.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT |
 		     KMBOX_MSG_DEADLINE;
-    r->u.snd.timeout_ns = kt_now_ns() + KT_SEC);
+    r->u.snd.timeout_ns = tc_now_ns() + TC_SEC);
 BAD(send_negative_deadline, OP_SEND, EINVAL,
     r->u.snd.flags = KMBOX_MSG_DEADLINE; r->u.snd.timeout_ns = -1);
 BAD(send_min_timeout, OP_SEND, EINVAL,
@@ -986,23 +986,23 @@ BAD(recv_high_flag, OP_RECV, EINVAL, r->u.rcv.flags |= 1U << 31);
 BAD(recv_op_flag_9, OP_RECV, EINVAL, r->u.rcv.flags |= 1U << 9);
 BAD(recv_nonblock_and_timeout, OP_RECV, EINVAL,
     r->u.rcv.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT;
-    r->u.rcv.timeout_ns = KT_SEC);
+    r->u.rcv.timeout_ns = TC_SEC);
 BAD(recv_timeout_and_deadline, OP_RECV, EINVAL,
     r->u.rcv.flags = KMBOX_MSG_TIMEOUT | KMBOX_MSG_DEADLINE;
-    r->u.rcv.timeout_ns = kt_now_ns() + KT_SEC);
+    r->u.rcv.timeout_ns = tc_now_ns() + TC_SEC);
 BAD(recv_timeout_ns_without_flag, OP_RECV, EINVAL,
-    r->u.rcv.flags = 0; r->u.rcv.timeout_ns = KT_SEC);
+    r->u.rcv.flags = 0; r->u.rcv.timeout_ns = TC_SEC);
 BAD(recv_negative_timeout, OP_RECV, EINVAL,
-    r->u.rcv.flags = KMBOX_MSG_TIMEOUT; r->u.rcv.timeout_ns = -KT_SEC);
+    r->u.rcv.flags = KMBOX_MSG_TIMEOUT; r->u.rcv.timeout_ns = -TC_SEC);
 BAD(recv_nonblock_and_deadline, OP_RECV, EINVAL,
     r->u.rcv.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_DEADLINE;
-    r->u.rcv.timeout_ns = kt_now_ns() + KT_SEC);
+    r->u.rcv.timeout_ns = tc_now_ns() + TC_SEC);
 BAD(recv_all_modes, OP_RECV, EINVAL,
     r->u.rcv.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT |
 		     KMBOX_MSG_DEADLINE;
-    r->u.rcv.timeout_ns = kt_now_ns() + KT_SEC);
+    r->u.rcv.timeout_ns = tc_now_ns() + TC_SEC);
 BAD(recv_timeout_ns_with_nonblock, OP_RECV, EINVAL,
-    r->u.rcv.timeout_ns = KT_SEC);
+    r->u.rcv.timeout_ns = TC_SEC);
 BAD(recv_negative_deadline, OP_RECV, EINVAL,
     r->u.rcv.flags = KMBOX_MSG_DEADLINE; r->u.rcv.timeout_ns = -1);
 BAD(recv_reserved_second, OP_RECV, EINVAL, r->u.rcv.__reserved[1] = 1);

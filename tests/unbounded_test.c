@@ -26,7 +26,7 @@ TEST(never_blocks)
 
 	fd = kt_anon(KMBOX_CAPACITY_UNBOUNDED);
 	ASSERT_LE(0, fd);
-	t0 = kt_now_ns();
+	t0 = tc_now_ns();
 	for (i = 0; i < n; i++) {
 		/* Blocking, timed and non-blocking sends all go straight in. */
 		__u32 flags = i % 3 == 0 ? 0 :
@@ -34,9 +34,9 @@ TEST(never_blocks)
 					   KMBOX_MSG_TIMEOUT;
 
 		ASSERT_EQ(0, kt_send(fd, &i, sizeof(i), flags,
-				     flags == KMBOX_MSG_TIMEOUT ? KT_SEC : 0));
+				     flags == KMBOX_MSG_TIMEOUT ? TC_SEC : 0));
 	}
-	EXPECT_GT(20 * KT_SEC, kt_now_ns() - t0);
+	EXPECT_GT(20 * TC_SEC, tc_now_ns() - t0);
 	ASSERT_EQ(0, kt_info(fd, &info));
 	EXPECT_EQ((__u64)n, info.msgs);
 	EXPECT_EQ((__u64)n * sizeof(i), info.bytes);
@@ -78,19 +78,19 @@ TEST(concurrent_senders_never_wait)
 	fd = kt_anon(KMBOX_CAPACITY_UNBOUNDED);
 	ASSERT_LE(0, fd);
 	for (i = 0; i < 3; i++) {
-		pid[i] = kt_fork();
+		pid[i] = tc_fork();
 		ASSERT_LE(0, pid[i]);
 		if (pid[i] == 0) {
 			for (j = 0; j < 300; j++) {
 				v = i * 1000 + j;
-				KT_CHECK_EQ(0, kt_send(fd, &v, sizeof(v), 0,
+				TC_CHECK_EQ(0, kt_send(fd, &v, sizeof(v), 0,
 						       0));
 			}
 			_exit(0);
 		}
 	}
 	for (i = 0; i < 3; i++)
-		EXPECT_EQ(0, kt_wait(pid[i]));
+		EXPECT_EQ(0, tc_wait(pid[i]));
 	EXPECT_EQ(900ULL, KT_INFO_FIELD(fd, msgs));
 	close(fd);
 }
@@ -166,30 +166,30 @@ static pid_t fill_as(uid_t uid, int fd0, int fd1, unsigned int first)
 	pid_t pid;
 	int ret, fd;
 
-	pid = kt_fork();
+	pid = tc_fork();
 	if (pid)
 		return pid;
-	KT_CHECK_EQ(0, kt_become(uid, uid));
+	TC_CHECK_EQ(0, tc_become(uid, uid));
 	for (;;) {
 		fd = n < first ? fd0 : fd1;
 		pattern(msg, n);
 		ret = kt_send(fd, msg, sizeof(msg), 0, 0);
 		if (ret == -ENOBUFS)
 			break;
-		KT_CHECK_EQ(0, ret);
+		TC_CHECK_EQ(0, ret);
 		n++;
-		KT_CHECK(n < 100);
+		TC_CHECK(n < 100);
 	}
 	/* At the quota every mode fails at once, nothing waits. */
-	t0 = kt_now_ns();
-	KT_CHECK_EQ(-ENOBUFS, kt_send(fd, msg, sizeof(msg), 0, 0));
-	KT_CHECK_EQ(-ENOBUFS, kt_send(fd, msg, sizeof(msg),
+	t0 = tc_now_ns();
+	TC_CHECK_EQ(-ENOBUFS, kt_send(fd, msg, sizeof(msg), 0, 0));
+	TC_CHECK_EQ(-ENOBUFS, kt_send(fd, msg, sizeof(msg),
 				      KMBOX_MSG_NONBLOCK, 0));
-	KT_CHECK_EQ(-ENOBUFS, kt_send(fd, msg, sizeof(msg),
-				      KMBOX_MSG_TIMEOUT, 5 * KT_SEC));
-	KT_CHECK_EQ(-ENOBUFS, kt_send(fd, msg, sizeof(msg),
-				      KMBOX_MSG_DEADLINE, t0 + 5 * KT_SEC));
-	KT_CHECK(kt_now_ns() - t0 < KT_SLACK);
+	TC_CHECK_EQ(-ENOBUFS, kt_send(fd, msg, sizeof(msg),
+				      KMBOX_MSG_TIMEOUT, 5 * TC_SEC));
+	TC_CHECK_EQ(-ENOBUFS, kt_send(fd, msg, sizeof(msg),
+				      KMBOX_MSG_DEADLINE, t0 + 5 * TC_SEC));
+	TC_CHECK(tc_now_ns() - t0 < KT_SLACK);
 	_exit(100 + n);
 }
 
@@ -215,7 +215,7 @@ TEST_F(quota, enobufs_at_quota_nothing_lost)
 {
 	struct kmbox_info info;
 
-	ASSERT_EQ(100 + QUOTA_MSGS, kt_wait(fill_as(QUOTA_UID, self->fd,
+	ASSERT_EQ(100 + QUOTA_MSGS, tc_wait(fill_as(QUOTA_UID, self->fd,
 						    self->fd, 0)));
 	ASSERT_EQ(0, kt_info(self->fd, &info));
 	EXPECT_EQ((__u64)QUOTA_MSGS, info.msgs);
@@ -229,10 +229,10 @@ TEST_F(quota, enobufs_at_quota_nothing_lost)
 /* Receiving gives the bytes back. */
 TEST_F(quota, receive_releases_quota)
 {
-	ASSERT_EQ(100 + QUOTA_MSGS, kt_wait(fill_as(QUOTA_UID, self->fd,
+	ASSERT_EQ(100 + QUOTA_MSGS, tc_wait(fill_as(QUOTA_UID, self->fd,
 						    self->fd, 0)));
 	ASSERT_EQ(0, drain(self->fd, 0, QUOTA_MSGS, QUOTA_UID));
-	ASSERT_EQ(100 + QUOTA_MSGS, kt_wait(fill_as(QUOTA_UID, self->fd,
+	ASSERT_EQ(100 + QUOTA_MSGS, tc_wait(fill_as(QUOTA_UID, self->fd,
 						    self->fd, 0)));
 	EXPECT_EQ(0, drain(self->fd, 0, QUOTA_MSGS, QUOTA_UID));
 }
@@ -245,17 +245,17 @@ TEST_F(quota, message_over_quota)
 
 	if (sizeof(big) <= self->quota)
 		SKIP(return, "quota %llu not below 8192", self->quota);
-	pid = kt_fork();
+	pid = tc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		KT_CHECK_EQ(0, kt_become(QUOTA_UID, QUOTA_UID));
-		KT_CHECK_EQ(-ENOBUFS, kt_send(self->fd, big, sizeof(big), 0,
+		TC_CHECK_EQ(0, tc_become(QUOTA_UID, QUOTA_UID));
+		TC_CHECK_EQ(-ENOBUFS, kt_send(self->fd, big, sizeof(big), 0,
 					      0));
 		/* A small one still fits. */
-		KT_CHECK_EQ(0, kt_send(self->fd, big, MSG_LEN, 0, 0));
+		TC_CHECK_EQ(0, kt_send(self->fd, big, MSG_LEN, 0, 0));
 		_exit(0);
 	}
-	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	EXPECT_EQ(1ULL, KT_INFO_FIELD(self->fd, msgs));
 	EXPECT_EQ((__u64)MSG_LEN, KT_INFO_FIELD(self->fd, bytes));
 }
@@ -268,7 +268,7 @@ TEST_F(quota, shared_across_mailboxes)
 	fd2 = kt_create(NULL, self->capacity, 0, 0666, KMBOX_ACCESS_ALL, 0,
 			NULL);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(100 + QUOTA_MSGS, kt_wait(fill_as(QUOTA_UID, self->fd, fd2,
+	ASSERT_EQ(100 + QUOTA_MSGS, tc_wait(fill_as(QUOTA_UID, self->fd, fd2,
 						    10)));
 	EXPECT_EQ(10ULL, KT_INFO_FIELD(self->fd, msgs));
 	EXPECT_EQ((__u64)QUOTA_MSGS - 10, KT_INFO_FIELD(fd2, msgs));
@@ -279,10 +279,10 @@ TEST_F(quota, shared_across_mailboxes)
 
 TEST_F(quota, per_user)
 {
-	ASSERT_EQ(100 + QUOTA_MSGS, kt_wait(fill_as(QUOTA_UID, self->fd,
+	ASSERT_EQ(100 + QUOTA_MSGS, tc_wait(fill_as(QUOTA_UID, self->fd,
 						    self->fd, 0)));
 	/* Another user has a quota of its own. */
-	ASSERT_EQ(100 + QUOTA_MSGS, kt_wait(fill_as(OTHER_UID, self->fd,
+	ASSERT_EQ(100 + QUOTA_MSGS, tc_wait(fill_as(OTHER_UID, self->fd,
 						    self->fd, 0)));
 	EXPECT_EQ(2ULL * QUOTA_MSGS, KT_INFO_FIELD(self->fd, msgs));
 	EXPECT_EQ(0, drain(self->fd, 0, QUOTA_MSGS, QUOTA_UID));
@@ -292,38 +292,38 @@ TEST_F(quota, per_user)
 /* Messages dropped by DESTROY give their bytes back. */
 TEST_F(quota, destroy_releases_quota)
 {
-	ASSERT_EQ(100 + QUOTA_MSGS, kt_wait(fill_as(QUOTA_UID, self->fd,
+	ASSERT_EQ(100 + QUOTA_MSGS, tc_wait(fill_as(QUOTA_UID, self->fd,
 						    self->fd, 0)));
 	ASSERT_EQ(0, kt_destroy(self->fd));
 	close(self->fd);
 	self->fd = kt_create(NULL, self->capacity, 0, 0666, KMBOX_ACCESS_ALL,
 			     0, NULL);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(100 + QUOTA_MSGS, kt_wait(fill_as(QUOTA_UID, self->fd,
+	ASSERT_EQ(100 + QUOTA_MSGS, tc_wait(fill_as(QUOTA_UID, self->fd,
 						    self->fd, 0)));
 }
 
 /* So do messages freed with an anonymous mailbox's last handle. */
 TEST_F(quota, last_close_releases_quota)
 {
-	ASSERT_EQ(100 + QUOTA_MSGS, kt_wait(fill_as(QUOTA_UID, self->fd,
+	ASSERT_EQ(100 + QUOTA_MSGS, tc_wait(fill_as(QUOTA_UID, self->fd,
 						    self->fd, 0)));
 	close(self->fd);
 	self->fd = kt_create(NULL, self->capacity, 0, 0666, KMBOX_ACCESS_ALL,
 			     0, NULL);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(100 + QUOTA_MSGS, kt_wait(fill_as(QUOTA_UID, self->fd,
+	ASSERT_EQ(100 + QUOTA_MSGS, tc_wait(fill_as(QUOTA_UID, self->fd,
 						    self->fd, 0)));
 }
 
 /* Raising the parameter again lets the same user queue more at once. */
 TEST_F(quota, parameter_raise_applies)
 {
-	ASSERT_EQ(100 + QUOTA_MSGS, kt_wait(fill_as(QUOTA_UID, self->fd,
+	ASSERT_EQ(100 + QUOTA_MSGS, tc_wait(fill_as(QUOTA_UID, self->fd,
 						    self->fd, 0)));
 	ASSERT_EQ(0, kt_param_set("max_bytes_per_user",
 				  self->quota + 4 * self->charge));
-	ASSERT_EQ(100 + 4, kt_wait(fill_as(QUOTA_UID, self->fd, self->fd,
+	ASSERT_EQ(100 + 4, tc_wait(fill_as(QUOTA_UID, self->fd, self->fd,
 					   0)));
 	EXPECT_EQ((__u64)QUOTA_MSGS + 4, KT_INFO_FIELD(self->fd, msgs));
 }

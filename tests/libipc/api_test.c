@@ -137,17 +137,17 @@ TEST(posix_many_groups)
 	umask(0);
 	lt_name(name, sizeof(name), "groups");
 	ASSERT_EQ(0, ipc_create(name, &a, IPC_RECV | IPC_SEND, &mb));
-	pid = lt_fork();
+	pid = tc_fork();
 	if (pid == 0) {
 		for (i = 0; i < 299; i++)
 			groups[i] = 20000 + i;
 		groups[299] = getegid();	/* the mailbox's group, last */
-		LT_CHECK_EQ(0, setgroups(300, groups));
-		LT_CHECK_EQ(0, setresgid(LT_NOBODY, LT_NOBODY, LT_NOBODY));
-		LT_CHECK_EQ(0, setresuid(LT_NOBODY, LT_NOBODY, LT_NOBODY));
+		TC_CHECK_EQ(0, setgroups(300, groups));
+		TC_CHECK_EQ(0, setresgid(TC_NOBODY, TC_NOBODY, TC_NOBODY));
+		TC_CHECK_EQ(0, setresuid(TC_NOBODY, TC_NOBODY, TC_NOBODY));
 		_exit(-ipc_open(name, IPC_RECV | IPC_SEND, &mb2));
 	}
-	EXPECT_EQ(0, lt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	ipc_release(mb);
 	ipc_unlink(name);
 }
@@ -464,7 +464,7 @@ TEST_F(api, credentials)
 	ASSERT_NE(NULL, self->mb);
 	pid = lt_spawn_send(self->mb, "from child", NULL, 0);
 	ASSERT_EQ(10, ipc_recv(self->mb, buf, sizeof(buf), NULL, 0, &mi));
-	ASSERT_EQ(0, lt_wait(pid));
+	ASSERT_EQ(0, tc_wait(pid));
 	EXPECT_EQ(pid, mi.pid);
 	EXPECT_EQ(geteuid(), mi.uid);
 	EXPECT_EQ(getegid(), mi.gid);
@@ -501,36 +501,36 @@ TEST_F(api, pollable_fd)
 static int lt_as_nobody(const char *name, uint32_t mode)
 {
 	struct ipc_mbox *mb;
-	pid_t pid = lt_fork();
+	pid_t pid = tc_fork();
 	char buf[8];
 
 	if (pid)
-		return lt_wait(pid);
-	LT_CHECK_EQ(0, lt_become(LT_NOBODY, LT_NOBODY));
+		return tc_wait(pid);
+	TC_CHECK_EQ(0, tc_become(TC_NOBODY, TC_NOBODY));
 	switch (mode) {
 	case 0600:
-		LT_CHECK_EQ(-EACCES, ipc_open(name, IPC_RECV, &mb));
-		LT_CHECK_EQ(-EACCES, ipc_open(name, IPC_SEND, &mb));
-		LT_CHECK_EQ(-EACCES, ipc_create(name, NULL, IPC_RECV, &mb));
+		TC_CHECK_EQ(-EACCES, ipc_open(name, IPC_RECV, &mb));
+		TC_CHECK_EQ(-EACCES, ipc_open(name, IPC_SEND, &mb));
+		TC_CHECK_EQ(-EACCES, ipc_create(name, NULL, IPC_RECV, &mb));
 		break;
 	case 0644:	/* others may receive, not send */
-		LT_CHECK_EQ(-EACCES, ipc_open(name, IPC_SEND, &mb));
-		LT_CHECK_EQ(-EACCES, ipc_open(name, IPC_RECV | IPC_SEND, &mb));
-		LT_CHECK_EQ(0, ipc_open(name, IPC_RECV, &mb));
-		LT_CHECK_EQ(1, ipc_recv(mb, buf, sizeof(buf), NULL, 0, NULL));
-		LT_CHECK_EQ(-EACCES, ipc_destroy(mb));
+		TC_CHECK_EQ(-EACCES, ipc_open(name, IPC_SEND, &mb));
+		TC_CHECK_EQ(-EACCES, ipc_open(name, IPC_RECV | IPC_SEND, &mb));
+		TC_CHECK_EQ(0, ipc_open(name, IPC_RECV, &mb));
+		TC_CHECK_EQ(1, ipc_recv(mb, buf, sizeof(buf), NULL, 0, NULL));
+		TC_CHECK_EQ(-EACCES, ipc_destroy(mb));
 		ipc_release(mb);
 		break;
 	case 0622:	/* others may send, not receive */
-		LT_CHECK_EQ(-EACCES, ipc_open(name, IPC_RECV, &mb));
-		LT_CHECK_EQ(0, ipc_open(name, IPC_SEND, &mb));
-		LT_CHECK_EQ(0, ipc_send(mb, "n", 1, NULL, 0));
-		LT_CHECK_EQ(-EACCES, ipc_destroy(mb));
+		TC_CHECK_EQ(-EACCES, ipc_open(name, IPC_RECV, &mb));
+		TC_CHECK_EQ(0, ipc_open(name, IPC_SEND, &mb));
+		TC_CHECK_EQ(0, ipc_send(mb, "n", 1, NULL, 0));
+		TC_CHECK_EQ(-EACCES, ipc_destroy(mb));
 		ipc_release(mb);
 		break;
 	}
 	/* Only the owner removes names. */
-	LT_CHECK_EQ(-EACCES, ipc_unlink(name));
+	TC_CHECK_EQ(-EACCES, ipc_unlink(name));
 	_exit(0);
 }
 
@@ -543,7 +543,7 @@ TEST_F(api, permissions)
 	size_t i;
 
 	if (geteuid() != 0)
-		SKIP(return, "needs root to become uid %d", LT_NOBODY);
+		SKIP(return, "needs root to become uid %d", TC_NOBODY);
 	umask(0);	/* the modes as given */
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		a = lt_attr(4, 0, modes[i]);
@@ -647,7 +647,7 @@ TEST_F(api, stat_and_list)
 	ASSERT_EQ(1, st.nreceivers);
 	EXPECT_EQ(rcv, st.receivers[0]);
 	ASSERT_EQ(0, ipc_send(self->mb, "x", 1, NULL, 0));
-	EXPECT_EQ(0, lt_wait(rcv));
+	EXPECT_EQ(0, tc_wait(rcv));
 	ASSERT_EQ(0, ipc_send(self->mb, "a", 1, NULL, 0));
 	ASSERT_EQ(0, ipc_send(self->mb, "b", 1, NULL, 0));
 	ASSERT_EQ(0, ipc_send(self->mb, "c", 1, NULL, 0));
@@ -660,7 +660,7 @@ TEST_F(api, stat_and_list)
 	EXPECT_EQ(snd, st.senders[0]);
 	EXPECT_EQ(0, st.nreceivers);
 	ASSERT_EQ(1, ipc_recv(self->mb, oddname, sizeof(oddname), NULL, 0, NULL));
-	EXPECT_EQ(0, lt_wait(snd));
+	EXPECT_EQ(0, tc_wait(snd));
 
 	/* Names that need escaping in /proc/kmbox, and a hashed long one. */
 	snprintf(oddname, sizeof(oddname), "%s-a b\tc\\d\ne", self->name);
@@ -712,24 +712,24 @@ TEST_F(api, stat_and_list)
 	 * /proc), the posix backend only what the file says.
 	 */
 	if (geteuid() != 0)
-		SKIP(return, "needs root to become uid %d", LT_NOBODY);
+		SKIP(return, "needs root to become uid %d", TC_NOBODY);
 	a = lt_attr(3, 100, 0600);
 	ASSERT_EQ(0, ipc_unlink(self->name));
 	ipc_release(self->mb);
 	ASSERT_EQ(0, ipc_create(self->name, &a, IPC_RECV | IPC_SEND, &self->mb));
-	rcv = lt_fork();
+	rcv = tc_fork();
 	if (rcv == 0) {
-		LT_CHECK_EQ(0, lt_become(LT_NOBODY, LT_NOBODY));
-		LT_CHECK_EQ(0, ipc_stat(self->name, &st));
-		LT_CHECK_EQ(0, strcmp(self->name, st.info.name));
-		LT_CHECK_EQ(0, st.info.uid);
+		TC_CHECK_EQ(0, tc_become(TC_NOBODY, TC_NOBODY));
+		TC_CHECK_EQ(0, ipc_stat(self->name, &st));
+		TC_CHECK_EQ(0, strcmp(self->name, st.info.name));
+		TC_CHECK_EQ(0, st.info.uid);
 		if (lt_is_posix()) {
-			LT_CHECK_EQ(IPC_STAT_PARTIAL, st.flags);
-			LT_CHECK_EQ(0, st.info.mode);
+			TC_CHECK_EQ(IPC_STAT_PARTIAL, st.flags);
+			TC_CHECK_EQ(0, st.info.mode);
 		} else {
-			LT_CHECK_EQ(0, st.flags);
-			LT_CHECK_EQ(0600, st.info.mode);
-			LT_CHECK_EQ(3, st.info.capacity);
+			TC_CHECK_EQ(0, st.flags);
+			TC_CHECK_EQ(0600, st.info.mode);
+			TC_CHECK_EQ(3, st.info.capacity);
 		}
 		_exit(0);
 	}

@@ -34,7 +34,7 @@
 
 #define KT_MSGS		128		/* longest stream */
 #define KT_RECEIVERS	2
-#define KT_WAIT_MS	10000		/* a survivor that takes longer hangs */
+#define TC_WAIT_MS	10000		/* a survivor that takes longer hangs */
 #define KT_POLL_US	100
 
 /* Who dies, and how: the crash points are posix only. */
@@ -119,14 +119,14 @@ static uint32_t kt_env(const char *name, uint32_t def)
 
 static void kt_delay_us(uint32_t us)
 {
-	int64_t end = lt_now() + us * 1000LL;
+	int64_t end = tc_now_ns() + us * 1000LL;
 	struct timespec ts = { 0, us * 1000L };
 
 	if (us >= 50) {
 		nanosleep(&ts, NULL);
 		return;
 	}
-	while (lt_now() < end)
+	while (tc_now_ns() < end)
 		;
 }
 
@@ -194,10 +194,10 @@ static void kt_arm(FIXTURE_DATA(kill) *self)
 /* The stream: send i is message i; some are synchronous, with a timeout. */
 static pid_t kt_sender(FIXTURE_DATA(kill) *self, bool arm)
 {
-	static const int64_t timeouts[] = { 2000, 100000, LT_MS };	/* ns */
+	static const int64_t timeouts[] = { 2000, 100000, TC_MS };	/* ns */
 	struct kt_msg m = { .run = self->run };
 	struct kt_shared *sh = self->sh;
-	pid_t pid = lt_fork();
+	pid_t pid = tc_fork();
 	uint64_t r;
 	int ret;
 
@@ -218,7 +218,7 @@ static pid_t kt_sender(FIXTURE_DATA(kill) *self, bool arm)
 			sh->failed[m.seq] = 1;
 			continue;
 		}
-		LT_CHECK_EQ(0, ret);
+		TC_CHECK_EQ(0, ret);
 		__atomic_store_n(&sh->acked, m.seq + 1, __ATOMIC_RELEASE);
 	}
 	_exit(0);
@@ -227,7 +227,7 @@ static pid_t kt_sender(FIXTURE_DATA(kill) *self, bool arm)
 static pid_t kt_receiver(FIXTURE_DATA(kill) *self, bool arm)
 {
 	struct kt_shared *sh = self->sh;
-	pid_t pid = lt_fork();
+	pid_t pid = tc_fork();
 	int64_t last = -1;
 	struct kt_msg m;
 	ssize_t n;
@@ -237,19 +237,19 @@ static pid_t kt_receiver(FIXTURE_DATA(kill) *self, bool arm)
 	if (arm)
 		kt_arm(self);
 	while ((n = ipc_recv(self->mb, &m, sizeof(m), NULL, 0, NULL)) >= 0) {
-		LT_CHECK_EQ(sizeof(m), n);
-		LT_CHECK(m.run == self->run && m.seq < self->nmsgs);
-		LT_CHECK_EQ(kt_check(m.run, m.seq), m.check);
+		TC_CHECK_EQ(sizeof(m), n);
+		TC_CHECK(m.run == self->run && m.seq < self->nmsgs);
+		TC_CHECK_EQ(kt_check(m.run, m.seq), m.check);
 		if ((int64_t)m.seq <= last)
 			__atomic_add_fetch(&sh->order_errors, 1, __ATOMIC_RELAXED);
 		last = m.seq;
 		__atomic_add_fetch(&sh->count[m.seq], 1, __ATOMIC_RELAXED);
 	}
-	LT_CHECK_EQ(-EPIPE, n);
+	TC_CHECK_EQ(-EPIPE, n);
 	_exit(0);
 }
 
-/* Exit status (lt_wait_ms's), or -1 while it runs; reaped once ended. */
+/* Exit status (tc_wait_ms's), or -1 while it runs; reaped once ended. */
 static int kt_ended(pid_t pid)
 {
 	int st;
@@ -262,7 +262,7 @@ static int kt_ended(pid_t pid)
 FIXTURE_SETUP(kill)
 {
 	LT_USE_BACKEND(variant->backend);
-	self->sh = lt_shared(sizeof(*self->sh));
+	self->sh = tc_shared(sizeof(*self->sh));
 	ASSERT_NE(NULL, self->sh);
 	/* Delays of a few microseconds are that, not the default 50 us slack. */
 	prctl(PR_SET_TIMERSLACK, 1UL);
@@ -272,9 +272,9 @@ FIXTURE_TEARDOWN(kill)
 {
 	int i;
 
-	lt_kill(self->snd);
+	tc_kill(self->snd);
 	for (i = 0; i < KT_RECEIVERS; i++)
-		lt_kill(self->rcv[i]);
+		tc_kill(self->rcv[i]);
 	if (self->mb)
 		ipc_release(self->mb);
 	munmap(self->sh, sizeof(*self->sh));
@@ -383,9 +383,9 @@ static void kt_run(struct __test_metadata *_metadata, FIXTURE_DATA(kill) *self)
 	self->snd = kt_sender(self, self->armed_snd);
 
 	if (self->kind == KT_KILL_SENDER || self->kind == KT_KILL_RECEIVER) {
-		end = lt_now() + KT_WAIT_MS * LT_MS;
+		end = tc_now_ns() + TC_WAIT_MS * TC_MS;
 		while (!__atomic_load_n(&self->sh->started, __ATOMIC_ACQUIRE)) {
-			ASSERT_GT(end, lt_now()) KT_LOG("the sender does not start");
+			ASSERT_GT(end, tc_now_ns()) KT_LOG("the sender does not start");
 			sched_yield();
 		}
 		kt_delay_us(self->delay_us);
@@ -397,7 +397,7 @@ static void kt_run(struct __test_metadata *_metadata, FIXTURE_DATA(kill) *self)
 	}
 
 	/* The survivors finish, dead receivers replaced, in bounded time. */
-	end = lt_now() + KT_WAIT_MS * LT_MS;
+	end = tc_now_ns() + TC_WAIT_MS * TC_MS;
 	for (;;) {
 		for (i = 0; i < self->nrecv; i++) {
 			st = kt_ended(self->rcv[i]);
@@ -407,7 +407,7 @@ static void kt_run(struct __test_metadata *_metadata, FIXTURE_DATA(kill) *self)
 		st = kt_ended(self->snd);
 		if (st >= 0)
 			break;
-		ASSERT_GT(end, lt_now()) KT_LOG("the sender hangs: deadlock");
+		ASSERT_GT(end, tc_now_ns()) KT_LOG("the sender hangs: deadlock");
 		kt_delay_us(KT_POLL_US);
 	}
 	snd = self->snd;
@@ -431,7 +431,7 @@ static void kt_run(struct __test_metadata *_metadata, FIXTURE_DATA(kill) *self)
 	ASSERT_EQ(0, ipc_close(self->mb)) KT_LOG("close");
 	for (i = 0; i < self->nrecv; i++) {
 		/* One may die still, as planned: wait for its replacement. */
-		while ((st = lt_wait_ms(self->rcv[i], KT_WAIT_MS)))
+		while ((st = tc_wait_ms(self->rcv[i], TC_WAIT_MS)))
 			kt_receiver_died(_metadata, self, i, st);
 		self->rcv[i] = 0;
 	}
@@ -453,14 +453,14 @@ TEST_F_TIMEOUT(kill, runs, 1800)
 	struct kt_totals *t = &self->tot;
 	int64_t start, ns;
 
-	self->seed = kt_env("LIBIPC_KILL_SEED", (uint32_t)(lt_now() ^ getpid()));
+	self->seed = kt_env("LIBIPC_KILL_SEED", (uint32_t)(tc_now_ns() ^ getpid()));
 	TH_LOG("seed %u: %u runs from run %u (LIBIPC_KILL_SEED=%u LIBIPC_KILL_FIRST=%u replays)",
 	       self->seed, runs, first, self->seed, first);
 	for (run = first; run < first + runs; run++) {
 		kt_plan(self, run, lt_is_posix());
-		start = lt_now();
+		start = tc_now_ns();
 		kt_run(_metadata, self);
-		ns = lt_now() - start;
+		ns = tc_now_ns() - start;
 		if (ns > t->max_ns) {
 			t->max_ns = ns;
 			t->max_run = run;
@@ -474,7 +474,7 @@ TEST_F_TIMEOUT(kill, runs, 1800)
 	       "longest run %u: %lld ms", (unsigned long long)t->msgs,
 	       (unsigned long long)t->failed, (unsigned long long)t->missing,
 	       (unsigned long long)t->order_errors, t->max_run,
-	       (long long)(t->max_ns / LT_MS));
+	       (long long)(t->max_ns / TC_MS));
 }
 
 TEST_HARNESS_MAIN

@@ -7,9 +7,9 @@
  * (the harness forks one per test, and the library chooses once per
  * process).  The kernel variant skips when /dev/kmbox is absent.
  *
- * Children: lt_fork() starts one that dies with the test process and
- * after LT_CHILD_ALARM seconds at the latest.  Children report with their
- * exit status (LT_CHECK*), never with ASSERT_*, which would run the
+ * Children: tc_fork() starts one that dies with the test process and
+ * after TC_CHILD_ALARM seconds at the latest.  Children report with their
+ * exit status (TC_CHECK*), never with ASSERT_*, which would run the
  * fixture's teardown in the child.
  *
  * "Someone is blocked" is observed with ipc_info (senders_waiting,
@@ -41,51 +41,17 @@
 
 #include "ipc.h"
 #include "kselftest_harness.h"
-
-#define LT_MS		1000000LL	/* ns */
-#define LT_SEC		1000000000LL	/* ns */
-#define LT_WAIT_MS	10000		/* a state that must come, comes by then */
-#define LT_CHILD_ALARM	60
-#define LT_NOBODY	65534
-
-static inline int64_t lt_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * LT_SEC + ts.tv_nsec;
-}
-
-static inline void lt_sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
+#include "test_common.h"
 
 static inline int lt_have_kernel(void)
 {
 	return access("/dev/kmbox", F_OK) == 0;
 }
 
-/*
- * SKIP() in a fixture's setup.  Harnesses before 6.9 (no
- * FIXTURE_TEARDOWN_PARENT) run the test body even after a skipped setup,
- * so there the test process ends itself with their "skipped" status, 255;
- * later ones stop by themselves.
- */
-#ifdef FIXTURE_TEARDOWN_PARENT
-#define LT_SETUP_SKIP(fmt, ...) SKIP(return, fmt, ##__VA_ARGS__)
-#else
-#define LT_SETUP_SKIP(fmt, ...) \
-	SKIP({ fflush(NULL); _exit(255); }, fmt, ##__VA_ARGS__)
-#endif
-
 /* Force the backend for this test process (it is chosen once per process). */
 #define LT_USE_BACKEND(name) do {					\
 	if (!strcmp((name), "kernel") && !lt_have_kernel())		\
-		LT_SETUP_SKIP("kernel backend: no /dev/kmbox (kmbox.ko not loaded)"); \
+		TC_SKIP("kernel backend: no /dev/kmbox (kmbox.ko not loaded)"); \
 	setenv("LIBIPC_BACKEND", (name), 1);				\
 	ASSERT_NE(NULL, ipc_backend());					\
 	ASSERT_STREQ((name), ipc_backend());				\
@@ -140,18 +106,18 @@ static inline void lt_print_info(const char *why, const struct ipc_info *i)
 
 /* Wait until cond (over struct ipc_info var) holds: 0, or -ETIMEDOUT. */
 #define LT_WAIT_INFO(mb, var, cond) ({					\
-	int64_t __end = lt_now() + LT_WAIT_MS * LT_MS;			\
+	int64_t __end = tc_now_ns() + TC_WAIT_MS * TC_MS;			\
 	int __ret;							\
 	for (;;) {							\
 		__ret = ipc_info((mb), &(var));				\
 		if (__ret || (cond))					\
 			break;						\
-		if (lt_now() > __end) {					\
+		if (tc_now_ns() > __end) {					\
 			__ret = -ETIMEDOUT;				\
 			lt_print_info("timed out waiting for " #cond, &(var)); \
 			break;						\
 		}							\
-		lt_sleep_ms(1);						\
+		tc_sleep_ms(1);						\
 	}								\
 	__ret;								\
 })
@@ -174,105 +140,6 @@ static inline uint64_t lt_info_msgs(struct ipc_mbox *mb)
 
 /* ---- processes ------------------------------------------------------------ */
 
-static inline pid_t lt_fork(void)
-{
-	pid_t parent = getpid(), pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(99);
-		alarm(LT_CHILD_ALARM);
-	}
-	return pid;
-}
-
-#define LT_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# child %d: %s:%d: check failed: %s\n", \
-			(int)getpid(), __FILE__, __LINE__, #cond);	\
-		_exit(1);						\
-	}								\
-} while (0)
-
-#define LT_CHECK_EQ(expected, expr) do {				\
-	long long __e = (long long)(expected), __g = (long long)(expr);	\
-	if (__e != __g) {						\
-		fprintf(stderr, "# child %d: %s:%d: %s: expected %lld, got %lld\n", \
-			(int)getpid(), __FILE__, __LINE__, #expr, __e, __g); \
-		_exit(1);						\
-	}								\
-} while (0)
-
-/* Exit status of a child (0..255), 128 + signal, or -ETIMEDOUT (killed). */
-static inline int lt_wait_ms(pid_t pid, unsigned int ms)
-{
-	int64_t end = lt_now() + (int64_t)ms * LT_MS;
-	int status;
-	pid_t ret;
-
-	for (;;) {
-		ret = waitpid(pid, &status, WNOHANG);
-		if (ret == pid)
-			break;
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-		if (lt_now() > end) {
-			fprintf(stderr, "# child %d did not end in %u ms\n", (int)pid, ms);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -ETIMEDOUT;
-		}
-		lt_sleep_ms(1);
-	}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
-static inline int lt_wait(pid_t pid)
-{
-	return lt_wait_ms(pid, 2 * LT_WAIT_MS);
-}
-
-/* 1 while the child has not ended (it is not reaped). */
-static inline int lt_running(pid_t pid)
-{
-	siginfo_t si;
-
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT))
-		return 0;
-	return si.si_pid == 0;
-}
-
-static inline void lt_kill(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-}
-
-static inline int lt_become(uid_t uid, gid_t gid)
-{
-	if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
-		return -errno;
-	return 0;
-}
-
-/* Memory shared with children, zeroed. */
-static inline void *lt_shared(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
 /*
  * A child that makes one call and exits with (unsigned char)-ret: 0 for
  * success, an errno otherwise.  Exit codes double as errnos.
@@ -280,7 +147,7 @@ static inline void *lt_shared(size_t size)
 static inline pid_t lt_spawn_send(struct ipc_mbox *mb, const char *msg,
 				  const struct ipc_wait *w, unsigned int flags)
 {
-	pid_t pid = lt_fork();
+	pid_t pid = tc_fork();
 
 	if (pid == 0)
 		_exit(-ipc_send(mb, msg, strlen(msg), w, flags));
@@ -291,7 +158,7 @@ static inline pid_t lt_spawn_send(struct ipc_mbox *mb, const char *msg,
 static inline pid_t lt_spawn_recv(struct ipc_mbox *mb, const char *expect,
 				  const struct ipc_wait *w, unsigned int flags)
 {
-	pid_t pid = lt_fork();
+	pid_t pid = tc_fork();
 
 	if (pid == 0) {
 		char buf[256];

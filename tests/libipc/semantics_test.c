@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Send and receive semantics (SPEC §4-§5) for each backend and capacity:
- * order, synchronous send, peek, EMSGSIZE, timeouts, close, destroy, first
- * come first served receivers, signals, and many senders and receivers
- * across processes each message exactly once.  Then what only one kind of
- * capacity has: the rendezvous rules, a bounded queue filling up, an
- * unbounded one meeting its byte quota.
+ * Send and receive semantics (docs/semantics.md §4-§6) for each backend
+ * and capacity: order, synchronous send, peek, EMSGSIZE, timeouts, close,
+ * destroy, first come first served receivers, signals, and many senders
+ * and receivers across processes each message exactly once.  Then what
+ * only one kind of capacity has: the rendezvous rules, a bounded queue
+ * filling up, an unbounded one meeting its byte quota.
  */
 #include "lt.h"
 
@@ -82,11 +82,11 @@ TEST_F(mb, order_one_sender)
 	pid_t pid;
 	int i;
 
-	pid = lt_fork();
+	pid = tc_fork();
 	if (pid == 0) {
 		for (i = 0; i < n; i++) {
 			snprintf(buf, sizeof(buf), "m%d", i);
-			LT_CHECK_EQ(0, ipc_send(self->mb, buf, strlen(buf), NULL, 0));
+			TC_CHECK_EQ(0, ipc_send(self->mb, buf, strlen(buf), NULL, 0));
 		}
 		_exit(0);
 	}
@@ -95,7 +95,7 @@ TEST_F(mb, order_one_sender)
 		ASSERT_LT(0, lt_recv_str(self->mb, buf, sizeof(buf), NULL));
 		ASSERT_STREQ(want, buf);
 	}
-	ASSERT_EQ(0, lt_wait(pid));
+	ASSERT_EQ(0, tc_wait(pid));
 	EXPECT_EQ(0, lt_info_msgs(self->mb));
 }
 
@@ -123,14 +123,14 @@ TEST_F(mb, prompt_wakeups)
 		pid = i % 2 ? lt_spawn_send(self->mb, "w", NULL, IPC_SYNC)
 			    : lt_spawn_recv(self->mb, "w", NULL, 0);
 		ASSERT_EQ(0, lt_wait_waiters(self->mb, i % 2, !(i % 2)));
-		t0 = lt_now();
+		t0 = tc_now_ns();
 		if (i % 2) {
 			ASSERT_EQ(1, ipc_recv(self->mb, buf, sizeof(buf), NULL, 0, NULL));
 		} else {
 			ASSERT_EQ(0, ipc_send(self->mb, "w", 1, NULL, 0));
 		}
-		ASSERT_EQ(0, lt_wait(pid));
-		lat[i] = lt_now() - t0;
+		ASSERT_EQ(0, tc_wait(pid));
+		lat[i] = tc_now_ns() - t0;
 	}
 	qsort(lat, n, sizeof(lat[0]), lt_cmp64);
 	/*
@@ -138,7 +138,7 @@ TEST_F(mb, prompt_wakeups)
 	 * wake-ups put the median at 100 ms or more; a prompt wake-up costs
 	 * scheduling only, a few ms, some tens in a slow emulated guest.
 	 */
-	EXPECT_GT(90 * LT_MS, lat[n / 2]) TH_LOG("median %lld us", (long long)lat[n / 2] / 1000);
+	EXPECT_GT(90 * TC_MS, lat[n / 2]) TH_LOG("median %lld us", (long long)lat[n / 2] / 1000);
 }
 
 TEST_F(mb, sync_send)
@@ -150,15 +150,15 @@ TEST_F(mb, sync_send)
 	/* Blocks until a receiver has taken it, whatever the capacity. */
 	pid = lt_spawn_send(self->mb, "sync", NULL, IPC_SYNC);
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
-	lt_sleep_ms(20);
-	ASSERT_TRUE(lt_running(pid));
+	tc_sleep_ms(20);
+	ASSERT_TRUE(tc_running(pid));
 	ASSERT_EQ(4, lt_recv_str(self->mb, buf, sizeof(buf), NULL));
 	ASSERT_STREQ("sync", buf);
-	ASSERT_EQ(0, lt_wait(pid));
+	ASSERT_EQ(0, tc_wait(pid));
 
 	/* Nobody takes it: it is withdrawn, as if never sent. */
 	ASSERT_EQ(0, ipc_info(self->mb, &before));
-	EXPECT_EQ(-ETIMEDOUT, ipc_send(self->mb, "t", 1, IPC_WAIT_NS(30 * LT_MS), IPC_SYNC));
+	EXPECT_EQ(-ETIMEDOUT, ipc_send(self->mb, "t", 1, IPC_WAIT_NS(30 * TC_MS), IPC_SYNC));
 	EXPECT_EQ(-EAGAIN, ipc_send(self->mb, "a", 1, IPC_WAIT_NONE, IPC_SYNC));
 	ASSERT_EQ(0, ipc_info(self->mb, &after));
 	EXPECT_EQ(0, after.msgs);
@@ -169,7 +169,7 @@ TEST_F(mb, sync_send)
 	pid = lt_spawn_recv(self->mb, "nb", NULL, 0);
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
 	EXPECT_EQ(0, ipc_send(self->mb, "nb", 2, IPC_WAIT_NONE, IPC_SYNC));
-	EXPECT_EQ(0, lt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 }
 
 TEST_F(mb, peek_and_emsgsize)
@@ -187,13 +187,13 @@ TEST_F(mb, peek_and_emsgsize)
 	EXPECT_EQ(8, mi.len);
 	EXPECT_EQ(1, lt_info_msgs(self->mb));
 	if (pid) {
-		lt_sleep_ms(20);
-		EXPECT_TRUE(lt_running(pid)) TH_LOG("a peek completed a rendezvous");
+		tc_sleep_ms(20);
+		EXPECT_TRUE(tc_running(pid)) TH_LOG("a peek completed a rendezvous");
 	}
 	EXPECT_EQ(8, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE));
 	EXPECT_STREQ("peekaboo", buf);
 	if (pid)
-		EXPECT_EQ(0, lt_wait(pid));
+		EXPECT_EQ(0, tc_wait(pid));
 	EXPECT_EQ(-EAGAIN, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, IPC_PEEK, NULL));
 }
 
@@ -201,9 +201,9 @@ TEST_F(mb, peek_and_emsgsize)
 #define LT_EXPECT_TIMED(expected, call, deadline) do {			\
 	int64_t __t;							\
 	EXPECT_EQ((expected), (call));					\
-	__t = lt_now();							\
+	__t = tc_now_ns();							\
 	EXPECT_LE((deadline), __t);					\
-	EXPECT_GT((deadline) + 2 * LT_SEC, __t);			\
+	EXPECT_GT((deadline) + 2 * TC_SEC, __t);			\
 } while (0)
 
 TEST_F(mb, timeouts)
@@ -213,18 +213,18 @@ TEST_F(mb, timeouts)
 	int i;
 
 	EXPECT_EQ(-EAGAIN, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL));
-	t0 = lt_now();
+	t0 = tc_now_ns();
 	LT_EXPECT_TIMED(-ETIMEDOUT, ipc_recv(self->mb, buf, sizeof(buf),
-					     IPC_WAIT_NS(50 * LT_MS), 0, NULL), t0 + 50 * LT_MS);
-	t0 = lt_now();
+					     IPC_WAIT_NS(50 * TC_MS), 0, NULL), t0 + 50 * TC_MS);
+	t0 = tc_now_ns();
 	LT_EXPECT_TIMED(-ETIMEDOUT, ipc_recv(self->mb, buf, sizeof(buf),
-					     IPC_WAIT_UNTIL(t0 + 50 * LT_MS), 0, NULL),
-			t0 + 50 * LT_MS);
+					     IPC_WAIT_UNTIL(t0 + 50 * TC_MS), 0, NULL),
+			t0 + 50 * TC_MS);
 	/* A deadline already past, or a zero timeout: at once. */
-	t0 = lt_now();
+	t0 = tc_now_ns();
 	EXPECT_EQ(-ETIMEDOUT, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_UNTIL(1), 0, NULL));
 	EXPECT_EQ(-ETIMEDOUT, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NS(0), 0, NULL));
-	EXPECT_GT(t0 + LT_SEC, lt_now());
+	EXPECT_GT(t0 + TC_SEC, tc_now_ns());
 
 	/* Senders: only what would wait can time out. */
 	if (variant->capacity == IPC_UNBOUNDED) {
@@ -235,13 +235,13 @@ TEST_F(mb, timeouts)
 	for (i = 0; i < (int)variant->capacity; i++)
 		EXPECT_EQ(0, ipc_send(self->mb, "b", 1, IPC_WAIT_NS(0), 0));
 	EXPECT_EQ(-EAGAIN, ipc_send(self->mb, "x", 1, IPC_WAIT_NONE, 0));
-	t0 = lt_now();
-	LT_EXPECT_TIMED(-ETIMEDOUT, ipc_send(self->mb, "x", 1, IPC_WAIT_NS(50 * LT_MS), 0),
-			t0 + 50 * LT_MS);
-	t0 = lt_now();
+	t0 = tc_now_ns();
+	LT_EXPECT_TIMED(-ETIMEDOUT, ipc_send(self->mb, "x", 1, IPC_WAIT_NS(50 * TC_MS), 0),
+			t0 + 50 * TC_MS);
+	t0 = tc_now_ns();
 	LT_EXPECT_TIMED(-ETIMEDOUT, ipc_send(self->mb, "x", 1,
-					     IPC_WAIT_UNTIL(t0 + 30 * LT_MS), 0),
-			t0 + 30 * LT_MS);
+					     IPC_WAIT_UNTIL(t0 + 30 * TC_MS), 0),
+			t0 + 30 * TC_MS);
 	/* Nothing of the failed sends is there. */
 	EXPECT_EQ(variant->capacity, lt_info_msgs(self->mb));
 }
@@ -256,7 +256,7 @@ TEST_F(mb, close)
 	rcv = lt_spawn_recv(self->mb, NULL, NULL, 0);
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
 	ASSERT_EQ(0, ipc_close(self->mb));
-	EXPECT_EQ(EPIPE, lt_wait(rcv));
+	EXPECT_EQ(EPIPE, tc_wait(rcv));
 	EXPECT_EQ(0, ipc_close(self->mb));	/* closing twice is fine */
 	EXPECT_EQ(-EPIPE, ipc_send(self->mb, "x", 1, IPC_WAIT_NONE, 0));
 	/* The state comes first: not EMSGSIZE. */
@@ -276,7 +276,7 @@ TEST_F(mb, close)
 	ASSERT_EQ(0, ipc_close(self->mb));
 	/* Withdrawn by the close itself: nothing left to drain, at once. */
 	EXPECT_EQ(-EPIPE, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL));
-	EXPECT_EQ(EPIPE, lt_wait(snd));
+	EXPECT_EQ(EPIPE, tc_wait(snd));
 	ASSERT_EQ(0, ipc_info(self->mb, &info));
 	EXPECT_EQ(IPC_STATE_CLOSED, info.state);
 	EXPECT_EQ(0, info.msgs);
@@ -315,7 +315,7 @@ TEST_F(mb, destroy)
 	rcv = lt_spawn_recv(other, NULL, NULL, 0);
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
 	ASSERT_EQ(0, ipc_destroy(self->mb));
-	EXPECT_EQ(EIDRM, lt_wait(rcv));
+	EXPECT_EQ(EIDRM, tc_wait(rcv));
 	ipc_release(other);
 	ipc_release(self->mb);
 	self->mb = NULL;
@@ -329,7 +329,7 @@ TEST_F(mb, destroy)
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
 	ASSERT_EQ(0, ipc_info(self->mb, &info));
 	ASSERT_EQ(0, ipc_destroy(other));
-	EXPECT_EQ(EIDRM, lt_wait(snd));
+	EXPECT_EQ(EIDRM, tc_wait(snd));
 	ASSERT_EQ(0, ipc_info(self->mb, &info2));
 	EXPECT_EQ(IPC_STATE_DESTROYED, info2.state);
 	EXPECT_EQ(0, info2.msgs);
@@ -366,9 +366,9 @@ TEST_F(mb, receivers_first_come_first_served)
 	ASSERT_EQ(0, ipc_send(self->mb, "1", 1, NULL, 0));
 	ASSERT_EQ(0, ipc_send(self->mb, "2", 1, NULL, 0));
 	ASSERT_EQ(0, ipc_send(self->mb, "3", 1, NULL, 0));
-	EXPECT_EQ(0, lt_wait(a));
-	EXPECT_EQ(0, lt_wait(b));
-	EXPECT_EQ(0, lt_wait(c));
+	EXPECT_EQ(0, tc_wait(a));
+	EXPECT_EQ(0, tc_wait(b));
+	EXPECT_EQ(0, tc_wait(c));
 }
 
 static volatile sig_atomic_t lt_got_signal;
@@ -387,7 +387,7 @@ static pid_t lt_spawn_signalled(struct ipc_mbox *mb, bool send, bool restart,
 				const struct ipc_wait *w)
 {
 	struct sigaction sa;
-	pid_t pid = lt_fork();
+	pid_t pid = tc_fork();
 	char buf[8];
 	ssize_t n;
 
@@ -396,7 +396,7 @@ static pid_t lt_spawn_signalled(struct ipc_mbox *mb, bool send, bool restart,
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = lt_on_signal;
 	sa.sa_flags = restart ? SA_RESTART : 0;
-	LT_CHECK_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	TC_CHECK_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	if (send)
 		_exit(-ipc_send(mb, "s", 1, w, IPC_SYNC));
 	n = ipc_recv(mb, buf, sizeof(buf), w, 0, NULL);
@@ -412,13 +412,13 @@ static pid_t lt_spawn_signalled(struct ipc_mbox *mb, bool send, bool restart,
  */
 static int lt_signal_until_done(pid_t pid)
 {
-	int64_t end = lt_now() + 10 * LT_SEC;
+	int64_t end = tc_now_ns() + 10 * TC_SEC;
 
-	while (lt_running(pid) && lt_now() < end) {
+	while (tc_running(pid) && tc_now_ns() < end) {
 		kill(pid, SIGUSR1);
-		lt_sleep_ms(10);
+		tc_sleep_ms(10);
 	}
-	return lt_wait(pid);
+	return tc_wait(pid);
 }
 
 TEST_F(mb, signals)
@@ -438,7 +438,7 @@ TEST_F(mb, signals)
 	EXPECT_EQ(0, info.sent);
 
 	/* A relative timeout is never restarted: it would start over. */
-	pid = lt_spawn_signalled(self->mb, false, true, IPC_WAIT_NS(20 * LT_SEC));
+	pid = lt_spawn_signalled(self->mb, false, true, IPC_WAIT_NS(20 * TC_SEC));
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
 	EXPECT_EQ(EINTR, lt_signal_until_done(pid));
 
@@ -446,20 +446,20 @@ TEST_F(mb, signals)
 	pid = lt_spawn_signalled(self->mb, false, true, NULL);
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
 	kill(pid, SIGUSR1);
-	lt_sleep_ms(50);
-	EXPECT_TRUE(lt_running(pid));
+	tc_sleep_ms(50);
+	EXPECT_TRUE(tc_running(pid));
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
 	ASSERT_EQ(0, ipc_send(self->mb, "r", 1, NULL, 0));
-	EXPECT_EQ(0, lt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 
-	pid = lt_spawn_signalled(self->mb, true, true, IPC_WAIT_UNTIL(lt_now() + 20 * LT_SEC));
+	pid = lt_spawn_signalled(self->mb, true, true, IPC_WAIT_UNTIL(tc_now_ns() + 20 * TC_SEC));
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
 	kill(pid, SIGUSR1);
-	lt_sleep_ms(50);
-	EXPECT_TRUE(lt_running(pid));
+	tc_sleep_ms(50);
+	EXPECT_TRUE(tc_running(pid));
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
 	ASSERT_EQ(1, ipc_recv(self->mb, &info, sizeof(info), NULL, 0, NULL));
-	EXPECT_EQ(0, lt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 }
 
 /*
@@ -482,10 +482,10 @@ TEST_F(mb, many_to_many_exactly_once)
 	uint8_t *count;
 	int i, s, q;
 
-	count = lt_shared(MP_SENDERS * MP_MSGS);
+	count = tc_shared(MP_SENDERS * MP_MSGS);
 	ASSERT_NE(NULL, count);
 	for (i = 0; i < MP_RECEIVERS; i++) {
-		rcv[i] = lt_fork();
+		rcv[i] = tc_fork();
 		if (rcv[i] == 0) {
 			int64_t last[MP_SENDERS];
 			struct mp_msg m;
@@ -494,36 +494,36 @@ TEST_F(mb, many_to_many_exactly_once)
 			for (s = 0; s < MP_SENDERS; s++)
 				last[s] = -1;
 			while ((n = ipc_recv(self->mb, &m, sizeof(m), NULL, 0, NULL)) >= 0) {
-				LT_CHECK_EQ(sizeof(m), n);
-				LT_CHECK(m.sender < MP_SENDERS && m.seq < MP_MSGS);
-				LT_CHECK(last[m.sender] < (int64_t)m.seq);
-				LT_CHECK(m.fill[39] == (uint8_t)(m.seq ^ m.sender));
+				TC_CHECK_EQ(sizeof(m), n);
+				TC_CHECK(m.sender < MP_SENDERS && m.seq < MP_MSGS);
+				TC_CHECK(last[m.sender] < (int64_t)m.seq);
+				TC_CHECK(m.fill[39] == (uint8_t)(m.seq ^ m.sender));
 				last[m.sender] = m.seq;
 				__atomic_add_fetch(&count[m.sender * MP_MSGS + m.seq], 1,
 						   __ATOMIC_RELAXED);
 			}
-			LT_CHECK_EQ(-EPIPE, n);
+			TC_CHECK_EQ(-EPIPE, n);
 			_exit(0);
 		}
 	}
 	for (i = 0; i < MP_SENDERS; i++) {
-		snd[i] = lt_fork();
+		snd[i] = tc_fork();
 		if (snd[i] == 0) {
 			struct mp_msg m = { .sender = i };
 
 			for (q = 0; q < MP_MSGS; q++) {
 				m.seq = q;
 				m.fill[39] = (uint8_t)(q ^ i);
-				LT_CHECK_EQ(0, ipc_send(self->mb, &m, sizeof(m), NULL, 0));
+				TC_CHECK_EQ(0, ipc_send(self->mb, &m, sizeof(m), NULL, 0));
 			}
 			_exit(0);
 		}
 	}
 	for (i = 0; i < MP_SENDERS; i++)
-		ASSERT_EQ(0, lt_wait(snd[i]));
+		ASSERT_EQ(0, tc_wait(snd[i]));
 	ASSERT_EQ(0, ipc_close(self->mb));
 	for (i = 0; i < MP_RECEIVERS; i++)
-		ASSERT_EQ(0, lt_wait(rcv[i]));
+		ASSERT_EQ(0, tc_wait(rcv[i]));
 	for (i = 0; i < MP_SENDERS * MP_MSGS; i++)
 		ASSERT_EQ(1, count[i]) TH_LOG("sender %d message %d", i / MP_MSGS, i % MP_MSGS);
 	ASSERT_EQ(0, ipc_info(self->mb, &info));
@@ -594,28 +594,28 @@ TEST_F(be, rendezvous)
 	pid = lt_spawn_recv(self->mb, "r", NULL, 0);
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
 	EXPECT_EQ(0, ipc_send(self->mb, "r", 1, IPC_WAIT_NONE, 0));
-	EXPECT_EQ(0, lt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 
 	pid = lt_spawn_send(self->mb, "s", NULL, 0);
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
 	EXPECT_EQ(1, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, &mi));
 	EXPECT_EQ(pid, mi.pid);
-	EXPECT_EQ(0, lt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 
 	/* A blocking send returns only once the receiver has it. */
-	when = lt_shared(sizeof(*when));
+	when = tc_shared(sizeof(*when));
 	ASSERT_NE(NULL, when);
-	pid = lt_fork();
+	pid = tc_fork();
 	if (pid == 0) {
-		LT_CHECK_EQ(0, ipc_send(self->mb, "late", 4, NULL, 0));
-		*when = lt_now();
+		TC_CHECK_EQ(0, ipc_send(self->mb, "late", 4, NULL, 0));
+		*when = tc_now_ns();
 		_exit(0);
 	}
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
-	lt_sleep_ms(50);
+	tc_sleep_ms(50);
 	EXPECT_EQ(0, *when);
 	EXPECT_EQ(4, ipc_recv(self->mb, buf, sizeof(buf), NULL, 0, NULL));
-	EXPECT_EQ(0, lt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	EXPECT_NE(0, *when);
 	munmap(when, sizeof(*when));
 }
@@ -644,7 +644,7 @@ TEST_F(be, nonblocking_handoff_does_not_wait)
 		ASSERT_EQ(0, kill(rcv, SIGSTOP));
 		ASSERT_EQ(rcv, waitpid(rcv, &st, WUNTRACED));
 		snd = lt_spawn_send(self->mb, "h", IPC_WAIT_NONE, c[i].flags);
-		st = lt_wait_ms(snd, 2000);
+		st = tc_wait_ms(snd, 2000);
 		if (lt_is_posix()) {
 			EXPECT_EQ(0, st) TH_LOG("capacity %llu flags %u",
 						(unsigned long long)c[i].capacity, c[i].flags);
@@ -654,7 +654,7 @@ TEST_F(be, nonblocking_handoff_does_not_wait)
 		ASSERT_EQ(0, kill(rcv, SIGCONT));
 		if (st == EAGAIN)
 			EXPECT_EQ(0, ipc_send(self->mb, "h", 1, NULL, c[i].flags));
-		EXPECT_EQ(0, lt_wait(rcv));
+		EXPECT_EQ(0, tc_wait(rcv));
 		EXPECT_EQ(0, lt_info_msgs(self->mb));
 		ipc_release(self->mb);
 		self->mb = NULL;
@@ -687,7 +687,7 @@ static int64_t lt_cpu_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * LT_SEC + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * TC_SEC + ts.tv_nsec;
 }
 
 /*
@@ -709,18 +709,18 @@ TEST_F(be, futex_waitv_denied)
 	/* Blocking and deadline calls are the ones that use futex_waitv. */
 	cpu = lt_cpu_ns();
 	EXPECT_EQ(-ETIMEDOUT, ipc_recv(self->mb, buf, sizeof(buf),
-				       IPC_WAIT_UNTIL(lt_now() + 300 * LT_MS), 0, NULL));
-	EXPECT_GT(100 * LT_MS, lt_cpu_ns() - cpu);
+				       IPC_WAIT_UNTIL(tc_now_ns() + 300 * TC_MS), 0, NULL));
+	EXPECT_GT(100 * TC_MS, lt_cpu_ns() - cpu);
 	/* And they are woken. */
-	pid = lt_fork();
+	pid = tc_fork();
 	if (pid == 0) {
-		lt_sleep_ms(50);
+		tc_sleep_ms(50);
 		_exit(-ipc_send(self->mb, "w", 1, NULL, 0));
 	}
 	cpu = lt_cpu_ns();
 	EXPECT_EQ(1, ipc_recv(self->mb, buf, sizeof(buf), NULL, 0, NULL));
-	EXPECT_GT(40 * LT_MS, lt_cpu_ns() - cpu);
-	EXPECT_EQ(0, lt_wait(pid));
+	EXPECT_GT(40 * TC_MS, lt_cpu_ns() - cpu);
+	EXPECT_EQ(0, tc_wait(pid));
 }
 
 /*
@@ -744,9 +744,9 @@ TEST_F(be, shm_full)
 		     strerror(errno));
 	setenv("LIBIPC_POSIX_QUOTA", "8M", 1);
 	ASSERT_EQ(0, ipc_create("full", &a, IPC_RECV | IPC_SEND, &self->mb));
-	sent = lt_shared(sizeof(*sent));
+	sent = tc_shared(sizeof(*sent));
 	ASSERT_NE(NULL, sent);
-	pid = lt_fork();
+	pid = tc_fork();
 	if (pid == 0) {
 		for (i = 0; i < 1000; i++) {
 			memset(msg, i, sizeof(msg));
@@ -757,7 +757,7 @@ TEST_F(be, shm_full)
 		}
 		_exit(0);
 	}
-	EXPECT_EQ(ENOBUFS, lt_wait(pid));
+	EXPECT_EQ(ENOBUFS, tc_wait(pid));
 	EXPECT_LT(2, *sent);
 	EXPECT_GT(16, *sent);
 	/* Nothing sent was lost, and what was freed is used again. */
@@ -808,7 +808,7 @@ TEST_F(be, bounded_full)
 		ASSERT_EQ(0, ipc_send(self->mb, buf, 1, IPC_WAIT_NONE, 0));
 	}
 	EXPECT_EQ(-EAGAIN, ipc_send(self->mb, "x", 1, IPC_WAIT_NONE, 0));
-	EXPECT_EQ(-ETIMEDOUT, ipc_send(self->mb, "x", 1, IPC_WAIT_NS(20 * LT_MS), 0));
+	EXPECT_EQ(-ETIMEDOUT, ipc_send(self->mb, "x", 1, IPC_WAIT_NS(20 * TC_MS), 0));
 
 	/* A blocked sender goes on once there is room, behind the others. */
 	pid = lt_spawn_send(self->mb, "3", NULL, 0);
@@ -818,7 +818,7 @@ TEST_F(be, bounded_full)
 		ASSERT_EQ(1, lt_recv_str(self->mb, buf, sizeof(buf), NULL));
 		EXPECT_EQ('0' + i, buf[0]);
 		if (i == 0)
-			EXPECT_EQ(0, lt_wait(pid));
+			EXPECT_EQ(0, tc_wait(pid));
 	}
 	EXPECT_EQ(-EAGAIN, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL));
 }
@@ -844,7 +844,7 @@ TEST_F(be, unbounded_quota)
 	ASSERT_NE(NULL, self->mb);
 
 	/* Sends never wait; past the quota they fail at once. */
-	t0 = lt_now();
+	t0 = tc_now_ns();
 	for (n = 0; n < 1000; n++) {
 		memset(msg, n, sizeof(msg));
 		i = ipc_send(self->mb, msg, sizeof(msg), NULL, 0);
@@ -854,9 +854,9 @@ TEST_F(be, unbounded_quota)
 	EXPECT_EQ(-ENOBUFS, i);
 	EXPECT_LT(10, n);
 	EXPECT_GT(64, n);
-	EXPECT_EQ(-ENOBUFS, ipc_send(self->mb, msg, sizeof(msg), IPC_WAIT_NS(LT_SEC), 0));
+	EXPECT_EQ(-ENOBUFS, ipc_send(self->mb, msg, sizeof(msg), IPC_WAIT_NS(TC_SEC), 0));
 	EXPECT_EQ(-ENOBUFS, ipc_send(self->mb, msg, sizeof(msg), NULL, IPC_SYNC));
-	EXPECT_GT(t0 + LT_SEC, lt_now());
+	EXPECT_GT(t0 + TC_SEC, tc_now_ns());
 	/* Nothing already queued was lost. */
 	ASSERT_EQ(0, ipc_info(self->mb, &info));
 	EXPECT_EQ(n, info.msgs);

@@ -65,7 +65,7 @@ FIXTURE_SETUP(crash)
 	struct ipc_info info;
 
 	if (!strcmp(variant->backend, "kernel"))
-		LT_SETUP_SKIP("kernel backend: its lock is in the kernel, no process dies holding it");
+		TC_SKIP("kernel backend: its lock is in the kernel, no process dies holding it");
 	LT_USE_BACKEND(variant->backend);
 	/* A small quota, so that a leaked chunk shows as one message less. */
 	setenv("LIBIPC_POSIX_QUOTA", "32K", 1);
@@ -97,7 +97,7 @@ FIXTURE_TEARDOWN(crash)
 
 /* Run fn in a child that arms the hook: it must die there, by SIGKILL. */
 #define CR_CHILD(point, body) ({					\
-	pid_t __pid = lt_fork();					\
+	pid_t __pid = tc_fork();					\
 	if (__pid == 0) {						\
 		libipc_test_crash_point = (point);			\
 		libipc_test_crash_after = 1;				\
@@ -105,7 +105,7 @@ FIXTURE_TEARDOWN(crash)
 		fprintf(stderr, "# child: hook %d did not fire\n", (point)); \
 		_exit(1);						\
 	}								\
-	lt_wait(__pid);							\
+	tc_wait(__pid);							\
 })
 
 /* The mailbox holds exactly these messages, in order, and then nothing. */
@@ -132,8 +132,8 @@ static int cr_expect(struct ipc_mbox *mb, const char *const *msgs)
 /* Usable, and as roomy as when new: no storage leaked. */
 #define CR_CHECK_HEALTHY() do {						\
 	char __b[4];							\
-	ASSERT_EQ(0, ipc_send(self->mb, "z", 1, IPC_WAIT_NS(LT_SEC), 0)); \
-	ASSERT_EQ(1, ipc_recv(self->mb, __b, sizeof(__b), IPC_WAIT_NS(LT_SEC), 0, NULL)); \
+	ASSERT_EQ(0, ipc_send(self->mb, "z", 1, IPC_WAIT_NS(TC_SEC), 0)); \
+	ASSERT_EQ(1, ipc_recv(self->mb, __b, sizeof(__b), IPC_WAIT_NS(TC_SEC), 0, NULL)); \
 	EXPECT_EQ(self->full, cr_fill(self->mb));			\
 	EXPECT_EQ(self->full, cr_drain(self->mb));			\
 } while (0)
@@ -202,7 +202,7 @@ TEST_F(crash, withdraw)
 
 	/* A synchronous send nobody takes is withdrawn: die right then. */
 	ASSERT_EQ(128 + SIGKILL, CR_CHILD(LIBIPC_HOOK_WITHDRAW,
-		  ipc_send(self->mb, "never", 5, IPC_WAIT_NS(10 * LT_MS), IPC_SYNC)));
+		  ipc_send(self->mb, "never", 5, IPC_WAIT_NS(10 * TC_MS), IPC_SYNC)));
 	ASSERT_EQ(0, ipc_info(self->mb, &info));
 	EXPECT_EQ(4, info.msgs);
 	EXPECT_EQ(self->sent0, info.sent);
@@ -226,7 +226,7 @@ TEST_F(crash, register_waiter)
 	pid = lt_spawn_recv(self->mb, "w", NULL, 0);
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
 	ASSERT_EQ(0, ipc_send(self->mb, "w", 1, NULL, 0));
-	EXPECT_EQ(0, lt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	CR_CHECK_HEALTHY();
 }
 
@@ -241,7 +241,7 @@ TEST_F(crash, close)
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
 	ASSERT_EQ(128 + SIGKILL, CR_CHILD(LIBIPC_HOOK_CLOSE, ipc_close(self->mb)));
 	/* The close happened; the waiting sender learns it, its message withdrawn. */
-	EXPECT_EQ(EPIPE, lt_wait(snd));
+	EXPECT_EQ(EPIPE, tc_wait(snd));
 	ASSERT_EQ(0, ipc_info(self->mb, &info));
 	EXPECT_EQ(IPC_STATE_CLOSED, info.state);
 	EXPECT_EQ(self->sent0, info.sent);
@@ -263,7 +263,7 @@ TEST_F(crash, destroy)
 	snd = lt_spawn_send(self->mb, "sync", NULL, IPC_SYNC);
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
 	ASSERT_EQ(128 + SIGKILL, CR_CHILD(LIBIPC_HOOK_DESTROY, ipc_destroy(self->mb)));
-	EXPECT_EQ(EIDRM, lt_wait(snd));
+	EXPECT_EQ(EIDRM, tc_wait(snd));
 	ASSERT_EQ(0, ipc_info(self->mb, &info));
 	EXPECT_EQ(IPC_STATE_DESTROYED, info.state);
 	EXPECT_EQ(0, info.msgs);
@@ -335,7 +335,7 @@ TEST_F(crash, recovery_interrupted)
 	EXPECT_EQ(self->sent0 + 1, info.received);
 	EXPECT_EQ(0, info.msgs);
 	ASSERT_EQ(0, kill(snd, SIGCONT));
-	EXPECT_EQ(0, lt_wait(snd));
+	EXPECT_EQ(0, tc_wait(snd));
 	CR_CHECK_HEALTHY();
 }
 
@@ -421,7 +421,7 @@ FIXTURE_SETUP(damage)
 	struct ipc_attr a = lt_attr(8, 0, 0600);
 
 	if (!strcmp(variant->backend, "kernel"))
-		LT_SETUP_SKIP("kernel backend: mailboxes are kernel memory");
+		TC_SKIP("kernel backend: mailboxes are kernel memory");
 	LT_USE_BACKEND(variant->backend);
 	lt_name(self->name, sizeof(self->name), "damage");
 	snprintf(self->path, sizeof(self->path), "/dev/shm/kmbox.%s", self->name);
@@ -486,10 +486,10 @@ TEST_F(damage, queue_cycle)
 	m = dm_find(self->path, "m-two");
 	ASSERT_LE(0, m);
 	ASSERT_EQ(0, dm_set32(self->path, m + DM_MSG_NEXT, 0));	/* back to m-one */
-	pid = lt_fork();
+	pid = tc_fork();
 	if (pid == 0)
 		_exit(-ipc_close(self->mb));
-	ASSERT_EQ(0, lt_wait_ms(pid, 5000));
+	ASSERT_EQ(0, tc_wait_ms(pid, 5000));
 	EXPECT_EQ(5, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE));
 	EXPECT_STREQ("m-one", buf);
 	EXPECT_EQ(5, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE));
@@ -506,10 +506,10 @@ TEST_F(damage, queue_cycle)
 	m = dm_find(self->path, "m-two");
 	ASSERT_LE(0, m);
 	ASSERT_EQ(0, dm_set32(self->path, m + DM_MSG_NEXT, 0));
-	pid = lt_fork();
+	pid = tc_fork();
 	if (pid == 0)
 		_exit(-ipc_destroy(self->mb));
-	ASSERT_EQ(0, lt_wait_ms(pid, 5000));
+	ASSERT_EQ(0, tc_wait_ms(pid, 5000));
 	ASSERT_EQ(0, ipc_info(self->mb, &info));
 	EXPECT_EQ(IPC_STATE_DESTROYED, info.state);
 	EXPECT_EQ(0, info.msgs);
@@ -571,9 +571,9 @@ TEST_F(stress, killed_waiting_receiver)
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
 	b = lt_spawn_recv(self->mb, "m", NULL, 0);
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 2));
-	lt_kill(a);
-	ASSERT_EQ(0, ipc_send(self->mb, "m", 1, IPC_WAIT_NS(10 * LT_SEC), 0));
-	EXPECT_EQ(0, lt_wait(b));
+	tc_kill(a);
+	ASSERT_EQ(0, ipc_send(self->mb, "m", 1, IPC_WAIT_NS(10 * TC_SEC), 0));
+	EXPECT_EQ(0, tc_wait(b));
 	ASSERT_EQ(0, LT_WAIT_INFO(self->mb, info, info.receivers_waiting == 0));
 	EXPECT_EQ(0, info.msgs);
 	EXPECT_EQ(1, info.received);
@@ -588,16 +588,16 @@ TEST_F(stress, killed_waiting_sender)
 	/* A sender waiting for its message to be taken dies: never sent. */
 	s = lt_spawn_send(self->mb, "dead", NULL, IPC_SYNC);
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
-	lt_kill(s);
+	tc_kill(s);
 	ASSERT_EQ(0, LT_WAIT_INFO(self->mb, info, info.senders_waiting == 0));
 	EXPECT_EQ(0, info.msgs);
 	EXPECT_EQ(0, info.sent);
 	EXPECT_EQ(-EAGAIN, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL));
 	/* And the mailbox works on. */
 	s = lt_spawn_send(self->mb, "live", NULL, IPC_SYNC);
-	EXPECT_EQ(4, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NS(10 * LT_SEC)));
+	EXPECT_EQ(4, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NS(10 * TC_SEC)));
 	EXPECT_STREQ("live", buf);
-	EXPECT_EQ(0, lt_wait(s));
+	EXPECT_EQ(0, tc_wait(s));
 }
 
 /*
@@ -644,7 +644,7 @@ static pid_t sl_blockers(struct ipc_mbox *mb, struct sl_shared *sh, bool send)
 	static struct sl_arg arg;
 	pthread_t t[SL_THREADS];
 	pthread_attr_t attr;
-	pid_t pid = lt_fork();
+	pid_t pid = tc_fork();
 	int i;
 
 	if (pid)
@@ -653,7 +653,7 @@ static pid_t sl_blockers(struct ipc_mbox *mb, struct sl_shared *sh, bool send)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 << 10);
 	for (i = 0; i < SL_THREADS; i++)
-		LT_CHECK_EQ(0, pthread_create(&t[i], &attr, sl_thread, &arg));
+		TC_CHECK_EQ(0, pthread_create(&t[i], &attr, sl_thread, &arg));
 	for (i = 0; i < SL_THREADS; i++)
 		pthread_join(t[i], NULL);
 	_exit(0);
@@ -663,7 +663,7 @@ static pid_t sl_blockers(struct ipc_mbox *mb, struct sl_shared *sh, bool send)
 static int sl_wait_blocked(struct ipc_mbox *mb, struct sl_shared *sh, bool send)
 {
 	unsigned int want = lt_is_posix() ? 64 : SL_THREADS;
-	int64_t end = lt_now() + LT_WAIT_MS * LT_MS;
+	int64_t end = tc_now_ns() + TC_WAIT_MS * TC_MS;
 	struct ipc_info i;
 	int ret;
 
@@ -671,10 +671,10 @@ static int sl_wait_blocked(struct ipc_mbox *mb, struct sl_shared *sh, bool send)
 	if (ret)
 		return ret;
 	while (__atomic_load_n(&sh->started, __ATOMIC_ACQUIRE) < SL_THREADS)
-		if (lt_now() > end)
+		if (tc_now_ns() > end)
 			return -ETIMEDOUT;
 	/* The last ones to start get to their wait (for a slot, on posix). */
-	lt_sleep_ms(50);
+	tc_sleep_ms(50);
 	return 0;
 }
 
@@ -694,13 +694,13 @@ FIXTURE_VARIANT_ADD(slots, posix) { .backend = "posix" };
 FIXTURE_SETUP(slots)
 {
 	LT_USE_BACKEND(variant->backend);
-	self->sh = lt_shared(sizeof(*self->sh));
+	self->sh = tc_shared(sizeof(*self->sh));
 	ASSERT_NE(NULL, self->sh);
 }
 
 FIXTURE_TEARDOWN(slots)
 {
-	lt_kill(self->child);
+	tc_kill(self->child);
 	if (self->mb)
 		ipc_release(self->mb);
 	munmap(self->sh, sizeof(*self->sh));
@@ -719,14 +719,14 @@ TEST_F(slots, receivers_leave_room_for_senders)
 	/* posix: receivers hold half the slots; the rest wait for one. */
 	EXPECT_EQ(lt_is_posix() ? 64 : SL_THREADS, info.receivers_waiting);
 	/* A rendezvous meets one of them, blocking, synchronous or not. */
-	EXPECT_EQ(0, ipc_send(self->mb, "a", 1, IPC_WAIT_NS(5 * LT_SEC), 0));
-	EXPECT_EQ(0, ipc_send(self->mb, "b", 1, IPC_WAIT_NS(5 * LT_SEC), IPC_SYNC));
+	EXPECT_EQ(0, ipc_send(self->mb, "a", 1, IPC_WAIT_NS(5 * TC_SEC), 0));
+	EXPECT_EQ(0, ipc_send(self->mb, "b", 1, IPC_WAIT_NS(5 * TC_SEC), IPC_SYNC));
 	EXPECT_EQ(0, ipc_send(self->mb, "c", 1, IPC_WAIT_NONE, 0));
 	/* And from another process, which needs a slot to wait in. */
-	pid = lt_spawn_send(self->mb, "d", IPC_WAIT_NS(5 * LT_SEC), 0);
-	EXPECT_EQ(0, lt_wait(pid));
+	pid = lt_spawn_send(self->mb, "d", IPC_WAIT_NS(5 * TC_SEC), 0);
+	EXPECT_EQ(0, tc_wait(pid));
 	ASSERT_EQ(0, ipc_close(self->mb));
-	EXPECT_EQ(0, lt_wait(self->child));
+	EXPECT_EQ(0, tc_wait(self->child));
 	self->child = 0;
 	EXPECT_EQ(4, self->sh->ok);
 	EXPECT_EQ(SL_THREADS - 4, self->sh->epipe);
@@ -747,26 +747,26 @@ TEST_F(slots, dead_holders_reaped)
 	/* Synchronous senders take every slot they may, and die waiting. */
 	self->child = sl_blockers(self->mb, self->sh, true);
 	ASSERT_EQ(0, sl_wait_blocked(self->mb, self->sh, true));
-	lt_kill(self->child);
+	tc_kill(self->child);
 	self->child = 0;
 	/*
 	 * Nothing that looks at the queue runs now (it would reap them): a
 	 * new sender must take the slots back itself, or it never gets to
 	 * offer its message, and the receive below finds nothing.
 	 */
-	go = lt_shared(sizeof(*go));
+	go = tc_shared(sizeof(*go));
 	ASSERT_NE(NULL, go);
-	pid = lt_fork();
+	pid = tc_fork();
 	if (pid == 0) {
 		__atomic_store_n(go, 1, __ATOMIC_RELEASE);
-		_exit(-ipc_send(self->mb, "live", 4, IPC_WAIT_NS(10 * LT_SEC), IPC_SYNC));
+		_exit(-ipc_send(self->mb, "live", 4, IPC_WAIT_NS(10 * TC_SEC), IPC_SYNC));
 	}
 	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
-		lt_sleep_ms(1);
-	lt_sleep_ms(200);
+		tc_sleep_ms(1);
+	tc_sleep_ms(200);
 	EXPECT_EQ(4, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE));
 	EXPECT_STREQ("live", buf);
-	EXPECT_EQ(0, lt_wait(pid));
+	EXPECT_EQ(0, tc_wait(pid));
 	/* The dead senders' messages were withdrawn, never sent. */
 	ASSERT_EQ(0, ipc_info(self->mb, &info));
 	EXPECT_EQ(0, info.msgs);
@@ -833,7 +833,7 @@ static pid_t rk_sender(struct ipc_mbox *mb, struct rk_shared *sh, uint32_t strea
 	};
 	unsigned int rnd = stream * 7919 + getpid();
 	struct rk_msg m = { .stream = stream };
-	pid_t pid = lt_fork();
+	pid_t pid = tc_fork();
 	uint32_t q;
 	int ret;
 
@@ -845,7 +845,7 @@ static pid_t rk_sender(struct ipc_mbox *mb, struct rk_shared *sh, uint32_t strea
 		m.seq = q;
 		m.check = rk_check(stream, q);
 		if (q % 4 == 3)
-			ret = ipc_send(mb, &m, sizeof(m), IPC_WAIT_NS(LT_MS), IPC_SYNC);
+			ret = ipc_send(mb, &m, sizeof(m), IPC_WAIT_NS(TC_MS), IPC_SYNC);
 		else
 			ret = ipc_send(mb, &m, sizeof(m), NULL, 0);
 		if (ret == -ETIMEDOUT) {
@@ -854,7 +854,7 @@ static pid_t rk_sender(struct ipc_mbox *mb, struct rk_shared *sh, uint32_t strea
 		}
 		if (ret == -EPIPE)
 			break;
-		LT_CHECK_EQ(0, ret);
+		TC_CHECK_EQ(0, ret);
 		__atomic_store_n(&sh->acked[stream], q + 1, __ATOMIC_RELEASE);
 	}
 	_exit(0);
@@ -865,7 +865,7 @@ static pid_t rk_receiver(struct ipc_mbox *mb, struct rk_shared *sh, bool arm)
 	/* Not RECV_COMMIT: that one consumes and dies (see the crash tests). */
 	static const int points[] = { LIBIPC_HOOK_RECV_COPY, LIBIPC_HOOK_SLOT };
 	unsigned int rnd = getpid() * 31 + 7;
-	pid_t pid = lt_fork();
+	pid_t pid = tc_fork();
 	int64_t last[RK_STREAMS];
 	struct rk_msg m;
 	ssize_t n;
@@ -879,21 +879,21 @@ static pid_t rk_receiver(struct ipc_mbox *mb, struct rk_shared *sh, bool arm)
 	for (s = 0; s < RK_STREAMS; s++)
 		last[s] = -1;
 	while ((n = ipc_recv(mb, &m, sizeof(m), NULL, 0, NULL)) >= 0) {
-		LT_CHECK_EQ(sizeof(m), n);
-		LT_CHECK(m.stream < RK_STREAMS && m.seq < RK_MSGS);
-		LT_CHECK_EQ(rk_check(m.stream, m.seq), m.check);
+		TC_CHECK_EQ(sizeof(m), n);
+		TC_CHECK(m.stream < RK_STREAMS && m.seq < RK_MSGS);
+		TC_CHECK_EQ(rk_check(m.stream, m.seq), m.check);
 		if ((int64_t)m.seq <= last[m.stream])
 			__atomic_add_fetch(&sh->order_errors, 1, __ATOMIC_RELAXED);
 		last[m.stream] = m.seq;
 		__atomic_add_fetch(&sh->count[m.stream][m.seq], 1, __ATOMIC_RELAXED);
 	}
-	LT_CHECK_EQ(-EPIPE, n);
+	TC_CHECK_EQ(-EPIPE, n);
 	_exit(0);
 }
 
 TEST_F(stress, random_kills)
 {
-	const int64_t budget = 2 * LT_SEC;
+	const int64_t budget = 2 * TC_SEC;
 	pid_t rcv[RK_RECEIVERS], snd;
 	unsigned int rnd = 12345, receiver_deaths = 0, receiver_kills = 0;
 	uint64_t total = 0, missing = 0;
@@ -903,22 +903,22 @@ TEST_F(stress, random_kills)
 	int64_t end;
 	int i, st;
 
-	sh = lt_shared(sizeof(*sh));
+	sh = tc_shared(sizeof(*sh));
 	ASSERT_NE(NULL, sh);
 	for (i = 0; i < RK_RECEIVERS; i++)
 		rcv[i] = rk_receiver(self->mb, sh, true);
 
-	end = lt_now() + budget;
-	for (stream = 0; stream < RK_STREAMS - 1 && lt_now() < end; stream++) {
+	end = tc_now_ns() + budget;
+	for (stream = 0; stream < RK_STREAMS - 1 && tc_now_ns() < end; stream++) {
 		snd = rk_sender(self->mb, sh, stream, true);
-		lt_sleep_ms(rk_rand(&rnd) % 6);
-		lt_kill(snd);
+		tc_sleep_ms(rk_rand(&rnd) % 6);
+		tc_kill(snd);
 		/* Receivers: replace the dead, and kill one now and then. */
 		for (i = 0; i < RK_RECEIVERS; i++) {
 			bool dead = waitpid(rcv[i], &st, WNOHANG) == rcv[i];
 
 			if (!dead && rk_rand(&rnd) % 32 == 0) {
-				lt_kill(rcv[i]);
+				tc_kill(rcv[i]);
 				receiver_kills++;
 				dead = true;
 			}
@@ -939,17 +939,17 @@ TEST_F(stress, random_kills)
 	 */
 	for (i = 0; i < RK_RECEIVERS; i++) {
 		if (waitpid(rcv[i], &st, WNOHANG) != rcv[i]) {
-			lt_kill(rcv[i]);
+			tc_kill(rcv[i]);
 			receiver_kills++;
 		}
 		receiver_deaths++;
 		rcv[i] = rk_receiver(self->mb, sh, false);
 	}
 	snd = rk_sender(self->mb, sh, stream, false);
-	ASSERT_EQ(0, lt_wait(snd));
+	ASSERT_EQ(0, tc_wait(snd));
 	ASSERT_EQ(0, ipc_close(self->mb));
 	for (i = 0; i < RK_RECEIVERS; i++) {
-		st = lt_wait(rcv[i]);
+		st = tc_wait(rcv[i]);
 		if (st == 128 + SIGKILL)
 			receiver_deaths++;	/* a crash point fired during the drain */
 		else
@@ -1070,12 +1070,12 @@ static void ts_process(struct ipc_mbox *mb, struct ts_shared *sh, int proc)
 
 	for (i = 0; i < TS_RECEIVERS; i++) {
 		ra[i] = (struct ts_arg){ .mb = mb, .sh = sh };
-		LT_CHECK_EQ(0, pthread_create(&rt[i], NULL, ts_recv, &ra[i]));
+		TC_CHECK_EQ(0, pthread_create(&rt[i], NULL, ts_recv, &ra[i]));
 	}
 	for (i = 0; i < TS_SENDERS; i++) {
 		sa[i] = (struct ts_arg){ .mb = mb, .sh = sh,
 					 .stream = proc * TS_SENDERS + i };
-		LT_CHECK_EQ(0, pthread_create(&st[i], NULL, ts_send, &sa[i]));
+		TC_CHECK_EQ(0, pthread_create(&st[i], NULL, ts_send, &sa[i]));
 	}
 	for (i = 0; i < TS_SENDERS; i++)
 		pthread_join(st[i], NULL);
@@ -1093,22 +1093,22 @@ TEST_F(stress, processes_and_threads)
 	int64_t end;
 	int i, q;
 
-	sh = lt_shared(sizeof(*sh));
+	sh = tc_shared(sizeof(*sh));
 	ASSERT_NE(NULL, sh);
 	for (i = 0; i < TS_PROCS; i++) {
-		pid[i] = lt_fork();
+		pid[i] = tc_fork();
 		if (pid[i] == 0)
 			ts_process(self->mb, sh, i);
 	}
 	/* Once every sender is done, close: the receivers drain and stop. */
-	end = lt_now() + 40 * LT_SEC;
+	end = tc_now_ns() + 40 * TC_SEC;
 	while (__atomic_load_n(&sh->senders_done, __ATOMIC_ACQUIRE) < TS_PROCS &&
-	       lt_now() < end)
-		lt_sleep_ms(2);
+	       tc_now_ns() < end)
+		tc_sleep_ms(2);
 	ASSERT_EQ(TS_PROCS, sh->senders_done);
 	ASSERT_EQ(0, ipc_close(self->mb));
 	for (i = 0; i < TS_PROCS; i++)
-		ASSERT_EQ(0, lt_wait(pid[i]));
+		ASSERT_EQ(0, tc_wait(pid[i]));
 	EXPECT_EQ(0, sh->errors);
 	for (i = 0; i < TS_STREAMS; i++)
 		for (q = 0; q < TS_MSGS; q++)
@@ -1127,7 +1127,7 @@ TEST_F(stress, threads)
 	struct ts_shared *sh;
 	int i, q;
 
-	sh = lt_shared(sizeof(*sh));
+	sh = tc_shared(sizeof(*sh));
 	ASSERT_NE(NULL, sh);
 	for (i = 0; i < TS_RECEIVERS; i++) {
 		ra[i] = (struct ts_arg){ .mb = self->mb, .sh = sh };
