@@ -34,7 +34,10 @@
 
 #include <ipc.h>
 
-#define KMBOX_VERSION	"0.1.0"
+/* tools/Makefile passes dkms.conf's PACKAGE_VERSION, the package's one version. */
+#ifndef KMBOX_VERSION
+#define KMBOX_VERSION	"unknown"
+#endif
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Exit status. */
