@@ -6,6 +6,8 @@
 #   make check      install what is missing, build, run every test in a VM
 #   make demo       install what is missing, build, show mailboxes at work in a VM,
 #                   then here on libipc's posix backend
+#   make kselftest-install  the tests laid out by the kernel's
+#                   kselftest_install.sh (KSRC=kernel tree, KSFT_INSTALL=dir)
 #   make lint       the module: checkpatch --strict, W=1 + sparse (C=2), the
 #                   kernel's coccinelle checks; libipc, tool and examples:
 #                   cppcheck, clang-tidy; man-check (installs the tools)
@@ -34,7 +36,7 @@ KVER ?= $(notdir $(patsubst %/build,%,$(KDIR)))
 # only what checkpatch reads, not kbuild's generated kmbox.mod.c.
 MODULE := build/kmod/$(KVER)/kmod/kmbox.ko
 
-.PHONY: all modules lib tools tests examples deps check demo lint clean \
+.PHONY: all modules lib tools tests examples deps check demo lint clean kselftest-install \
 	install-kernels debug-kernel check-debug matrix fuzz fuzz-debug man-check \
 	install install-module install-user uninstall dkms-install dkms-uninstall
 
@@ -66,8 +68,8 @@ deps:
 	scripts/install-deps
 
 check: deps
-	$(MAKE) all
-	+scripts/check --kver "$(KVER)"
+	$(MAKE) all kselftest-install
+	+scripts/check --kver "$(KVER)" --kselftest $(KSFT_INSTALL)
 
 # The demo in the VM (kernel backend), then here on the posix backend: it
 # needs the module, the kmbox tool and examples/kmbox-demo, no tests.
@@ -77,6 +79,16 @@ demo: deps
 	@echo
 	@echo "== the same demo on this machine, without the module: LIBIPC_BACKEND=posix"
 	LIBIPC_BACKEND=posix examples/kmbox-demo
+
+# The tests the kernel's way (scripts/kselftest-tree): placed as KSRC's
+# tools/testing/selftests/kmbox (KSRC: a kernel source tree; by default the
+# few kselftest files of the linux-source the tests build with, in
+# build/kselftest/), then kselftest_install.sh lays them out in
+# KSFT_INSTALL, to run with ./run_kselftest.sh where kmbox.ko is loaded.
+KSRC ?=
+KSFT_INSTALL ?= build/kselftest/install
+kselftest-install: tools
+	+scripts/kselftest-tree $(if $(KSRC),--ksrc $(KSRC)) --install $(KSFT_INSTALL)
 
 print-kver:
 	@echo $(KVER)
