@@ -17,6 +17,8 @@
 #   make check-debug  the suite, kmemleak and failslab passes on a debug kernel
 #                     (KASAN, lockdep, UBSAN...) built once by scripts/debug-kernel
 #   make matrix     make check on every installed kernel (scripts/install-kernels)
+#   make check-fresh  make demo and make check in a fresh Debian 12 root that
+#                   has only git and make (debootstrap, chroot; as root)
 #   make fuzz       the fuzzer and stress test in a VM for FUZZ_SECONDS (60),
 #                   with seed FUZZ_SEED (random, printed) and FUZZ_ARGS
 #   make fuzz-debug the same on the debug kernel, FUZZ_DEBUG_SECONDS (300)
@@ -37,7 +39,7 @@ KVER ?= $(notdir $(patsubst %/build,%,$(KDIR)))
 MODULE := build/kmod/$(KVER)/kmod/kmbox.ko
 
 .PHONY: all modules lib tools tests examples deps check demo lint clean kselftest-install \
-	install-kernels debug-kernel check-debug matrix fuzz fuzz-debug man-check \
+	install-kernels debug-kernel check-debug matrix check-fresh fuzz fuzz-debug man-check \
 	install install-module install-user uninstall dkms-install dkms-uninstall
 
 all: modules lib tools tests examples
@@ -111,6 +113,13 @@ check-debug: deps
 matrix: deps
 	$(MAKE) tests examples
 	+scripts/matrix $(KERNELS)
+
+# The README's two commands on a new Debian 12 machine: a debootstrapped
+# root with only git and make, a clone of HEAD, then 'make demo' and
+# 'make check' in it.  It installs the rest itself, as a new user's would.
+# No '+': the makes in the root get a clean environment, no jobserver.
+check-fresh:
+	scripts/check-fresh
 
 # tests/run-fuzz in the VM: tests/fuzz for FUZZ_SECONDS, an unload race,
 # then what it left behind (processes, module references, memory, dmesg).
