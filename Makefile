@@ -36,7 +36,7 @@ KDIR ?= $(or $(wildcard $(DEBIAN_KVER:%=/lib/modules/%/build)),\
 KVER ?= $(notdir $(patsubst %/build,%,$(KDIR)))
 # Built in a copy of the sources (scripts/build-kmod), so that kmod/ holds
 # only what checkpatch reads, not kbuild's generated kmbox.mod.c.
-MODULE := build/kmod/$(KVER)/kmod/kmbox.ko
+MODULE = build/kmod/$(KVER)/kmod/kmbox.ko
 
 .PHONY: all modules lib tools tests examples deps check demo lint clean kselftest-install \
 	install-kernels debug-kernel check-debug matrix check-fresh fuzz fuzz-debug man-check \
@@ -45,7 +45,8 @@ MODULE := build/kmod/$(KVER)/kmod/kmbox.ko
 all: modules lib tools tests examples
 
 # A '+' marks each recipe line that runs make from a script, so that the
-# jobserver of 'make -jN' reaches that make too.
+# jobserver of 'make -jN' reaches that make too (and, as for $(MAKE),
+# 'make -n' runs such a line all the same).
 modules:
 	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make deps' (as root)"; exit 1; }
 	+scripts/build-kmod $(KDIR) build/kmod/$(KVER) >/dev/null
@@ -77,7 +78,7 @@ check: deps
 # needs the module, the kmbox tool and examples/kmbox-demo, no tests.
 demo: deps
 	$(MAKE) modules tools examples
-	+tests/vm/run --no-tests --kver "$(KVER)" -- /kmbox/tests/demo
+	tests/vm/run --no-tests --kver "$(KVER)" -- /kmbox/tests/demo
 	@echo
 	@echo "== the same demo on this machine, without the module: LIBIPC_BACKEND=posix"
 	LIBIPC_BACKEND=posix examples/kmbox-demo
@@ -130,7 +131,7 @@ FUZZ_SEED ?=
 FUZZ_ARGS ?=
 fuzz: deps
 	$(MAKE) modules tests
-	+tests/vm/run --kver "$(KVER)" --timeout $$(($(FUZZ_SECONDS) + 1200)) -- \
+	tests/vm/run --kver "$(KVER)" --timeout $$(($(FUZZ_SECONDS) + 1200)) -- \
 		/kmbox/tests/run-fuzz --seconds $(FUZZ_SECONDS) \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(FUZZ_ARGS)
 

@@ -432,7 +432,7 @@ FIXTURE_TEARDOWN(cli)
 
 /*
  * Poll "kmbox stat NAME --json" until field has value n: 0, or -1 after
- * CLI_WAIT_MS.  The last output stays in r.
+ * TC_WAIT_MS.  The last output stays in r.
  */
 static int wait_field(struct run *r, const char *backend, const char *name,
 		      const char *field, long long n)
