@@ -422,6 +422,23 @@ static ssize_t kmbox_fop_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return kmbox_recv(iocb->ki_filp->private_data, to, false, &dl, &res);
 }
 
+/*
+ * write(2) acts for whoever opened the handle, never for the task that
+ * happens to hold it: a handle made the stdout of a set-user-ID program
+ * must not get that program's output stamped and charged as root's.
+ * kmbox_send() stamps and charges the calling task, so a write from a task
+ * whose effective ids are not the opener's (file->f_cred) is refused; the
+ * values are compared, as fork() and SCM_RIGHTS give new cred pointers.
+ * The SEND ioctl is the deliberate way to send as oneself.
+ */
+static bool kmbox_writer_is_opener(const struct file *file)
+{
+	const struct cred *cred = current_cred();
+
+	return uid_eq(cred->euid, file->f_cred->euid) &&
+	       gid_eq(cred->egid, file->f_cred->egid);
+}
+
 /* write(2), writev(2): all the buffers make one message. */
 static ssize_t kmbox_fop_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
@@ -429,6 +446,8 @@ static ssize_t kmbox_fop_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	size_t len = iov_iter_count(from);
 	long ret;
 
+	if (!kmbox_writer_is_opener(iocb->ki_filp))
+		return -EPERM;
 	ret = kmbox_send(iocb->ki_filp->private_data, from, false, &dl);
 	return ret ? ret : len;
 }

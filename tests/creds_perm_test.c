@@ -94,6 +94,42 @@ TEST(creds_are_effective_ids)
 	sender_creds(_metadata, 1000, NOBODY, 1001, 65533);
 }
 
+/*
+ * write(2) acts for the handle's opener: a task with other effective ids
+ * (here a child that became nobody, holding root's handle) gets EPERM and
+ * queues nothing, while the SEND ioctl sends as itself; a task with the
+ * opener's ids (a child, with a new cred of the same values) may write.
+ */
+TEST(write_is_the_openers)
+{
+	struct kmbox_recv r;
+	char buf[16];
+	pid_t pid;
+	int fd;
+
+	fd = kt_anon(KMBOX_CAPACITY_UNBOUNDED);
+	ASSERT_LE(0, fd);
+	pid = tc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		TC_CHECK_EQ(1, write(fd, "r", 1));
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
+		TC_CHECK_EQ(-1, write(fd, "n", 1));
+		TC_CHECK_EQ(EPERM, errno);
+		TC_CHECK_EQ(0, kt_send_str(fd, "i", 0));
+		_exit(0);
+	}
+	ASSERT_EQ(0, tc_wait(pid));
+	ASSERT_EQ(2ULL, KT_INFO_FIELD(fd, msgs));
+	ASSERT_EQ(1, kt_recv(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK, 0, &r));
+	EXPECT_EQ('r', buf[0]);
+	EXPECT_EQ(0U, r.uid);
+	ASSERT_EQ(1, kt_recv(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK, 0, &r));
+	EXPECT_EQ('i', buf[0]);
+	EXPECT_EQ((__u32)NOBODY, r.uid);
+	close(fd);
+}
+
 /* Through a rendezvous and a synchronous send the same. */
 TEST(creds_on_rendezvous)
 {

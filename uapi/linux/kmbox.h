@@ -47,6 +47,8 @@
  *   EEXIST       CREATE with KMBOX_CREATE_EXCL of a name that exists
  *   EACCES       mode bits deny the access asked for (OPEN, CREATE of an
  *                existing name), or UNLINK/DESTROY by someone not the owner
+ *   EPERM        write(2) on a handle by a task whose effective uid or gid
+ *                is not its opener's (write acts for the opener)
  *   ENOSPC       the user owns max_mailboxes_per_user mailboxes already
  *   ENOBUFS      the sender's user has max_bytes_per_user bytes queued
  *   EBADF        SEND on a handle without KMBOX_ACCESS_SEND, RECV without
