@@ -491,8 +491,9 @@ static const int *const op_errs[OP_MAX] = {
 	/* Those of RECV and SEND, and the VFS's own checks (EBADF, EINVAL). */
 	[OP_READ] = SET(EINVAL, EFAULT, EBADF, EMSGSIZE, EAGAIN, EINTR, EPIPE,
 			EIDRM),
+	/* EPERM: a handle opened by a worker of another uid (SCM_RIGHTS) */
 	[OP_WRITE] = SET(EINVAL, EFAULT, EBADF, EMSGSIZE, EAGAIN, EINTR, EPIPE,
-			 EIDRM, ENOBUFS),
+			 EIDRM, ENOBUFS, EPERM),
 	[OP_POLL] = SET(EINTR),
 	/* EPERM: the handle became the placeholder, which has no poll */
 	[OP_EPOLL] = SET(EINTR, EEXIST, ENOENT, EBADF, ENOSPC, EPERM),
