@@ -12,6 +12,16 @@
  *    short-lived ones taken by peek.  The payload never changes once queued.
  *  - struct kmbox_user: per-uid accounting of mailboxes owned and bytes
  *    queued, shared by every mailbox and message charged to that uid.
+ *  - struct kmbox_ns: an IPC namespace that has mailboxes, with its name
+ *    table (ns.c).  Reference counted: one reference while it is live (on
+ *    kmbox_namespaces), one per mailbox in it, one per open /proc/kmbox.
+ *
+ * Namespaces (written rule): a name is looked up, created and unlinked
+ * only in the caller's IPC namespace; /proc/kmbox and lookups by id show
+ * only the mailboxes of the reader's; privilege over a mailbox
+ * (CAP_IPC_OWNER) is checked in the user namespace owning the mailbox's
+ * IPC namespace (kmbox_ns_capable), never with capable().  No table is
+ * keyed by a namespace kmbox does not hold: see ns.c.
  *
  * Lock order (outer first):
  *   kmbox_names_lock (mutex)  ->  kmbox_all_lock (mutex)  ->  kmbox.lock
@@ -43,6 +53,9 @@
 #include <linux/kmbox.h>
 
 #include "compat.h"
+
+struct ipc_namespace;
+struct user_namespace;
 
 /* Hard ceiling on the max_msg_size parameter: a length always fits an int. */
 #define KMBOX_MSG_SIZE_CEILING	(64U << 20)
@@ -100,6 +113,20 @@ struct kmbox_msg {
 	u8 data[];
 };
 
+/* An IPC namespace with kmbox state (ns.c). */
+struct kmbox_ns {
+	struct kref ref;
+	struct list_head link;		/* in kmbox_namespaces while live */
+	/*
+	 * Which namespace: compared, never entered.  Cleared when it dies,
+	 * under kmbox_names_lock and kmbox_all_lock; read under either.
+	 */
+	struct ipc_namespace *ipc_ns;
+	struct file *nsfile;		/* pins ipc_ns while live */
+	struct user_namespace *user_ns;	/* owns ipc_ns; referenced */
+	DECLARE_HASHTABLE(names, 6);	/* kmbox.name_node, kmbox_names_lock */
+};
+
 struct kmbox {
 	struct kref ref;
 	u64 id;
@@ -112,9 +139,11 @@ struct kmbox {
 	kuid_t uid;
 	kgid_t gid;
 	struct kmbox_user *owner;	/* charged one mailbox */
+	struct kmbox_ns *ns;		/* its IPC namespace; referenced */
 
 	/*
-	 * name_node is under kmbox_names_lock; linked changes under both
+	 * name_node (in ns->names) is under kmbox_names_lock; linked
+	 * changes under both
 	 * kmbox_names_lock and lock, and is read under either.  name is
 	 * freed with the mailbox.
 	 */
@@ -184,9 +213,19 @@ long kmbox_destroy(struct kmbox *mb);
 void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info);
 void kmbox_forget(struct kmbox *mb);
 void kmbox_put(struct kmbox *mb);
-void kmbox_names_exit(void);
+void kmbox_name_drop(struct kmbox *mb);
 void kmbox_wake(struct kmbox *mb);
 void kmbox_wake_receivers(struct kmbox *mb);
+
+/* ns.c */
+extern struct mutex kmbox_names_lock;
+struct kmbox_ns *kmbox_ns_get(bool create);
+struct kmbox_ns *kmbox_ns_current_locked(void);
+void kmbox_ns_put(struct kmbox_ns *ns);
+bool kmbox_in_ns(const struct kmbox *mb, const struct ipc_namespace *ipc_ns);
+bool kmbox_visible(const struct kmbox *mb);
+bool kmbox_ns_capable(const struct kmbox *mb, int cap);
+void kmbox_ns_exit(void);
 
 /* procfs.c: /proc/kmbox lists kmbox_all. */
 extern struct mutex kmbox_all_lock;

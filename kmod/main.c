@@ -92,8 +92,8 @@ err_proc:
 static void __exit kmbox_exit(void)
 {
 	misc_deregister(&kmbox_miscdev);
-	kmbox_names_exit();
-	kmbox_proc_exit();
+	kmbox_proc_exit();	/* drops open /proc/kmbox files' namespaces */
+	kmbox_ns_exit();
 	kmbox_users_exit();
 }
 

@@ -14,13 +14,6 @@
 
 #include "kmbox.h"
 
-/*
- * kmbox_names_lock protects kmbox_names and every mailbox's name_node; a
- * mailbox's linked changes under both it and the mailbox's lock.  A linked
- * mailbox holds a reference for the table.
- */
-static DEFINE_MUTEX(kmbox_names_lock);
-static DEFINE_HASHTABLE(kmbox_names, 8);
 static atomic64_t kmbox_next_id = ATOMIC64_INIT(0);
 
 static u32 kmbox_name_hash(const char *name)
@@ -29,11 +22,11 @@ static u32 kmbox_name_hash(const char *name)
 }
 
 /* kmbox_names_lock held. */
-static struct kmbox *kmbox_find(const char *name)
+static struct kmbox *kmbox_find(struct kmbox_ns *ns, const char *name)
 {
 	struct kmbox *mb;
 
-	hash_for_each_possible(kmbox_names, mb, name_node, kmbox_name_hash(name))
+	hash_for_each_possible(ns->names, mb, name_node, kmbox_name_hash(name))
 		if (!strcmp(mb->name, name))
 			return mb;
 	return NULL;
@@ -50,8 +43,20 @@ static void kmbox_unlink_locked(struct kmbox *mb)
 }
 
 /*
+ * Unlinks mb and drops the table's reference, which may be the last: for
+ * a namespace that is gone.  kmbox_names_lock held.
+ */
+void kmbox_name_drop(struct kmbox *mb)
+{
+	kref_get(&mb->ref);
+	kmbox_unlink_locked(mb);
+	kmbox_put(mb);
+}
+
+/*
  * May the caller use mb with this access?  As for mq_open(3): the mode's
- * read bit grants receive, its write bit send; CAP_IPC_OWNER overrides.
+ * read bit grants receive, its write bit send; CAP_IPC_OWNER in the user
+ * namespace that owns the mailbox's IPC namespace overrides.
  */
 static int kmbox_permission(const struct kmbox *mb, u32 access)
 {
@@ -66,7 +71,7 @@ static int kmbox_permission(const struct kmbox *mb, u32 access)
 		mode >>= 6;
 	else if (in_group_p(mb->gid))
 		mode >>= 3;
-	if ((mode & want) == want || capable(CAP_IPC_OWNER))
+	if ((mode & want) == want || kmbox_ns_capable(mb, CAP_IPC_OWNER))
 		return 0;
 	return -EACCES;
 }
@@ -74,7 +79,7 @@ static int kmbox_permission(const struct kmbox *mb, u32 access)
 /* Unlink and destroy are for the owner, as with mq_unlink(3) and ipcrm(1). */
 static int kmbox_owner_permission(const struct kmbox *mb)
 {
-	if (uid_eq(current_fsuid(), mb->uid) || capable(CAP_IPC_OWNER))
+	if (uid_eq(current_fsuid(), mb->uid) || kmbox_ns_capable(mb, CAP_IPC_OWNER))
 		return 0;
 	return -EACCES;
 }
@@ -96,6 +101,7 @@ static void kmbox_release(struct kref *ref)
 	}
 	atomic_long_dec(&mb->owner->mailboxes);
 	kmbox_user_put(mb->owner);
+	kmbox_ns_put(mb->ns);
 	kfree(mb->name);
 	kfree(mb);
 }
@@ -113,11 +119,13 @@ void kmbox_wake(struct kmbox *mb)
 }
 
 /*
- * A new mailbox with one reference, not yet charged to its owner: the
- * caller charges it (kmbox_charge) once it knows the mailbox will be used,
- * or frees it with kmbox_free_unused.
+ * A new mailbox in ns with one reference, not yet charged to its owner:
+ * the caller charges it (kmbox_charge) once it knows the mailbox will be
+ * used, or frees it with kmbox_free_unused.  Takes over the caller's
+ * reference to ns, also on failure.
  */
-static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *name)
+static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *name,
+				 struct kmbox_ns *ns)
 {
 	u32 max_msg_size = args->max_msg_size;
 	struct kmbox_user *owner;
@@ -125,8 +133,10 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 	int ret;
 
 	owner = kmbox_user_get(current_fsuid());
-	if (!owner)
-		return ERR_PTR(-ENOMEM);
+	if (!owner) {
+		ret = -ENOMEM;
+		goto err_put_ns;
+	}
 	mb = kzalloc(sizeof(*mb), GFP_KERNEL_ACCOUNT);
 	if (!mb) {
 		ret = -ENOMEM;
@@ -150,6 +160,7 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 	mb->uid = current_fsuid();
 	mb->gid = current_fsgid();
 	mb->owner = owner;
+	mb->ns = ns;
 	spin_lock_init(&mb->lock);
 	mb->state = KMBOX_STATE_OPEN;
 	INIT_LIST_HEAD(&mb->queue);
@@ -162,12 +173,15 @@ err_free:
 	kfree(mb);
 err_put_owner:
 	kmbox_user_put(owner);
+err_put_ns:
+	kmbox_ns_put(ns);
 	return ERR_PTR(ret);
 }
 
 static void kmbox_free_unused(struct kmbox *mb)
 {
 	kmbox_user_put(mb->owner);
+	kmbox_ns_put(mb->ns);
 	kfree(mb->name);
 	kfree(mb);
 }
@@ -189,8 +203,9 @@ static int kmbox_charge(struct kmbox *mb)
 }
 
 /*
- * Creates a mailbox, named or not (name NULL), or without
- * KMBOX_CREATE_EXCL opens the existing one of that name.  Returns 0 with a
+ * Creates a mailbox in the caller's IPC namespace, named or not (name
+ * NULL), or without KMBOX_CREATE_EXCL opens the existing one of that name
+ * there.  Returns 0 with a
  * reference in *mbp, and *created telling which happened.  The new mailbox
  * is allocated before kmbox_names_lock is taken, so that memory reclaim
  * never runs under the lock every name lookup needs.
@@ -199,10 +214,14 @@ long kmbox_create(const struct kmbox_create *args, const char *name,
 		  struct kmbox **mbp, bool *created)
 {
 	struct kmbox *mb, *old;
+	struct kmbox_ns *ns;
 	long ret;
 
 	*created = false;
-	mb = kmbox_alloc(args, name);
+	ns = kmbox_ns_get(true);
+	if (IS_ERR(ns))
+		return PTR_ERR(ns);
+	mb = kmbox_alloc(args, name, ns);
 	if (IS_ERR(mb))
 		return PTR_ERR(mb);
 	if (!name) {
@@ -215,7 +234,7 @@ long kmbox_create(const struct kmbox_create *args, const char *name,
 	}
 
 	mutex_lock(&kmbox_names_lock);
-	old = kmbox_find(name);
+	old = kmbox_find(ns, name);
 	if (old) {
 		if (args->flags & KMBOX_CREATE_EXCL)
 			ret = -EEXIST;
@@ -234,7 +253,7 @@ long kmbox_create(const struct kmbox_create *args, const char *name,
 		goto err_unlock;
 	kref_get(&mb->ref);
 	mb->linked = true;
-	hash_add(kmbox_names, &mb->name_node, kmbox_name_hash(name));
+	hash_add(ns->names, &mb->name_node, kmbox_name_hash(name));
 	mutex_unlock(&kmbox_names_lock);
 	*created = true;
 	*mbp = mb;
@@ -256,13 +275,21 @@ void kmbox_forget(struct kmbox *mb)
 	mutex_unlock(&kmbox_names_lock);
 }
 
+/* Looks name up in the caller's IPC namespace.  kmbox_names_lock held. */
+static struct kmbox *kmbox_find_current(const char *name)
+{
+	struct kmbox_ns *ns = kmbox_ns_current_locked();
+
+	return ns ? kmbox_find(ns, name) : NULL;
+}
+
 long kmbox_open_name(const char *name, u32 access, struct kmbox **mbp)
 {
 	struct kmbox *mb;
 	long ret;
 
 	mutex_lock(&kmbox_names_lock);
-	mb = kmbox_find(name);
+	mb = kmbox_find_current(name);
 	if (!mb) {
 		ret = -ENOENT;
 		goto out_unlock;
@@ -283,7 +310,7 @@ long kmbox_unlink_name(const char *name)
 	long ret;
 
 	mutex_lock(&kmbox_names_lock);
-	mb = kmbox_find(name);
+	mb = kmbox_find_current(name);
 	if (!mb) {
 		ret = -ENOENT;
 		goto out_unlock;
@@ -384,22 +411,6 @@ void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info)
 	info->received = mb->received;
 	info->dropped = mb->dropped;
 	spin_unlock(&mb->lock);
-}
-
-/* Module exit: named mailboxes nobody holds open go with the module. */
-void kmbox_names_exit(void)
-{
-	struct hlist_node *tmp;
-	struct kmbox *mb;
-	int bkt;
-
-	mutex_lock(&kmbox_names_lock);
-	hash_for_each_safe(kmbox_names, bkt, tmp, mb, name_node) {
-		hash_del(&mb->name_node);
-		mb->linked = false;
-		kmbox_put(mb);
-	}
-	mutex_unlock(&kmbox_names_lock);
 }
 
 static int kmbox_fop_release(struct inode *inode, struct file *file)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * /proc/kmbox: every mailbox, one line each, for ipcs-style tools.
+ * /proc/kmbox: every mailbox of the reader's IPC namespace (the one its
+ * opener was in at open), one line each, for ipcs-style tools.
  *
  * The format is stable: a header line naming the columns, then one line
  * per mailbox with these space-separated fields:
@@ -78,6 +79,7 @@ static void kmbox_seq_pids(struct seq_file *m, struct kmbox *mb, bool sender)
 
 static int kmbox_seq_show(struct seq_file *m, void *v)
 {
+	struct kmbox_ns *ns_of_reader = m->private;
 	struct user_namespace *ns = seq_user_ns(m);
 	struct kmbox *mb;
 
@@ -86,6 +88,8 @@ static int kmbox_seq_show(struct seq_file *m, void *v)
 		return 0;
 	}
 	mb = list_entry(v, struct kmbox, all);
+	if (!ns_of_reader || mb->ns != ns_of_reader)
+		return SEQ_SKIP;
 	spin_lock(&mb->lock);
 	seq_printf(m, "%llu ", mb->id);
 	if (!mb->linked)
@@ -117,9 +121,41 @@ static const struct seq_operations kmbox_seq_ops = {
 	.show = kmbox_seq_show,
 };
 
+/* The opener's namespace, or NULL if it has no mailboxes (nothing to show). */
+static int kmbox_proc_open(struct inode *inode, struct file *file)
+{
+	struct kmbox_ns *ns = kmbox_ns_get(false);
+	int ret;
+
+	ret = seq_open(file, &kmbox_seq_ops);
+	if (ret) {
+		if (ns)
+			kmbox_ns_put(ns);
+		return ret;
+	}
+	((struct seq_file *)file->private_data)->private = ns;
+	return 0;
+}
+
+static int kmbox_proc_release(struct inode *inode, struct file *file)
+{
+	struct kmbox_ns *ns = ((struct seq_file *)file->private_data)->private;
+
+	if (ns)
+		kmbox_ns_put(ns);
+	return seq_release(inode, file);
+}
+
+static const struct proc_ops kmbox_proc_ops = {
+	.proc_open = kmbox_proc_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = kmbox_proc_release,
+};
+
 int kmbox_proc_init(void)
 {
-	return proc_create_seq("kmbox", 0444, NULL, &kmbox_seq_ops) ? 0 : -ENOMEM;
+	return proc_create("kmbox", 0444, NULL, &kmbox_proc_ops) ? 0 : -ENOMEM;
 }
 
 void kmbox_proc_exit(void)

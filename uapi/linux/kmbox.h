@@ -25,6 +25,9 @@
  * drained (on a send-only handle: once closed, as nothing is left for it to
  * do), POLLERR once destroyed.
  *
+ * Names are per IPC namespace: CREATE, OPEN and UNLINK see only the
+ * caller's.  A handle works from any namespace.
+ *
  * INFO keeps working after DESTROY (state KMBOX_STATE_DESTROYED); every
  * other call on a destroyed mailbox fails with EIDRM.
  *
@@ -47,6 +50,8 @@
  *   EEXIST       CREATE with KMBOX_CREATE_EXCL of a name that exists
  *   EACCES       mode bits deny the access asked for (OPEN, CREATE of an
  *                existing name), or UNLINK/DESTROY by someone not the owner
+ *                (CAP_IPC_OWNER counts in the user namespace owning the
+ *                mailbox's IPC namespace)
  *   EPERM        write(2) on a handle by a task whose effective uid or gid
  *                is not its opener's (write acts for the opener)
  *   ENOSPC       the user owns max_mailboxes_per_user mailboxes already
@@ -330,7 +335,7 @@ struct kmbox_info {
  *
  * DESTROY: the name goes away, queued messages are dropped, every blocked
  * call and every later call on any handle fails with EIDRM.  Only the owner
- * (or CAP_IPC_OWNER) may destroy.  The argument must be 0.
+ * (or CAP_IPC_OWNER in its namespace) may destroy.  The argument must be 0.
  */
 #define KMBOX_IOC_CLOSE		_IO(KMBOX_IOC_MAGIC, 0x13)
 #define KMBOX_IOC_DESTROY	_IO(KMBOX_IOC_MAGIC, 0x14)

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IPC namespaces: each has names of its own, its own /proc/kmbox, and its
+ * own holders of CAP_IPC_OWNER, as POSIX message queues and SysV queues do.
+ *
+ * The kernel gives a module neither put_ipc_ns() nor a hook on a
+ * namespace's death, and both a namespace's address and its inode number
+ * are reused once it is freed, so neither may key a table on its own.
+ * kmbox therefore pins each namespace that has mailboxes with an nsfs
+ * file (what open("/proc/self/ns/ipc") returns): while kmbox holds it, the
+ * namespace cannot be freed, so its address identifies it.  Every few
+ * seconds the reaper looks for namespaces that nothing but kmbox's file
+ * holds -- no task is in them any more, so none can ever enter them again
+ * -- unlinks their names and lets them go.  Mailboxes still open through
+ * a handle (passed out over a UNIX socket, say) live on, anonymous.
+ *
+ * What that keeps alive: a namespace that has kmbox state outlives its
+ * last task by up to KMBOX_NS_REAP_PERIOD (with its SysV and mqueue state,
+ * which die with it).  A namespace held open only by a bind mount or an
+ * open /proc/PID/ns/ipc file counts as dead: its names go, and a task that
+ * enters it again finds none.
+ */
+#include <linux/cred.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/ipc_namespace.h>
+#include <linux/magic.h>
+#include <linux/nsproxy.h>
+#include <linux/proc_fs.h>
+#include <linux/proc_ns.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/user_namespace.h>
+#include <linux/workqueue.h>
+
+#include "kmbox.h"
+
+#define KMBOX_NS_REAP_PERIOD	(2 * HZ)
+
+/*
+ * kmbox_names_lock protects kmbox_namespaces, every namespace's names and
+ * every mailbox's name_node.  A live namespace is on the list and holds a
+ * reference to itself for it.
+ */
+DEFINE_MUTEX(kmbox_names_lock);
+static LIST_HEAD(kmbox_namespaces);
+
+static void kmbox_ns_reap_work(struct work_struct *work);
+static DECLARE_DELAYED_WORK(kmbox_ns_reaper, kmbox_ns_reap_work);
+
+static struct ipc_namespace *kmbox_current_ipc_ns(void)
+{
+	/* A task's own nsproxy changes only by its own unshare or setns. */
+	return current->nsproxy->ipc_ns;
+}
+
+static void kmbox_ns_release(struct kref *ref)
+{
+	struct kmbox_ns *ns = container_of(ref, struct kmbox_ns, ref);
+
+	put_user_ns(ns->user_ns);
+	kfree(ns);
+}
+
+void kmbox_ns_put(struct kmbox_ns *ns)
+{
+	kref_put(&ns->ref, kmbox_ns_release);
+}
+
+#if IS_ENABLED(CONFIG_IPC_NS)
+/* open_related_ns() consumes a reference to the namespace it opens. */
+static struct ns_common *kmbox_ns_common_get(struct ns_common *common)
+{
+	get_ipc_ns(container_of(common, struct ipc_namespace, ns));
+	return common;
+}
+
+/*
+ * An nsfs file for ipc_ns, the reference that keeps it from being freed.
+ * The only exported way to one goes through a file descriptor of the
+ * caller's, taken back at once.  Another thread may have closed it and
+ * put a file of its own in that slot meanwhile: hence the check.
+ */
+static struct file *kmbox_ns_pin(struct ipc_namespace *ipc_ns)
+{
+	struct file *file;
+	int fd;
+
+	fd = open_related_ns(&ipc_ns->ns, kmbox_ns_common_get);
+	if (fd < 0)
+		return ERR_PTR(fd);
+	file = fget(fd);
+	close_fd(fd);
+	if (!file)
+		return ERR_PTR(-EAGAIN);
+	if (file_inode(file)->i_sb->s_magic != NSFS_MAGIC ||
+	    get_proc_ns(file_inode(file)) != &ipc_ns->ns) {
+		fput(file);
+		return ERR_PTR(-EAGAIN);
+	}
+	return file;
+}
+
+/* Is kmbox's file all that is left of the namespace?  Once so, forever. */
+static bool kmbox_ns_dead(const struct kmbox_ns *ns)
+{
+	return refcount_read(&ns->ipc_ns->ns.count) == 1;
+}
+#else
+/* Without IPC namespaces there is one, and it never goes. */
+static struct file *kmbox_ns_pin(struct ipc_namespace *ipc_ns)
+{
+	return NULL;
+}
+
+static bool kmbox_ns_dead(const struct kmbox_ns *ns)
+{
+	return false;
+}
+#endif
+
+/* kmbox_names_lock held. */
+static struct kmbox_ns *kmbox_ns_find(const struct ipc_namespace *ipc_ns)
+{
+	struct kmbox_ns *ns;
+
+	list_for_each_entry(ns, &kmbox_namespaces, link)
+		if (ns->ipc_ns == ipc_ns)
+			return ns;
+	return NULL;
+}
+
+/* The caller's namespace, if it has kmbox state.  kmbox_names_lock held. */
+struct kmbox_ns *kmbox_ns_current_locked(void)
+{
+	lockdep_assert_held(&kmbox_names_lock);
+	return kmbox_ns_find(kmbox_current_ipc_ns());
+}
+
+static struct kmbox_ns *kmbox_ns_new(struct ipc_namespace *ipc_ns)
+{
+	struct kmbox_ns *ns;
+	struct file *file;
+
+	ns = kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
+	if (!ns)
+		return ERR_PTR(-ENOMEM);
+	file = kmbox_ns_pin(ipc_ns);
+	if (IS_ERR(file)) {
+		kfree(ns);
+		return ERR_CAST(file);
+	}
+	kref_init(&ns->ref);
+	ns->ipc_ns = ipc_ns;
+	ns->nsfile = file;
+	ns->user_ns = get_user_ns(ipc_ns->user_ns);
+	hash_init(ns->names);
+	return ns;
+}
+
+/*
+ * Returns a reference to the caller's namespace, made on first use (with
+ * create) or NULL if it has no kmbox state (without).  The caller is in
+ * it, so it stays live while the caller uses it.
+ */
+struct kmbox_ns *kmbox_ns_get(bool create)
+{
+	struct ipc_namespace *ipc_ns = kmbox_current_ipc_ns();
+	struct kmbox_ns *ns, *new = NULL;
+
+	for (;;) {
+		mutex_lock(&kmbox_names_lock);
+		ns = kmbox_ns_find(ipc_ns);
+		if (!ns && new) {
+			/* The list's reference is new's initial one. */
+			list_add(&new->link, &kmbox_namespaces);
+			ns = new;
+			new = NULL;
+			queue_delayed_work(system_unbound_wq, &kmbox_ns_reaper,
+					   KMBOX_NS_REAP_PERIOD);
+		}
+		if (ns)
+			kref_get(&ns->ref);
+		mutex_unlock(&kmbox_names_lock);
+		if (ns || !create)
+			break;
+		/* Pinning opens a file: not under the lock every lookup needs. */
+		new = kmbox_ns_new(ipc_ns);
+		if (PTR_ERR_OR_ZERO(new) == -EAGAIN)
+			new = NULL;
+		else if (IS_ERR(new))
+			return new;
+	}
+	if (new) {
+		/* Someone else made it first. */
+		fput(new->nsfile);
+		kmbox_ns_put(new);
+	}
+	return ns;
+}
+
+/*
+ * Takes ns off the list and every name out of its table.  Mailboxes nobody
+ * holds go; the rest live on, anonymous.  kmbox_names_lock held; the
+ * caller then drops the list's reference and the file (kmbox_ns_free).
+ */
+static void kmbox_ns_kill(struct kmbox_ns *ns)
+{
+	struct hlist_node *tmp;
+	struct kmbox *mb;
+	int bkt;
+
+	hash_for_each_safe(ns->names, bkt, tmp, mb, name_node)
+		kmbox_name_drop(mb);
+	list_del(&ns->link);
+	/* /proc/kmbox and id lookups compare ipc_ns under kmbox_all_lock. */
+	mutex_lock(&kmbox_all_lock);
+	ns->ipc_ns = NULL;
+	mutex_unlock(&kmbox_all_lock);
+}
+
+static void kmbox_ns_free(struct kmbox_ns *ns)
+{
+	if (ns->nsfile)
+		fput(ns->nsfile);
+	kmbox_ns_put(ns);
+}
+
+static void kmbox_ns_reap_work(struct work_struct *work)
+{
+	struct kmbox_ns *ns, *tmp;
+	LIST_HEAD(dead);
+	bool again;
+
+	mutex_lock(&kmbox_names_lock);
+	list_for_each_entry_safe(ns, tmp, &kmbox_namespaces, link) {
+		if (kmbox_ns_dead(ns)) {
+			kmbox_ns_kill(ns);
+			list_add(&ns->link, &dead);
+		}
+	}
+	again = !list_empty(&kmbox_namespaces);
+	mutex_unlock(&kmbox_names_lock);
+
+	list_for_each_entry_safe(ns, tmp, &dead, link)
+		kmbox_ns_free(ns);
+	if (again)
+		queue_delayed_work(system_unbound_wq, &kmbox_ns_reaper,
+				   KMBOX_NS_REAP_PERIOD);
+}
+
+/* Is mb in ipc_ns?  kmbox_all_lock or kmbox_names_lock held. */
+bool kmbox_in_ns(const struct kmbox *mb, const struct ipc_namespace *ipc_ns)
+{
+	return mb->ns->ipc_ns == ipc_ns;
+}
+
+/* Is mb in the caller's namespace?  kmbox_all_lock or kmbox_names_lock held. */
+bool kmbox_visible(const struct kmbox *mb)
+{
+	return kmbox_in_ns(mb, kmbox_current_ipc_ns());
+}
+
+/*
+ * Module exit: every handle holds a module reference, so no mailbox is in
+ * use; named ones nobody holds open go with their namespaces.
+ */
+void kmbox_ns_exit(void)
+{
+	struct kmbox_ns *ns, *tmp;
+	LIST_HEAD(dead);
+
+	cancel_delayed_work_sync(&kmbox_ns_reaper);
+	mutex_lock(&kmbox_names_lock);
+	list_for_each_entry_safe(ns, tmp, &kmbox_namespaces, link) {
+		kmbox_ns_kill(ns);
+		list_add(&ns->link, &dead);
+	}
+	mutex_unlock(&kmbox_names_lock);
+	list_for_each_entry_safe(ns, tmp, &dead, link)
+		kmbox_ns_free(ns);
+}
+
+/*
+ * Privilege over mb is held in the user namespace that owns its IPC
+ * namespace: a container's root is no one's root outside it.
+ */
+bool kmbox_ns_capable(const struct kmbox *mb, int cap)
+{
+	return ns_capable(mb->ns->user_ns, cap);
+}
