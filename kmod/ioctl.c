@@ -149,12 +149,12 @@ static long kmbox_ioc_create(struct file *file, union kmbox_ioctl_args *args,
 	long ret;
 	int fd;
 
-	if (c->flags & ~(KMBOX_FD_MASK | KMBOX_CREATE_EXCL) ||
+	if (c->flags & ~(KMBOX_FD_MASK | KMBOX_CREATE_EXCL | KMBOX_CREATE_OWNER_CLOSE) ||
 	    !kmbox_access_valid(c->access) ||
 	    (c->capacity != KMBOX_CAPACITY_UNBOUNDED &&
 	     c->capacity > READ_ONCE(kmbox_max_capacity)) ||
 	    c->max_msg_size > kmbox_msg_size_limit() ||
-	    c->mode & ~0777U ||
+	    c->mode & ~0777U || c->__reserved1 ||
 	    kmbox_nonzero(c->__reserved, sizeof(c->__reserved)))
 		return -EINVAL;
 	if (c->name) {
@@ -174,6 +174,7 @@ static long kmbox_ioc_create(struct file *file, union kmbox_ioctl_args *args,
 		return ret;
 	}
 	c->id = mb->id;
+	c->result = created ? KMBOX_CREATE_CREATED : 0;
 	return kmbox_install(fd, mb, created, c->access, c->flags, u, c, sizeof(*c));
 }
 
@@ -367,12 +368,17 @@ long kmbox_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 long kmbox_mbox_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	int ret;
+
 	switch (cmd) {
 	case KMBOX_IOC_CLOSE:
 		if (arg)
 			return -EINVAL;
 		if (!(file->f_mode & FMODE_WRITE))
 			return -EBADF;
+		ret = kmbox_close_permission(file->private_data);
+		if (ret)
+			return ret;
 		return kmbox_close(file->private_data);
 	case KMBOX_IOC_DESTROY:
 		if (arg)

@@ -136,6 +136,7 @@ struct kmbox {
 	u64 capacity;
 	u32 max_msg_size;
 	umode_t mode;
+	bool owner_close;		/* KMBOX_CREATE_OWNER_CLOSE */
 	kuid_t uid;
 	kgid_t gid;
 	struct kmbox_user *owner;	/* charged one mailbox */
@@ -208,6 +209,7 @@ long kmbox_create(const struct kmbox_create *args, const char *name,
 		  struct kmbox **mbp, bool *created);
 long kmbox_open_name(const char *name, u32 access, struct kmbox **mbp);
 long kmbox_unlink_name(const char *name);
+int kmbox_close_permission(const struct kmbox *mb);
 long kmbox_close(struct kmbox *mb);
 long kmbox_destroy(struct kmbox *mb);
 void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info);

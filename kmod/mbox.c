@@ -84,6 +84,16 @@ static int kmbox_owner_permission(const struct kmbox *mb)
 	return -EACCES;
 }
 
+/*
+ * Close needs a handle with send access; a mailbox created with
+ * KMBOX_CREATE_OWNER_CLOSE is closed by its owner only, so that a client
+ * holding a send handle cannot end a server's mailbox for everyone.
+ */
+int kmbox_close_permission(const struct kmbox *mb)
+{
+	return mb->owner_close ? kmbox_owner_permission(mb) : 0;
+}
+
 static void kmbox_release(struct kref *ref)
 {
 	struct kmbox *mb = container_of(ref, struct kmbox, ref);
@@ -157,6 +167,7 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 	mb->capacity = args->capacity;
 	mb->max_msg_size = max_msg_size;
 	mb->mode = args->mode & ~current_umask();
+	mb->owner_close = args->flags & KMBOX_CREATE_OWNER_CLOSE;
 	mb->uid = current_fsuid();
 	mb->gid = current_fsgid();
 	mb->owner = owner;

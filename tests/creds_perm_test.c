@@ -602,6 +602,41 @@ TEST(unlink_needs_owner)
 	close(fd);
 }
 
+/*
+ * KMBOX_CREATE_OWNER_CLOSE: a client with a send handle cannot close the
+ * server's mailbox for everyone; the owner can.
+ */
+TEST(owner_close_flag)
+{
+	char name[64];
+	pid_t pid;
+	int fd;
+
+	kt_name(name, sizeof(name), "ownclose");
+	fd = kt_create(name, 4, 0, 0666, KMBOX_ACCESS_ALL,
+		       KMBOX_CREATE_EXCL | KMBOX_CREATE_OWNER_CLOSE, NULL);
+	ASSERT_LE(0, fd);
+	pid = tc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int sfd;
+
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
+		sfd = kt_open(name, KMBOX_ACCESS_SEND, 0, NULL);
+		TC_CHECK(sfd >= 0);
+		TC_CHECK_EQ(-EACCES, kt_shut(sfd));
+		TC_CHECK_EQ(KMBOX_STATE_OPEN, KT_INFO_FIELD(sfd, state));
+		TC_CHECK_EQ(0, kt_send_str(sfd, "still", KMBOX_MSG_NONBLOCK));
+		_exit(0);
+	}
+	EXPECT_EQ(0, tc_wait(pid));
+	EXPECT_EQ((__u32)KMBOX_STATE_OPEN, KT_INFO_FIELD(fd, state));
+	EXPECT_EQ(0, kt_shut(fd));
+	EXPECT_EQ((__u32)KMBOX_STATE_CLOSED, KT_INFO_FIELD(fd, state));
+	EXPECT_EQ(0, kt_unlink(name));
+	close(fd);
+}
+
 /* Only the owner may destroy; anyone with send access may close. */
 TEST(destroy_needs_owner_close_needs_send)
 {

@@ -115,7 +115,7 @@
 #include <linux/kmbox.h>
 
 _Static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER0, "limits");
-_Static_assert(sizeof(struct kmbox_create) == KMBOX_CREATE_SIZE_VER0, "create");
+_Static_assert(sizeof(struct kmbox_create) == KMBOX_CREATE_SIZE_VER1, "create");
 _Static_assert(sizeof(struct kmbox_open) == KMBOX_OPEN_SIZE_VER0, "open");
 _Static_assert(sizeof(struct kmbox_unlink) == KMBOX_UNLINK_SIZE_VER0, "unlink");
 _Static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER0, "send");
@@ -486,7 +486,7 @@ static const int *const op_errs[OP_MAX] = {
 	[OP_RECV] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, EBADF, EMSGSIZE, EAGAIN,
 			ETIMEDOUT, EINTR, EPIPE, EIDRM),
 	[OP_INFO] = SET(EINVAL, E2BIG, EFAULT, ENOTTY),
-	[OP_CLOSE] = SET(EINVAL, EBADF, EIDRM, ENOTTY),
+	[OP_CLOSE] = SET(EINVAL, EBADF, EIDRM, ENOTTY, EACCES),
 	[OP_DESTROY] = SET(EINVAL, EACCES, EIDRM, ENOTTY),
 	/* Those of RECV and SEND, and the VFS's own checks (EBADF, EINVAL). */
 	[OP_READ] = SET(EINVAL, EFAULT, EBADF, EMSGSIZE, EAGAIN, EINTR, EPIPE,
@@ -1385,9 +1385,12 @@ static void op_create(void)
 		c.flags |= KMBOX_FD_NONBLOCK;
 	if (pct(30))
 		c.flags |= KMBOX_CREATE_EXCL;
+	if (pct(10))
+		c.flags |= KMBOX_CREATE_OWNER_CLOSE;
 	if (pml(30)) {
 		c.flags |= 1U << below(32);
-		inval |= c.flags & ~(KMBOX_FD_CLOEXEC | KMBOX_FD_NONBLOCK | KMBOX_CREATE_EXCL);
+		inval |= c.flags & ~(KMBOX_FD_CLOEXEC | KMBOX_FD_NONBLOCK | KMBOX_CREATE_EXCL |
+				     KMBOX_CREATE_OWNER_CLOSE);
 	}
 	c.access = pct(60) ? KMBOX_ACCESS_ALL :
 		   pct(50) ? KMBOX_ACCESS_RECV : KMBOX_ACCESS_SEND;
@@ -1418,6 +1421,8 @@ static void op_create(void)
 		c.__reserved[below(2)] = rnd() | 1;
 		inval = true;
 	}
+	if (pml(10))
+		c.result = rnd();	/* an out field: ignored */
 	if (pct(60)) {
 		c.name = pick_name(&name, &nerr, true, &ndesc);
 	}

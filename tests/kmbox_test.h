@@ -50,7 +50,7 @@
 
 /* The ABI's structs must have exactly the sizes the header promises. */
 static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER0, "limits");
-static_assert(sizeof(struct kmbox_create) == KMBOX_CREATE_SIZE_VER0, "create");
+static_assert(sizeof(struct kmbox_create) == KMBOX_CREATE_SIZE_VER1, "create");
 static_assert(sizeof(struct kmbox_open) == KMBOX_OPEN_SIZE_VER0, "open");
 static_assert(sizeof(struct kmbox_unlink) == KMBOX_UNLINK_SIZE_VER0, "unlink");
 static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER0, "send");

@@ -21,7 +21,7 @@
 		      _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE) &&	\
 		      _IOC_TYPE(cmd) == KMBOX_IOC_MAGIC, #cmd)
 KT_CMD_OK(KMBOX_IOC_LIMITS, KMBOX_LIMITS_SIZE_VER0);
-KT_CMD_OK(KMBOX_IOC_CREATE, KMBOX_CREATE_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_CREATE, KMBOX_CREATE_SIZE_VER1);
 KT_CMD_OK(KMBOX_IOC_OPEN, KMBOX_OPEN_SIZE_VER0);
 KT_CMD_OK(KMBOX_IOC_UNLINK, KMBOX_UNLINK_SIZE_VER0);
 KT_CMD_OK(KMBOX_IOC_SEND, KMBOX_SEND_SIZE_VER0);
@@ -40,6 +40,10 @@ static_assert(offsetof(struct kmbox_recv, pid) == 32, "recv layout");
 static_assert(offsetof(struct kmbox_info, msgs) == 48, "info layout");
 static_assert(offsetof(struct kmbox_info, name) == 128, "info layout");
 static_assert(offsetof(struct kmbox_create, name) == 24, "create layout");
+static_assert(offsetof(struct kmbox_create, result) == KMBOX_CREATE_SIZE_VER0,
+	      "create: result appended");
+static_assert(!((KMBOX_FD_CLOEXEC | KMBOX_FD_NONBLOCK | KMBOX_CREATE_EXCL) &
+		KMBOX_CREATE_OWNER_CLOSE), "create flags overlap");
 
 TEST(limits)
 {
@@ -230,6 +234,56 @@ TEST(create_existing_without_excl_opens_it)
 	EXPECT_EQ(0, kt_unlink(name));
 	close(fd);
 	close(fd2);
+}
+
+/*
+ * CREATE says whether it made the mailbox or opened one that was there, so
+ * that a name someone else squatted is noticed; a caller built with the
+ * version 0 struct still works and is told nothing.
+ */
+TEST(create_reports_created_or_opened)
+{
+	struct kmbox_create cr;
+	char name[64];
+	int dev, fd, fd2, fd0;
+
+	dev = kt_dev();
+	ASSERT_LE(0, dev);
+	kt_name(name, sizeof(name), "result");
+	memset(&cr, 0, sizeof(cr));
+	cr.access = KMBOX_ACCESS_ALL;
+	cr.capacity = 1;
+	cr.mode = 0600;
+	cr.name = (uintptr_t)name;
+	cr.result = 0xdead;	/* an output: ignored on input */
+	fd = kt_ioctl(dev, KMBOX_IOC_CREATE, &cr);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ((__u32)KMBOX_CREATE_CREATED, cr.result);
+
+	cr.result = 0;
+	fd2 = kt_ioctl(dev, KMBOX_IOC_CREATE, &cr);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(0U, cr.result);
+
+	/* Version 0: 56 bytes, the field past them is left alone. */
+	cr.result = 0xdead;
+	fd0 = kt_ioctl(dev, kt_cmd_sized(KMBOX_IOC_CREATE, KMBOX_CREATE_SIZE_VER0), &cr);
+	ASSERT_LE(0, fd0);
+	EXPECT_EQ(0xdeadU, cr.result);
+
+	/* The new reserved word must be zero. */
+	cr.result = 0;
+	cr.__reserved1 = 1;
+	EXPECT_EQ(-EINVAL, kt_ioctl(dev, KMBOX_IOC_CREATE, &cr));
+	cr.__reserved1 = 0;
+	cr.flags = 0x0400;
+	EXPECT_EQ(-EINVAL, kt_ioctl(dev, KMBOX_IOC_CREATE, &cr));
+
+	EXPECT_EQ(0, kt_unlink(name));
+	close(fd0);
+	close(fd2);
+	close(fd);
+	close(dev);
 }
 
 TEST(name_of_255_bytes)
@@ -546,19 +600,21 @@ static int kt_next_fd(void)
 	return fd;
 }
 
+/* Each command, its struct's size now and at version 0 (the shortest). */
 static const struct {
 	unsigned long cmd;
 	size_t size;
+	size_t min;
 } kt_ops[] = {
-	[OP_LIMITS] = { KMBOX_IOC_LIMITS, sizeof(struct kmbox_limits) },
-	[OP_CREATE] = { KMBOX_IOC_CREATE, sizeof(struct kmbox_create) },
-	[OP_OPEN] = { KMBOX_IOC_OPEN, sizeof(struct kmbox_open) },
-	[OP_UNLINK] = { KMBOX_IOC_UNLINK, sizeof(struct kmbox_unlink) },
-	[OP_SEND] = { KMBOX_IOC_SEND, sizeof(struct kmbox_send) },
-	[OP_RECV] = { KMBOX_IOC_RECV, sizeof(struct kmbox_recv) },
-	[OP_INFO] = { KMBOX_IOC_INFO, sizeof(struct kmbox_info) },
-	[OP_CLOSE] = { KMBOX_IOC_CLOSE, 0 },
-	[OP_DESTROY] = { KMBOX_IOC_DESTROY, 0 },
+	[OP_LIMITS] = { KMBOX_IOC_LIMITS, sizeof(struct kmbox_limits), KMBOX_LIMITS_SIZE_VER0 },
+	[OP_CREATE] = { KMBOX_IOC_CREATE, sizeof(struct kmbox_create), KMBOX_CREATE_SIZE_VER0 },
+	[OP_OPEN] = { KMBOX_IOC_OPEN, sizeof(struct kmbox_open), KMBOX_OPEN_SIZE_VER0 },
+	[OP_UNLINK] = { KMBOX_IOC_UNLINK, sizeof(struct kmbox_unlink), KMBOX_UNLINK_SIZE_VER0 },
+	[OP_SEND] = { KMBOX_IOC_SEND, sizeof(struct kmbox_send), KMBOX_SEND_SIZE_VER0 },
+	[OP_RECV] = { KMBOX_IOC_RECV, sizeof(struct kmbox_recv), KMBOX_RECV_SIZE_VER0 },
+	[OP_INFO] = { KMBOX_IOC_INFO, sizeof(struct kmbox_info), KMBOX_INFO_SIZE_VER0 },
+	[OP_CLOSE] = { KMBOX_IOC_CLOSE, 0, 0 },
+	[OP_DESTROY] = { KMBOX_IOC_DESTROY, 0, 0 },
 };
 
 TEST_F(bad_input, fails_and_changes_nothing)
@@ -597,12 +653,13 @@ TEST_F(bad_input, fails_and_changes_nothing)
 			[DIR_READ] = _IOC_READ, [DIR_WRITE] = _IOC_WRITE,
 		};
 
+		/* Shorter than version 0: what no version ever was. */
 		switch (variant->size) {
 		case SZ_SHORT:
-			size -= 8;
+			size = kt_ops[variant->op].min - 8;
 			break;
 		case SZ_SHORT1:
-			size -= 1;
+			size = kt_ops[variant->op].min - 1;
 			break;
 		case SZ_ZERO:
 			size = 0;
@@ -840,7 +897,8 @@ BAD(create_msg_size_max_u32, OP_CREATE, EINVAL,
 BAD(create_access_high, OP_CREATE, EINVAL,
     r->u.cr.access = KMBOX_ACCESS_RECV | (1U << 31));
 BAD(create_excl_flag_plus_unknown, OP_CREATE, EINVAL,
-    r->u.cr.flags = KMBOX_CREATE_EXCL | 0x0200);
+    r->u.cr.flags = KMBOX_CREATE_EXCL | 0x0400);
+BAD(create_reserved_word, OP_CREATE, EINVAL, r->u.cr.__reserved1 = 1);
 BAD(create_name_unterminated, OP_CREATE, EFAULT,
     r->u.cr.name = kt_unterminated_name());
 BAD(create_name_kernel, OP_CREATE, EFAULT, r->u.cr.name = KT_KERNEL_PTR);

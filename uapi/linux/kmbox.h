@@ -133,6 +133,15 @@ struct kmbox_limits {
 
 /* CREATE flags, on top of the KMBOX_FD_* flags. */
 #define KMBOX_CREATE_EXCL	0x0100	/* fail with EEXIST if it exists */
+/*
+ * Only the owner (or CAP_IPC_OWNER in its namespace) may CLOSE the new
+ * mailbox: for a server's mailbox that its clients send to but must not
+ * end.  Kept by the mailbox; ignored when an existing one is opened.
+ */
+#define KMBOX_CREATE_OWNER_CLOSE 0x0200
+
+/* struct kmbox_create result (out, KMBOX_CREATE_SIZE_VER1) */
+#define KMBOX_CREATE_CREATED	0x0001	/* this call made the mailbox */
 
 /**
  * struct kmbox_create - KMBOX_IOC_CREATE: make a mailbox, return a handle
@@ -145,10 +154,15 @@ struct kmbox_limits {
  *		without '/', or 0 for an anonymous mailbox
  * @id:		out: the mailbox's id, unique while the module is loaded
  * @__reserved:	must be 0
+ * @result:	out: KMBOX_CREATE_CREATED if this call made the mailbox, 0
+ *		if it opened an existing one (ignored on input)
+ * @__reserved1: must be 0
  *
  * Returns the new file descriptor.  Without KMBOX_CREATE_EXCL an existing
  * mailbox of that name is opened instead (its attributes are kept, the
- * access asked for is checked against its mode), as with O_CREAT.
+ * access asked for is checked against its mode), as with O_CREAT; result
+ * tells which happened, so that a name squatted by someone else is noticed
+ * (check the owner with INFO).
  */
 struct kmbox_create {
 	__u32 flags;
@@ -159,9 +173,12 @@ struct kmbox_create {
 	__u64 name;
 	__u64 id;
 	__u64 __reserved[2];
+	__u32 result;
+	__u32 __reserved1;
 };
 
 #define KMBOX_CREATE_SIZE_VER0	56
+#define KMBOX_CREATE_SIZE_VER1	64	/* result */
 
 /**
  * struct kmbox_open - KMBOX_IOC_OPEN: open a named mailbox, return a handle
@@ -330,8 +347,10 @@ struct kmbox_info {
 /*
  * CLOSE: Go-style close: later sends fail with EPIPE, blocked senders are
  * woken with EPIPE (their messages withdrawn), receivers drain what is
- * queued and then get EPIPE.  Needs KMBOX_ACCESS_SEND.  The argument is a
- * flags word and must be 0.
+ * queued and then get EPIPE.  Needs KMBOX_ACCESS_SEND, and for a mailbox
+ * created with KMBOX_CREATE_OWNER_CLOSE, to be its owner (or CAP_IPC_OWNER
+ * in its namespace; else EACCES).  The argument is a flags word and must
+ * be 0.
  *
  * DESTROY: the name goes away, queued messages are dropped, every blocked
  * call and every later call on any handle fails with EIDRM.  Only the owner
