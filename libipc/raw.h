@@ -18,7 +18,7 @@
 
 /* The structs this library is built with are the ABI's version 0. */
 static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER0, "kmbox_limits");
-static_assert(sizeof(struct kmbox_create) == KMBOX_CREATE_SIZE_VER0, "kmbox_create");
+static_assert(sizeof(struct kmbox_create) == KMBOX_CREATE_SIZE_VER1, "kmbox_create");
 static_assert(sizeof(struct kmbox_open) == KMBOX_OPEN_SIZE_VER0, "kmbox_open");
 static_assert(sizeof(struct kmbox_unlink) == KMBOX_UNLINK_SIZE_VER0, "kmbox_unlink");
 static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER0, "kmbox_send");
