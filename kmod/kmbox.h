@@ -15,6 +15,7 @@
  *  - struct kmbox_ns: an IPC namespace that has mailboxes, with its name
  *    table (ns.c).  Reference counted: one reference while it is live (on
  *    kmbox_namespaces), one per mailbox in it, one per open /proc/kmbox.
+ *    A live one holds a reference to its IPC namespace.
  *
  * Namespaces (written rule): a name is looked up, created and unlinked
  * only in the caller's IPC namespace; /proc/kmbox and lookups by id show
@@ -122,7 +123,7 @@ struct kmbox_ns {
 	 * under kmbox_names_lock and kmbox_all_lock; read under either.
 	 */
 	struct ipc_namespace *ipc_ns;
-	struct file *nsfile;		/* pins ipc_ns while live */
+	struct ipc_namespace *held;	/* kmbox's reference, until freed */
 	struct user_namespace *user_ns;	/* owns ipc_ns; referenced */
 	DECLARE_HASHTABLE(names, 6);	/* kmbox.name_node, kmbox_names_lock */
 };
@@ -221,7 +222,7 @@ void kmbox_wake_receivers(struct kmbox *mb);
 
 /* ns.c */
 extern struct mutex kmbox_names_lock;
-struct kmbox_ns *kmbox_ns_get(bool create);
+struct kmbox_ns *kmbox_ns_get(void);
 struct kmbox_ns *kmbox_ns_current_locked(void);
 void kmbox_ns_put(struct kmbox_ns *ns);
 bool kmbox_in_ns(const struct kmbox *mb, const struct ipc_namespace *ipc_ns);

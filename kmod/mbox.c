@@ -229,9 +229,9 @@ long kmbox_create(const struct kmbox_create *args, const char *name,
 	long ret;
 
 	*created = false;
-	ns = kmbox_ns_get(true);
-	if (IS_ERR(ns))
-		return PTR_ERR(ns);
+	ns = kmbox_ns_get();
+	if (!ns)
+		return -ENOMEM;
 	mb = kmbox_alloc(args, name, ns);
 	if (IS_ERR(mb))
 		return PTR_ERR(mb);

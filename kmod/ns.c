@@ -3,31 +3,25 @@
  * IPC namespaces: each has names of its own, its own /proc/kmbox, and its
  * own holders of CAP_IPC_OWNER, as POSIX message queues and SysV queues do.
  *
- * The kernel gives a module neither put_ipc_ns() nor a hook on a
- * namespace's death, and both a namespace's address and its inode number
- * are reused once it is freed, so neither may key a table on its own.
- * kmbox therefore pins each namespace that has mailboxes with an nsfs
- * file (what open("/proc/self/ns/ipc") returns): while kmbox holds it, the
- * namespace cannot be freed, so its address identifies it.  Every few
- * seconds the reaper looks for namespaces that nothing but kmbox's file
- * holds -- no task is in them any more, so none can ever enter them again
- * -- unlinks their names and lets them go.  Mailboxes still open through
- * a handle (passed out over a UNIX socket, say) live on, anonymous.
+ * The kernel gives a module no hook on a namespace's death, and both a
+ * namespace's address and its inode number are reused once it is freed,
+ * so neither may key a table on its own.  kmbox therefore holds a counted
+ * reference to each namespace that has kmbox state (get_ipc_ns, dropped
+ * through the namespace's own proc_ns_operations put, as nsfs drops its
+ * references: put_ipc_ns is not exported).  While held, the namespace
+ * cannot be freed, so its address identifies it.  Every few seconds the
+ * reaper looks for namespaces whose only reference is kmbox's: no task is
+ * in them and no nsfs file or bind mount keeps them, so nothing can ever
+ * enter them again.  It unlinks their names and lets them go.  Mailboxes
+ * still open through a handle (passed out over a UNIX socket, say) live
+ * on, anonymous.
  *
  * What that keeps alive: a namespace that has kmbox state outlives its
- * last task by up to KMBOX_NS_REAP_PERIOD (with its SysV and mqueue state,
- * which die with it).  A namespace held open only by a bind mount or an
- * open /proc/PID/ns/ipc file counts as dead: its names go, and a task that
- * enters it again finds none.
+ * last user by up to KMBOX_NS_REAP_PERIOD, with its SysV and mqueue state.
  */
 #include <linux/cred.h>
-#include <linux/fdtable.h>
-#include <linux/file.h>
-#include <linux/fs.h>
 #include <linux/ipc_namespace.h>
-#include <linux/magic.h>
 #include <linux/nsproxy.h>
-#include <linux/proc_fs.h>
 #include <linux/proc_ns.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -47,7 +41,8 @@ DEFINE_MUTEX(kmbox_names_lock);
 static LIST_HEAD(kmbox_namespaces);
 
 static void kmbox_ns_reap_work(struct work_struct *work);
-static DECLARE_DELAYED_WORK(kmbox_ns_reaper, kmbox_ns_reap_work);
+/* Deferrable: an idle CPU is not woken up just to find nothing died. */
+static DECLARE_DEFERRABLE_WORK(kmbox_ns_reaper, kmbox_ns_reap_work);
 
 static struct ipc_namespace *kmbox_current_ipc_ns(void)
 {
@@ -69,49 +64,30 @@ void kmbox_ns_put(struct kmbox_ns *ns)
 }
 
 #if IS_ENABLED(CONFIG_IPC_NS)
-/* open_related_ns() consumes a reference to the namespace it opens. */
-static struct ns_common *kmbox_ns_common_get(struct ns_common *common)
+static void kmbox_ipc_ns_hold(struct ipc_namespace *ipc_ns)
 {
-	get_ipc_ns(container_of(common, struct ipc_namespace, ns));
-	return common;
+	get_ipc_ns(ipc_ns);
 }
 
-/*
- * An nsfs file for ipc_ns, the reference that keeps it from being freed.
- * The only exported way to one goes through a file descriptor of the
- * caller's, taken back at once.  Another thread may have closed it and
- * put a file of its own in that slot meanwhile: hence the check.
- */
-static struct file *kmbox_ns_pin(struct ipc_namespace *ipc_ns)
+/* put_ipc_ns() through the namespace's operations: the one exported way. */
+static void kmbox_ipc_ns_drop(struct ipc_namespace *ipc_ns)
 {
-	struct file *file;
-	int fd;
-
-	fd = open_related_ns(&ipc_ns->ns, kmbox_ns_common_get);
-	if (fd < 0)
-		return ERR_PTR(fd);
-	file = fget(fd);
-	close_fd(fd);
-	if (!file)
-		return ERR_PTR(-EAGAIN);
-	if (file_inode(file)->i_sb->s_magic != NSFS_MAGIC ||
-	    get_proc_ns(file_inode(file)) != &ipc_ns->ns) {
-		fput(file);
-		return ERR_PTR(-EAGAIN);
-	}
-	return file;
+	ipc_ns->ns.ops->put(&ipc_ns->ns);
 }
 
-/* Is kmbox's file all that is left of the namespace?  Once so, forever. */
+/* Is kmbox's reference all that is left?  Once so, forever. */
 static bool kmbox_ns_dead(const struct kmbox_ns *ns)
 {
 	return refcount_read(&ns->ipc_ns->ns.count) == 1;
 }
 #else
 /* Without IPC namespaces there is one, and it never goes. */
-static struct file *kmbox_ns_pin(struct ipc_namespace *ipc_ns)
+static void kmbox_ipc_ns_hold(struct ipc_namespace *ipc_ns)
 {
-	return NULL;
+}
+
+static void kmbox_ipc_ns_drop(struct ipc_namespace *ipc_ns)
+{
 }
 
 static bool kmbox_ns_dead(const struct kmbox_ns *ns)
@@ -141,69 +117,68 @@ struct kmbox_ns *kmbox_ns_current_locked(void)
 static struct kmbox_ns *kmbox_ns_new(struct ipc_namespace *ipc_ns)
 {
 	struct kmbox_ns *ns;
-	struct file *file;
 
 	ns = kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
 	if (!ns)
-		return ERR_PTR(-ENOMEM);
-	file = kmbox_ns_pin(ipc_ns);
-	if (IS_ERR(file)) {
-		kfree(ns);
-		return ERR_CAST(file);
-	}
+		return NULL;
 	kref_init(&ns->ref);
+	kmbox_ipc_ns_hold(ipc_ns);
 	ns->ipc_ns = ipc_ns;
-	ns->nsfile = file;
+	ns->held = ipc_ns;
 	ns->user_ns = get_user_ns(ipc_ns->user_ns);
 	hash_init(ns->names);
 	return ns;
 }
 
+static void kmbox_ns_free(struct kmbox_ns *ns)
+{
+	kmbox_ipc_ns_drop(ns->held);
+	kmbox_ns_put(ns);
+}
+
 /*
- * Returns a reference to the caller's namespace, made on first use (with
- * create) or NULL if it has no kmbox state (without).  The caller is in
- * it, so it stays live while the caller uses it.
+ * Returns a reference to the caller's namespace, made on first use; NULL
+ * if out of memory.  The caller is in it, so it stays live while the
+ * caller uses it.
  */
-struct kmbox_ns *kmbox_ns_get(bool create)
+struct kmbox_ns *kmbox_ns_get(void)
 {
 	struct ipc_namespace *ipc_ns = kmbox_current_ipc_ns();
-	struct kmbox_ns *ns, *new = NULL;
+	struct kmbox_ns *ns, *new;
 
-	for (;;) {
-		mutex_lock(&kmbox_names_lock);
-		ns = kmbox_ns_find(ipc_ns);
-		if (!ns && new) {
-			/* The list's reference is new's initial one. */
-			list_add(&new->link, &kmbox_namespaces);
-			ns = new;
-			new = NULL;
-			queue_delayed_work(system_unbound_wq, &kmbox_ns_reaper,
-					   KMBOX_NS_REAP_PERIOD);
-		}
-		if (ns)
-			kref_get(&ns->ref);
-		mutex_unlock(&kmbox_names_lock);
-		if (ns || !create)
-			break;
-		/* Pinning opens a file: not under the lock every lookup needs. */
-		new = kmbox_ns_new(ipc_ns);
-		if (PTR_ERR_OR_ZERO(new) == -EAGAIN)
-			new = NULL;
-		else if (IS_ERR(new))
-			return new;
+	mutex_lock(&kmbox_names_lock);
+	ns = kmbox_ns_find(ipc_ns);
+	if (ns)
+		kref_get(&ns->ref);
+	mutex_unlock(&kmbox_names_lock);
+	if (ns)
+		return ns;
+
+	/* Allocated outside the lock every lookup needs, as mailboxes are. */
+	new = kmbox_ns_new(ipc_ns);
+	if (!new)
+		return NULL;
+	mutex_lock(&kmbox_names_lock);
+	ns = kmbox_ns_find(ipc_ns);
+	if (!ns) {
+		/* The list's reference is new's initial one. */
+		list_add(&new->link, &kmbox_namespaces);
+		ns = new;
+		new = NULL;
+		queue_delayed_work(system_unbound_wq, &kmbox_ns_reaper,
+				   KMBOX_NS_REAP_PERIOD);
 	}
-	if (new) {
-		/* Someone else made it first. */
-		fput(new->nsfile);
-		kmbox_ns_put(new);
-	}
+	kref_get(&ns->ref);
+	mutex_unlock(&kmbox_names_lock);
+	if (new)
+		kmbox_ns_free(new);	/* someone else made it first */
 	return ns;
 }
 
 /*
  * Takes ns off the list and every name out of its table.  Mailboxes nobody
  * holds go; the rest live on, anonymous.  kmbox_names_lock held; the
- * caller then drops the list's reference and the file (kmbox_ns_free).
+ * caller then drops the list's reference and the namespace's (kmbox_ns_free).
  */
 static void kmbox_ns_kill(struct kmbox_ns *ns)
 {
@@ -218,13 +193,6 @@ static void kmbox_ns_kill(struct kmbox_ns *ns)
 	mutex_lock(&kmbox_all_lock);
 	ns->ipc_ns = NULL;
 	mutex_unlock(&kmbox_all_lock);
-}
-
-static void kmbox_ns_free(struct kmbox_ns *ns)
-{
-	if (ns->nsfile)
-		fput(ns->nsfile);
-	kmbox_ns_put(ns);
 }
 
 static void kmbox_ns_reap_work(struct work_struct *work)

@@ -88,7 +88,7 @@ static int kmbox_seq_show(struct seq_file *m, void *v)
 		return 0;
 	}
 	mb = list_entry(v, struct kmbox, all);
-	if (!ns_of_reader || mb->ns != ns_of_reader)
+	if (mb->ns != ns_of_reader)
 		return SEQ_SKIP;
 	spin_lock(&mb->lock);
 	seq_printf(m, "%llu ", mb->id);
@@ -121,16 +121,17 @@ static const struct seq_operations kmbox_seq_ops = {
 	.show = kmbox_seq_show,
 };
 
-/* The opener's namespace, or NULL if it has no mailboxes (nothing to show). */
+/* The file shows the opener's namespace, as /proc/sysvipc does. */
 static int kmbox_proc_open(struct inode *inode, struct file *file)
 {
-	struct kmbox_ns *ns = kmbox_ns_get(false);
+	struct kmbox_ns *ns = kmbox_ns_get();
 	int ret;
 
+	if (!ns)
+		return -ENOMEM;
 	ret = seq_open(file, &kmbox_seq_ops);
 	if (ret) {
-		if (ns)
-			kmbox_ns_put(ns);
+		kmbox_ns_put(ns);
 		return ret;
 	}
 	((struct seq_file *)file->private_data)->private = ns;
@@ -141,8 +142,7 @@ static int kmbox_proc_release(struct inode *inode, struct file *file)
 {
 	struct kmbox_ns *ns = ((struct seq_file *)file->private_data)->private;
 
-	if (ns)
-		kmbox_ns_put(ns);
+	kmbox_ns_put(ns);
 	return seq_release(inode, file);
 }
 

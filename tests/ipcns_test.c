@@ -8,7 +8,8 @@
  *  - /proc/kmbox lists only the mailboxes of the reader's namespace;
  *  - a namespace made later never inherits the names of one that died,
  *    and the names of a dead namespace go (its mailboxes still open
- *    through a handle live on, anonymous);
+ *    through a handle live on, anonymous); one that a task or an nsfs
+ *    file still holds keeps them;
  *  - CAP_IPC_OWNER counts in the user namespace owning the mailbox's IPC
  *    namespace: a container's root owns its container's mailboxes, and
  *    nothing of the host's.
@@ -236,8 +237,74 @@ TEST(dead_namespace_names_go)
 	/* The mailbox lives on for the handle, anonymous, message and all. */
 	EXPECT_EQ(4, kt_recv_str(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK));
 	EXPECT_STREQ("kept", buf);
-	EXPECT_EQ(-ENOENT, kt_open(name, KMBOX_ACCESS_SEND, 0, NULL));
 	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Longer than two periods of the module's reaper (2 s). */
+#define OUTLAST_REAPER_MS	5000
+
+/*
+ * A namespace is alive while a task is in it, or while anything else can
+ * bring a task back into it (an open /proc/PID/ns/ipc, a bind mount): its
+ * names stay through any number of reaper passes.
+ */
+TEST(kept_namespace_keeps_names)
+{
+	struct kmbox_info info;
+	int sv[2], fd, nsfd, go[2];
+	char name[64], path[64], c;
+	pid_t a, b;
+
+	kt_name(name, sizeof(name), "kept");
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, pipe(go));
+	a = tc_fork();
+	ASSERT_LE(0, a);
+	if (a == 0) {
+		int in;
+
+		TC_CHECK_EQ(0, unshare(CLONE_NEWIPC));
+		in = create_named(name, 0600, NULL);
+		TC_CHECK(in >= 0);
+		TC_CHECK_EQ(0, send_fd(sv[1], in));
+		close(in);
+		/* Still in the namespace: the name outlasts the reaper. */
+		tc_sleep_ms(OUTLAST_REAPER_MS);
+		in = kt_open(name, KMBOX_ACCESS_SEND, 0, NULL);
+		TC_CHECK(in >= 0);
+		TC_CHECK_EQ(1, read(go[0], &c, 1));
+		_exit(0);
+	}
+	fd = recv_fd(sv[0]);
+	ASSERT_LE(0, fd);
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)a);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, nsfd);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(0, tc_wait(a));
+
+	/* No task is in it now; our nsfs file keeps it. */
+	tc_sleep_ms(OUTLAST_REAPER_MS);
+	ASSERT_EQ(0, kt_info(fd, &info));
+	EXPECT_STREQ(name, info.name);
+	b = tc_fork();
+	ASSERT_LE(0, b);
+	if (b == 0) {
+		TC_CHECK_EQ(0, setns(nsfd, CLONE_NEWIPC));
+		TC_CHECK(kt_open(name, KMBOX_ACCESS_SEND, 0, NULL) >= 0);
+		_exit(0);
+	}
+	EXPECT_EQ(0, tc_wait(b));
+
+	/* The last thing that could enter it is gone: so are its names. */
+	close(nsfd);
+	KT_WAIT_INFO(fd, info, !info.name[0]);
+	EXPECT_STREQ("", info.name);
+	close(fd);
+	close(go[0]);
+	close(go[1]);
 	close(sv[0]);
 	close(sv[1]);
 }
