@@ -29,6 +29,7 @@
  * a closed mailbox is drained only once no message is in flight
  * (kmbox_drained): until then receivers wait for one to come back.
  */
+#include <linux/cred.h>
 #include <linux/hrtimer.h>
 #include <linux/overflow.h>
 #include <linux/pid.h>
@@ -47,15 +48,15 @@ size_t kmbox_msg_charge(size_t len)
 
 static struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len)
 {
-	long limit = min_t(unsigned long, READ_ONCE(kmbox_max_bytes_per_user), LONG_MAX);
 	struct kmbox_user *user;
 	struct kmbox_msg *msg;
 	int ret;
 
-	user = kmbox_user_get(current_euid());
+	/* The sender's euid, charged up its user namespace chain. */
+	user = kmbox_user_get(current_user_ns(), current_euid());
 	if (!user)
 		return ERR_PTR(-ENOMEM);
-	if (!kmbox_user_charge(&user->bytes, kmbox_msg_charge(len), limit)) {
+	if (!kmbox_user_charge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len))) {
 		ret = -ENOBUFS;
 		goto err_put_user;
 	}
@@ -82,7 +83,7 @@ static struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len)
 err_free:
 	kvfree(msg);
 err_uncharge:
-	atomic_long_sub(kmbox_msg_charge(len), &user->bytes);
+	kmbox_user_uncharge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len));
 err_put_user:
 	kmbox_user_put(user);
 	return ERR_PTR(ret);
@@ -93,7 +94,7 @@ void kmbox_msg_put(struct kmbox_msg *msg)
 {
 	if (!refcount_dec_and_test(&msg->ref))
 		return;
-	atomic_long_sub(kmbox_msg_charge(msg->len), &msg->user->bytes);
+	kmbox_user_uncharge(msg->user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(msg->len));
 	kmbox_user_put(msg->user);
 	put_pid(msg->pid);
 	kvfree(msg);

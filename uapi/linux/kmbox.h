@@ -49,8 +49,12 @@
  *                existing name), or UNLINK/DESTROY by someone not the owner
  *   EPERM        write(2) on a handle by a task whose effective uid or gid
  *                is not its opener's (write acts for the opener)
- *   ENOSPC       the user owns max_mailboxes_per_user mailboxes already
- *   ENOBUFS      the sender's user has max_bytes_per_user bytes queued
+ *   ENOSPC       the user owns max_mailboxes_per_user mailboxes already,
+ *                or the owner of its user namespace (or of one above) does,
+ *                counting what its namespaces' ids own
+ *   ENOBUFS      the sender's user has max_bytes_per_user bytes queued, or
+ *                the owner of its user namespace (or of one above) has,
+ *                counting what its namespaces' ids queued
  *   EBADF        SEND on a handle without KMBOX_ACCESS_SEND, RECV without
  *                KMBOX_ACCESS_RECV
  *   EMSGSIZE     SEND longer than the mailbox's max_msg_size; RECV into a
