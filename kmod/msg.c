@@ -273,6 +273,22 @@ static struct kmbox_msg *kmbox_requeue(struct kmbox *mb, struct kmbox_msg *msg)
 	return NULL;
 }
 
+/*
+ * An absolute deadline is a time of the caller's CLOCK_MONOTONIC, which in
+ * a time namespace runs at an offset from the host's: the host's time is
+ * the caller's minus the offset, as for clock_nanosleep(TIMER_ABSTIME),
+ * timerfd and futex.  Saturated at KTIME_MAX (never, in effect) rather
+ * than wrapped into the past; one before the host's clock began is past.
+ */
+static ktime_t kmbox_deadline_to_host(s64 deadline)
+{
+	ktime_t host;
+
+	if (check_sub_overflow(deadline, kmbox_timens_monotonic_offset(), &host))
+		return KTIME_MAX;
+	return max_t(ktime_t, host, 0);
+}
+
 int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns)
 {
 	memset(dl, 0, sizeof(*dl));
@@ -293,7 +309,7 @@ int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns)
 		if (timeout_ns < 0)
 			return -EINVAL;
 		dl->timed = true;
-		dl->expires = ns_to_ktime(timeout_ns);
+		dl->expires = kmbox_deadline_to_host(timeout_ns);
 		return 0;
 	default:
 		return -EINVAL;

@@ -205,6 +205,11 @@ struct kmbox_unlink {
  */
 #define KMBOX_MSG_NONBLOCK	0x0001	/* fail with EAGAIN, never wait */
 #define KMBOX_MSG_TIMEOUT	0x0002	/* timeout_ns: relative, >= 0 */
+/*
+ * KMBOX_MSG_DEADLINE: timeout_ns is a time of CLOCK_MONOTONIC as the
+ * caller reads it (clock_gettime), in its time namespace: a namespace's
+ * monotonic offset is taken off, as for clock_nanosleep(TIMER_ABSTIME).
+ */
 #define KMBOX_MSG_DEADLINE	0x0004	/* timeout_ns: CLOCK_MONOTONIC */
 
 /* SEND only: return once a receiver has taken this message. */
