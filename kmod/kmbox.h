@@ -10,12 +10,33 @@
  *    whoever holds it in the mailbox (the queue, or the receiver that took
  *    it off the queue), one for a sender waiting to learn its fate, and
  *    short-lived ones taken by peek.  The payload never changes once queued.
- *  - struct kmbox_user: per-uid accounting of mailboxes owned and bytes
- *    queued, shared by every mailbox and message charged to that uid.
+ *  - struct kmbox_user: accounting of mailboxes owned and bytes queued for
+ *    one uid as seen from one user namespace, shared by every mailbox and
+ *    message charged to it.  Reference counted: one per mailbox it owns,
+ *    one per message it sent, one per level below it, and short-lived ones.
  *  - struct kmbox_ns: an IPC namespace that has mailboxes, with its name
  *    table (ns.c).  Reference counted: one reference while it is live (on
  *    kmbox_namespaces), one per mailbox in it, one per open /proc/kmbox.
  *    A live one holds a reference to its IPC namespace.
+ *
+ * Accounting (what is charged to whom):
+ *  - A mailbox is charged, from its creation until it is freed, to its
+ *    creator: the fsuid in the user namespace of the creating task's
+ *    credentials.  A message is charged msg_charge(len), from its send
+ *    until it is freed, to its sender: the euid in the user namespace of
+ *    the sending task's credentials (write(2) is refused to a task whose
+ *    effective ids are not the opener's: kmbox_writer_is_opener).
+ *  - A charge made in user namespace N to uid is made to (N, uid) and then
+ *    to (N->parent, N->owner), and so on up to init_user_ns: whoever owns
+ *    a namespace pays for everything the ids mapped into it (and into the
+ *    namespaces they own in turn) hold, as the kernel's ucounts do for
+ *    RLIMIT_MSGQUEUE.  Every level must stay within max_mailboxes_per_user
+ *    (else ENOSPC) and max_bytes_per_user (else ENOBUFS); a charge that
+ *    would take one past it is undone at every level.  So no one gets more
+ *    than one budget by mapping many ids into a user namespace.
+ *  - What a mailbox or message was charged to is recorded (kmbox.owner,
+ *    kmbox_msg.user) and given back to exactly that chain: a kmbox_user
+ *    holds references to its namespace and to its parent level.
  *
  * Namespaces (written rule): a name is looked up, created and unlinked
  * only in the caller's IPC namespace; /proc/kmbox and lookups by id show
@@ -29,7 +50,7 @@
  *   (spinlock)  ->  kmbox.wq's lock and scheduler locks (wake_up_all,
  *   wake_up_process).
  *   kmbox_users_lock (spinlock) is taken alone or inside kmbox_names_lock,
- *   and takes nothing.
+ *   and takes nothing (a user's namespace reference is dropped after it).
  *
  * Nothing that may sleep runs under kmbox.lock: messages are allocated,
  * filled and copied out outside it, and freed (kmbox_msg_put) only after
@@ -68,12 +89,23 @@ extern unsigned long kmbox_max_capacity;
 extern unsigned long kmbox_max_mailboxes_per_user;
 extern unsigned long kmbox_max_bytes_per_user;
 
+struct user_namespace;
+
+enum kmbox_quota {
+	KMBOX_QUOTA_MAILBOXES,		/* mailboxes owned */
+	KMBOX_QUOTA_BYTES,		/* charge of messages alive */
+	KMBOX_NR_QUOTAS
+};
+
 struct kmbox_user {
 	struct hlist_node node;		/* in kmbox_users, kmbox_users_lock */
+	struct user_namespace *ns;	/* counted */
 	kuid_t uid;
+	/* (ns->parent, ns->owner), counted; NULL in init_user_ns. */
+	struct kmbox_user *parent;
 	refcount_t ref;
-	atomic_long_t mailboxes;	/* mailboxes this uid owns */
-	atomic_long_t bytes;		/* charge of its messages alive */
+	/* Charged here and below: see "Accounting" above. */
+	atomic_long_t charged[KMBOX_NR_QUOTAS];
 };
 
 /* A sender blocked until a receiver takes its message, on its stack. */
@@ -195,9 +227,12 @@ struct kmbox_recv_result {
 };
 
 /* user.c */
-struct kmbox_user *kmbox_user_get(kuid_t uid);
+struct kmbox_user *kmbox_user_get(struct user_namespace *ns, kuid_t uid);
 void kmbox_user_put(struct kmbox_user *user);
-bool kmbox_user_charge(atomic_long_t *counter, long amount, long limit);
+bool kmbox_user_charge(struct kmbox_user *user, enum kmbox_quota quota,
+		       long amount);
+void kmbox_user_uncharge(struct kmbox_user *user, enum kmbox_quota quota,
+			 long amount);
 void kmbox_users_exit(void);
 
 /* main.c */

@@ -109,7 +109,7 @@ static void kmbox_release(struct kref *ref)
 		WARN_ON(msg->sender);
 		kmbox_msg_put(msg);
 	}
-	atomic_long_dec(&mb->owner->mailboxes);
+	kmbox_user_uncharge(mb->owner, KMBOX_QUOTA_MAILBOXES, 1);
 	kmbox_user_put(mb->owner);
 	kmbox_ns_put(mb->ns);
 	kfree(mb->name);
@@ -142,7 +142,7 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 	struct kmbox *mb;
 	int ret;
 
-	owner = kmbox_user_get(current_fsuid());
+	owner = kmbox_user_get(current_user_ns(), current_fsuid());
 	if (!owner) {
 		ret = -ENOMEM;
 		goto err_put_ns;
@@ -198,14 +198,13 @@ static void kmbox_free_unused(struct kmbox *mb)
 }
 
 /*
- * Counts mb against its owner's max_mailboxes_per_user and makes it
- * visible in /proc/kmbox: from here on, kmbox_release undoes both.
+ * Counts mb against its owner's max_mailboxes_per_user, at every level of
+ * its user namespace chain, and makes it visible in /proc/kmbox: from here
+ * on, kmbox_release undoes both.
  */
 static int kmbox_charge(struct kmbox *mb)
 {
-	long limit = min_t(unsigned long, READ_ONCE(kmbox_max_mailboxes_per_user), LONG_MAX);
-
-	if (!kmbox_user_charge(&mb->owner->mailboxes, 1, limit))
+	if (!kmbox_user_charge(mb->owner, KMBOX_QUOTA_MAILBOXES, 1))
 		return -ENOSPC;
 	mutex_lock(&kmbox_all_lock);
 	list_add_tail(&mb->all, &kmbox_all);

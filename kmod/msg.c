@@ -29,6 +29,7 @@
  * a closed mailbox is drained only once no message is in flight
  * (kmbox_drained): until then receivers wait for one to come back.
  */
+#include <linux/cred.h>
 #include <linux/hrtimer.h>
 #include <linux/overflow.h>
 #include <linux/pid.h>
@@ -47,15 +48,15 @@ size_t kmbox_msg_charge(size_t len)
 
 static struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len)
 {
-	long limit = min_t(unsigned long, READ_ONCE(kmbox_max_bytes_per_user), LONG_MAX);
 	struct kmbox_user *user;
 	struct kmbox_msg *msg;
 	int ret;
 
-	user = kmbox_user_get(current_euid());
+	/* The sender's euid, charged up its user namespace chain. */
+	user = kmbox_user_get(current_user_ns(), current_euid());
 	if (!user)
 		return ERR_PTR(-ENOMEM);
-	if (!kmbox_user_charge(&user->bytes, kmbox_msg_charge(len), limit)) {
+	if (!kmbox_user_charge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len))) {
 		ret = -ENOBUFS;
 		goto err_put_user;
 	}
@@ -82,7 +83,7 @@ static struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len)
 err_free:
 	kvfree(msg);
 err_uncharge:
-	atomic_long_sub(kmbox_msg_charge(len), &user->bytes);
+	kmbox_user_uncharge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len));
 err_put_user:
 	kmbox_user_put(user);
 	return ERR_PTR(ret);
@@ -93,7 +94,7 @@ void kmbox_msg_put(struct kmbox_msg *msg)
 {
 	if (!refcount_dec_and_test(&msg->ref))
 		return;
-	atomic_long_sub(kmbox_msg_charge(msg->len), &msg->user->bytes);
+	kmbox_user_uncharge(msg->user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(msg->len));
 	kmbox_user_put(msg->user);
 	put_pid(msg->pid);
 	kvfree(msg);
@@ -272,6 +273,22 @@ static struct kmbox_msg *kmbox_requeue(struct kmbox *mb, struct kmbox_msg *msg)
 	return NULL;
 }
 
+/*
+ * An absolute deadline is a time of the caller's CLOCK_MONOTONIC, which in
+ * a time namespace runs at an offset from the host's: the host's time is
+ * the caller's minus the offset, as for clock_nanosleep(TIMER_ABSTIME),
+ * timerfd and futex.  Saturated at KTIME_MAX (never, in effect) rather
+ * than wrapped into the past; one before the host's clock began is past.
+ */
+static ktime_t kmbox_deadline_to_host(s64 deadline)
+{
+	ktime_t host;
+
+	if (check_sub_overflow(deadline, kmbox_timens_monotonic_offset(), &host))
+		return KTIME_MAX;
+	return max_t(ktime_t, host, 0);
+}
+
 int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns)
 {
 	memset(dl, 0, sizeof(*dl));
@@ -292,7 +309,7 @@ int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns)
 		if (timeout_ns < 0)
 			return -EINVAL;
 		dl->timed = true;
-		dl->expires = ns_to_ktime(timeout_ns);
+		dl->expires = kmbox_deadline_to_host(timeout_ns);
 		return 0;
 	default:
 		return -EINVAL;

@@ -1,89 +1,177 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Per-user accounting: how many mailboxes a uid owns and how many bytes of
+ * Per-user accounting: how many mailboxes a user owns and how many bytes of
  * messages it has alive, so that one user cannot exhaust the others.
+ *
+ * A user is a uid as seen from a user namespace: (user_ns, kuid).  A charge
+ * to one is a charge to each level of the chain up to the initial
+ * namespace: (ns, uid), then (ns->parent, ns->owner), and so on, each
+ * within the limit (see "Accounting" in kmbox.h).  This is what the
+ * kernel's ucounts do for RLIMIT_MSGQUEUE; their helpers are not exported
+ * to modules, so the chain is kept here.  Each kmbox_user holds a
+ * reference to its namespace and to its parent level, so that the chain a
+ * charge went up is the one its uncharge comes down, however the tasks'
+ * credentials change meanwhile.
  */
+#include <linux/cred.h>
+#include <linux/hash.h>
 #include <linux/hashtable.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/user_namespace.h>
 
 #include "kmbox.h"
 
-/* kmbox_users_lock protects the table and the users' nodes. */
+/*
+ * kmbox_users_lock protects the table and the users' nodes.  A user in the
+ * table holds a reference to its namespace, so a namespace's address
+ * cannot be reused while a user of it is found here.
+ */
 static DEFINE_SPINLOCK(kmbox_users_lock);
 static DEFINE_HASHTABLE(kmbox_users, 6);
 
-static struct kmbox_user *kmbox_user_find(kuid_t uid)
+static unsigned long kmbox_user_hash(struct user_namespace *ns, kuid_t uid)
+{
+	return hash_ptr(ns, 32) ^ __kuid_val(uid);
+}
+
+static struct kmbox_user *kmbox_user_find(struct user_namespace *ns, kuid_t uid)
 {
 	struct kmbox_user *user;
 
-	hash_for_each_possible(kmbox_users, user, node, __kuid_val(uid))
-		if (uid_eq(user->uid, uid))
+	hash_for_each_possible(kmbox_users, user, node, kmbox_user_hash(ns, uid))
+		if (user->ns == ns && uid_eq(user->uid, uid))
 			return user;
 	return NULL;
 }
 
-/* Returns a reference to uid's accounting, creating it; NULL if no memory. */
-struct kmbox_user *kmbox_user_get(kuid_t uid)
+static struct kmbox_user *kmbox_user_find_get(struct user_namespace *ns,
+					      kuid_t uid)
 {
-	struct kmbox_user *user, *new;
+	struct kmbox_user *user;
 
 	spin_lock(&kmbox_users_lock);
-	user = kmbox_user_find(uid);
+	user = kmbox_user_find(ns, uid);
 	if (user)
 		refcount_inc(&user->ref);
 	spin_unlock(&kmbox_users_lock);
+	return user;
+}
+
+/*
+ * Returns a reference to the accounting of uid in ns, creating it and the
+ * levels above it as needed; NULL if no memory.  Found with one lookup
+ * when it exists, as it does for anyone with a mailbox or a message alive.
+ * Recurses once per level above ns: at most 32 (the kernel's limit on
+ * user namespace nesting).
+ */
+struct kmbox_user *kmbox_user_get(struct user_namespace *ns, kuid_t uid)
+{
+	struct kmbox_user *user, *new, *parent = NULL;
+
+	user = kmbox_user_find_get(ns, uid);
 	if (user)
 		return user;
 
+	if (ns->parent) {
+		parent = kmbox_user_get(ns->parent, ns->owner);
+		if (!parent)
+			return NULL;
+	}
 	new = kzalloc(sizeof(*new), GFP_KERNEL);
-	if (!new)
+	if (!new) {
+		kmbox_user_put(parent);
 		return NULL;
+	}
+	new->ns = get_user_ns(ns);
 	new->uid = uid;
+	new->parent = parent;
 	refcount_set(&new->ref, 1);
 
 	/* Someone may have added it while we allocated. */
 	spin_lock(&kmbox_users_lock);
-	user = kmbox_user_find(uid);
+	user = kmbox_user_find(ns, uid);
 	if (user) {
 		refcount_inc(&user->ref);
 	} else {
-		hash_add(kmbox_users, &new->node, __kuid_val(uid));
+		hash_add(kmbox_users, &new->node, kmbox_user_hash(ns, uid));
 		user = new;
 		new = NULL;
 	}
 	spin_unlock(&kmbox_users_lock);
-	kfree(new);
+	if (new) {
+		put_user_ns(new->ns);
+		kfree(new);
+		kmbox_user_put(parent);
+	}
 	return user;
 }
 
+/* Drops a reference; the last one drops the user's on its parent level. */
 void kmbox_user_put(struct kmbox_user *user)
 {
-	/* refcount_dec_and_lock(), spelt out so that sparse can follow it. */
-	if (refcount_dec_not_one(&user->ref))
-		return;
-	spin_lock(&kmbox_users_lock);
-	if (!refcount_dec_and_test(&user->ref)) {
+	struct kmbox_user *parent;
+	int i;
+
+	while (user) {
+		/* refcount_dec_and_lock(), spelt out so that sparse can follow it. */
+		if (refcount_dec_not_one(&user->ref))
+			return;
+		spin_lock(&kmbox_users_lock);
+		if (!refcount_dec_and_test(&user->ref)) {
+			spin_unlock(&kmbox_users_lock);
+			return;
+		}
+		hash_del(&user->node);
 		spin_unlock(&kmbox_users_lock);
-		return;
+		for (i = 0; i < KMBOX_NR_QUOTAS; i++)
+			WARN_ON_ONCE(atomic_long_read(&user->charged[i]));
+		parent = user->parent;
+		put_user_ns(user->ns);
+		kfree(user);
+		user = parent;
 	}
-	hash_del(&user->node);
-	spin_unlock(&kmbox_users_lock);
-	WARN_ON_ONCE(atomic_long_read(&user->mailboxes));
-	WARN_ON_ONCE(atomic_long_read(&user->bytes));
-	kfree(user);
+}
+
+static long kmbox_quota_limit(enum kmbox_quota quota)
+{
+	unsigned long limit = quota == KMBOX_QUOTA_MAILBOXES ?
+			      READ_ONCE(kmbox_max_mailboxes_per_user) :
+			      READ_ONCE(kmbox_max_bytes_per_user);
+
+	return min_t(unsigned long, limit, LONG_MAX);
 }
 
 /*
- * Adds amount to counter unless that takes it past limit.  Racing chargers
- * may each see the other's charge and fail near the limit; none passes it.
+ * Charges amount to user and every level above it, unless that takes any
+ * of them past the limit: then nothing is charged.  Racing chargers may
+ * each see the other's charge and fail near the limit; none passes it.
  */
-bool kmbox_user_charge(atomic_long_t *counter, long amount, long limit)
+bool kmbox_user_charge(struct kmbox_user *user, enum kmbox_quota quota,
+		       long amount)
 {
-	if (atomic_long_add_return(amount, counter) <= limit)
-		return true;
-	atomic_long_sub(amount, counter);
+	long limit = kmbox_quota_limit(quota);
+	struct kmbox_user *level, *undo;
+
+	for (level = user; level; level = level->parent) {
+		if (atomic_long_add_return(amount, &level->charged[quota]) > limit)
+			goto err_undo;
+	}
+	return true;
+
+err_undo:
+	for (undo = user; undo != level; undo = undo->parent)
+		atomic_long_sub(amount, &undo->charged[quota]);
+	atomic_long_sub(amount, &level->charged[quota]);
 	return false;
+}
+
+/* Gives back what kmbox_user_charge charged, at every level. */
+void kmbox_user_uncharge(struct kmbox_user *user, enum kmbox_quota quota,
+			 long amount)
+{
+	for (; user; user = user->parent)
+		atomic_long_sub(amount, &user->charged[quota]);
 }
 
 void kmbox_users_exit(void)

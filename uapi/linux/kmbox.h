@@ -54,8 +54,12 @@
  *                mailbox's IPC namespace)
  *   EPERM        write(2) on a handle by a task whose effective uid or gid
  *                is not its opener's (write acts for the opener)
- *   ENOSPC       the user owns max_mailboxes_per_user mailboxes already
- *   ENOBUFS      the sender's user has max_bytes_per_user bytes queued
+ *   ENOSPC       the user owns max_mailboxes_per_user mailboxes already,
+ *                or the owner of its user namespace (or of one above) does,
+ *                counting what its namespaces' ids own
+ *   ENOBUFS      the sender's user has max_bytes_per_user bytes queued, or
+ *                the owner of its user namespace (or of one above) has,
+ *                counting what its namespaces' ids queued
  *   EBADF        SEND on a handle without KMBOX_ACCESS_SEND, RECV without
  *                KMBOX_ACCESS_RECV
  *   EMSGSIZE     SEND longer than the mailbox's max_msg_size; RECV into a
@@ -223,6 +227,11 @@ struct kmbox_unlink {
  */
 #define KMBOX_MSG_NONBLOCK	0x0001	/* fail with EAGAIN, never wait */
 #define KMBOX_MSG_TIMEOUT	0x0002	/* timeout_ns: relative, >= 0 */
+/*
+ * KMBOX_MSG_DEADLINE: timeout_ns is a time of CLOCK_MONOTONIC as the
+ * caller reads it (clock_gettime), in its time namespace: a namespace's
+ * monotonic offset is taken off, as for clock_nanosleep(TIMER_ABSTIME).
+ */
 #define KMBOX_MSG_DEADLINE	0x0004	/* timeout_ns: CLOCK_MONOTONIC */
 
 /* SEND only: return once a receiver has taken this message. */
