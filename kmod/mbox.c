@@ -310,6 +310,10 @@ void kmbox_wake_receivers(struct kmbox *mb)
 		wake_up_process(rcv->task);
 }
 
+/*
+ * Closing a closed mailbox is an error (EPIPE), as closing a closed channel
+ * is in Go: a second closer learns that another one beat it.
+ */
 long kmbox_close(struct kmbox *mb)
 {
 	long ret = 0;
@@ -317,13 +321,17 @@ long kmbox_close(struct kmbox *mb)
 	spin_lock(&mb->lock);
 	if (mb->state == KMBOX_STATE_DESTROYED) {
 		ret = -EIDRM;
-	} else if (mb->state == KMBOX_STATE_OPEN) {
+	} else if (mb->state == KMBOX_STATE_CLOSED) {
+		ret = -EPIPE;
+	} else {
 		mb->state = KMBOX_STATE_CLOSED;
 		kmbox_fail_senders(mb, -EPIPE);
 		kmbox_wake_receivers(mb);
 	}
 	spin_unlock(&mb->lock);
-	kmbox_wake(mb);
+	/* Pollers, senders waiting for room and peekers see the end. */
+	if (!ret)
+		kmbox_wake(mb);
 	return ret;
 }
 

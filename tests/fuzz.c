@@ -486,7 +486,8 @@ static const int *const op_errs[OP_MAX] = {
 	[OP_RECV] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, EBADF, EMSGSIZE, EAGAIN,
 			ETIMEDOUT, EINTR, EPIPE, EIDRM),
 	[OP_INFO] = SET(EINVAL, E2BIG, EFAULT, ENOTTY),
-	[OP_CLOSE] = SET(EINVAL, EBADF, EIDRM, ENOTTY),
+	/* EPIPE: closed already */
+	[OP_CLOSE] = SET(EINVAL, EBADF, EPIPE, EIDRM, ENOTTY),
 	[OP_DESTROY] = SET(EINVAL, EACCES, EIDRM, ENOTTY),
 	/* Those of RECV and SEND, and the VFS's own checks (EBADF, EINVAL). */
 	[OP_READ] = SET(EINVAL, EFAULT, EBADF, EMSGSIZE, EAGAIN, EINTR, EPIPE,
@@ -2209,6 +2210,14 @@ static void op_close_destroy(int op)
 		if (myuid == 0 || h.uid == myuid)
 			violation(C_VALID, "DESTROY by %s (uid %u, owner %u): EACCES",
 				  myuid ? "the owner" : "root", myuid, h.uid);
+		goto out;
+	}
+	if (e == EPIPE && !destroy) {
+		struct kmbox_info i;
+
+		/* Closed already; a mailbox never opens again. */
+		if (!do_info(fd, &i) && i.state < KMBOX_STATE_CLOSED && h_same(slot, &h))
+			violation(C_VALID, "CLOSE: EPIPE, then INFO: state %u", i.state);
 		goto out;
 	}
 	if (!ret)

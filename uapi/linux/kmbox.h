@@ -63,7 +63,7 @@
  *                absolute deadline restart instead when the handler has
  *                SA_RESTART; a relative timeout never restarts)
  *   EPIPE        the mailbox was closed: no more sends; receives fail once
- *                the queue is drained
+ *                the queue is drained; CLOSE of a mailbox closed already
  *   EIDRM        the mailbox was destroyed
  *   ENOMEM       the kernel could not allocate a mailbox or a message
  *   EMFILE       CREATE or OPEN: the process has no file descriptor free
@@ -326,7 +326,8 @@ struct kmbox_info {
  * CLOSE: Go-style close: later sends fail with EPIPE, blocked senders are
  * woken with EPIPE (their messages withdrawn), receivers drain what is
  * queued and then get EPIPE.  Needs KMBOX_ACCESS_SEND.  The argument is a
- * flags word and must be 0.
+ * flags word and must be 0.  Closing a closed mailbox fails with EPIPE (a
+ * destroyed one: EIDRM) and changes nothing.
  *
  * DESTROY: the name goes away, queued messages are dropped, every blocked
  * call and every later call on any handle fails with EIDRM.  Only the owner
