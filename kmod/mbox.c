@@ -481,6 +481,14 @@ static __poll_t kmbox_fop_poll(struct file *file, poll_table *wait)
 			mask |= EPOLLIN | EPOLLRDNORM;
 		else if (!can_recv || kmbox_drained(mb))
 			mask |= EPOLLHUP;
+		/*
+		 * A send fails at once with EPIPE: it would not block, so a
+		 * poller waiting to send must wake and try, even while the
+		 * receive side of its handle has messages to drain (as a
+		 * socket shut down for writing reports EPOLLOUT).
+		 */
+		if (can_send)
+			mask |= EPOLLOUT | EPOLLWRNORM;
 		break;
 	default:
 		if (can_recv && queued)

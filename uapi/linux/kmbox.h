@@ -21,9 +21,10 @@
  * poll(2) on a handle reports only what its access allows: POLLIN when a
  * receive would not block (a message queued; capacity 0: a sender offering
  * one), POLLOUT when a send would not block (room in the queue; capacity 0:
- * a receiver waiting right now), POLLHUP once the mailbox is closed and
- * drained (on a send-only handle: once closed, as nothing is left for it to
- * do), POLLERR once destroyed.
+ * a receiver waiting right now; once closed, always, as a send fails at
+ * once with EPIPE), POLLHUP once the mailbox is closed and drained (on a
+ * send-only handle: once closed, as nothing is left for it to do), POLLERR
+ * once destroyed.
  *
  * INFO keeps working after DESTROY (state KMBOX_STATE_DESTROYED); every
  * other call on a destroyed mailbox fails with EIDRM.
