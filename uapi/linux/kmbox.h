@@ -58,7 +58,9 @@
  *                buffer shorter than the message (len reports the size
  *                needed, the message stays queued)
  *   EAGAIN       KMBOX_MSG_NONBLOCK (or O_NONBLOCK for read/write) and the
- *                call would have to wait
+ *                call would have to wait (also a RECV on a closed mailbox
+ *                with nothing queued while a message another receiver is
+ *                copying out may still come back: not drained yet)
  *   ETIMEDOUT    the timeout or deadline passed first
  *   EINTR        a signal arrived first (calls that are blocking or have an
  *                absolute deadline restart instead when the handler has
@@ -71,11 +73,12 @@
  *   ENFILE       CREATE or OPEN: the system has no file free
  *
  * Whenever SEND, RECV, read or write fail, nothing was delivered or
- * consumed; when SEND returns 0 the message was queued, or, for a
- * rendezvous mailbox or KMBOX_SEND_SYNC, taken by a receiver.  A
- * non-blocking send never waits, not even for the receiver it met to
- * finish copying the message out: should that receiver's copy fault, the
- * message goes back first in line for the next receiver.
+ * consumed (though a failed RECV or read may have written to its buffer:
+ * its contents are then unspecified); when SEND returns 0 the message was
+ * queued, or, for a rendezvous mailbox or KMBOX_SEND_SYNC, taken by a
+ * receiver.  A non-blocking send never waits, not even for the receiver it
+ * met to finish copying the message out: should that receiver's copy
+ * fault, the message goes back first in line for the next receiver.
  */
 #ifndef _UAPI_LINUX_KMBOX_H
 #define _UAPI_LINUX_KMBOX_H
@@ -243,7 +246,9 @@ struct kmbox_send {
  * @__reserved1: must be 0
  * @__reserved:	must be 0
  *
- * Returns the message length.
+ * Returns the message length.  Only that many bytes of the buffer are
+ * the message; after an error its contents are unspecified (they may be
+ * bytes of a message withdrawn by its sender while being copied out).
  */
 struct kmbox_recv {
 	__u32 flags;
