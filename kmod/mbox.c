@@ -347,6 +347,10 @@ void kmbox_wake_receivers(struct kmbox *mb)
 		wake_up_process(rcv->task);
 }
 
+/*
+ * Closing a closed mailbox is an error (EPIPE), as closing a closed channel
+ * is in Go: a second closer learns that another one beat it.
+ */
 long kmbox_close(struct kmbox *mb)
 {
 	long ret = 0;
@@ -354,13 +358,17 @@ long kmbox_close(struct kmbox *mb)
 	spin_lock(&mb->lock);
 	if (mb->state == KMBOX_STATE_DESTROYED) {
 		ret = -EIDRM;
-	} else if (mb->state == KMBOX_STATE_OPEN) {
+	} else if (mb->state == KMBOX_STATE_CLOSED) {
+		ret = -EPIPE;
+	} else {
 		mb->state = KMBOX_STATE_CLOSED;
 		kmbox_fail_senders(mb, -EPIPE);
 		kmbox_wake_receivers(mb);
 	}
 	spin_unlock(&mb->lock);
-	kmbox_wake(mb);
+	/* Pollers, senders waiting for room and peekers see the end. */
+	if (!ret)
+		kmbox_wake(mb);
 	return ret;
 }
 
@@ -494,6 +502,14 @@ static __poll_t kmbox_fop_poll(struct file *file, poll_table *wait)
 			mask |= EPOLLIN | EPOLLRDNORM;
 		else if (!can_recv || kmbox_drained(mb))
 			mask |= EPOLLHUP;
+		/*
+		 * A send fails at once with EPIPE: it would not block, so a
+		 * poller waiting to send must wake and try, even while the
+		 * receive side of its handle has messages to drain (as a
+		 * socket shut down for writing reports EPOLLOUT).
+		 */
+		if (can_send)
+			mask |= EPOLLOUT | EPOLLWRNORM;
 		break;
 	default:
 		if (can_recv && queued)

@@ -1475,6 +1475,8 @@ static int pmb_close(struct ipc_mbox *mb)
 		return ret;
 	if (h->state == IPC_STATE_DESTROYED) {
 		ret = -EIDRM;
+	} else if (h->state == IPC_STATE_CLOSED) {
+		ret = -EPIPE;		/* closed already, as the kernel says */
 	} else if (h->state == IPC_STATE_OPEN) {
 		h->state = IPC_STATE_CLOSED;
 		PMB_HOOK(LIBIPC_HOOK_CLOSE);

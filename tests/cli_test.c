@@ -750,6 +750,7 @@ TEST_F(cli, close_and_destroy)
 	ASSERT_EQ(0, KMBOX("send", self->name, "a")) SHOW();
 	ASSERT_EQ(0, KMBOX("send", self->name, "b")) SHOW();
 	ASSERT_EQ(0, KMBOX("close", self->name)) SHOW();
+	EXPECT_EQ(6, KMBOX("close", self->name)) SHOW();	/* closed already */
 	ASSERT_EQ(0, KMBOX("stat", self->name, "--json")) SHOW();
 	EXPECT_STREQ("\"closed\"", json_raw(self->r.out, "state"));
 

@@ -486,7 +486,8 @@ static const int *const op_errs[OP_MAX] = {
 	[OP_RECV] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, EBADF, EMSGSIZE, EAGAIN,
 			ETIMEDOUT, EINTR, EPIPE, EIDRM),
 	[OP_INFO] = SET(EINVAL, E2BIG, EFAULT, ENOTTY),
-	[OP_CLOSE] = SET(EINVAL, EBADF, EIDRM, ENOTTY, EACCES),
+	/* EPIPE: closed already; EACCES: an owner-close mailbox, not ours */
+	[OP_CLOSE] = SET(EINVAL, EBADF, EPIPE, EIDRM, ENOTTY, EACCES),
 	[OP_DESTROY] = SET(EINVAL, EACCES, EIDRM, ENOTTY),
 	/* Those of RECV and SEND, and the VFS's own checks (EBADF, EINVAL). */
 	[OP_READ] = SET(EINVAL, EFAULT, EBADF, EMSGSIZE, EAGAIN, EINTR, EPIPE,
@@ -2216,6 +2217,14 @@ static void op_close_destroy(int op)
 				  myuid ? "the owner" : "root", myuid, h.uid);
 		goto out;
 	}
+	if (e == EPIPE && !destroy) {
+		struct kmbox_info i;
+
+		/* Closed already; a mailbox never opens again. */
+		if (!do_info(fd, &i) && i.state < KMBOX_STATE_CLOSED && h_same(slot, &h))
+			violation(C_VALID, "CLOSE: EPIPE, then INFO: state %u", i.state);
+		goto out;
+	}
 	if (!ret)
 		after_end(slot, fd, &h, destroy);
 out:
@@ -2391,7 +2400,8 @@ static bool check_revents(short revents, short events, const struct handle *h,
 	    ((revents & (POLLIN | POLLRDNORM)) && !(h->access & KMBOX_ACCESS_RECV)) ||
 	    ((revents & (POLLOUT | POLLWRNORM)) && !(h->access & KMBOX_ACCESS_SEND)) ||
 	    ((revents & POLLERR) && (revents & ~POLLERR)) ||
-	    ((revents & POLLHUP) && (revents & (POLLOUT | POLLWRNORM | POLLIN | POLLRDNORM)))) {
+	    /* closed: POLLOUT (a send fails at once) goes with POLLHUP */
+	    ((revents & POLLHUP) && (revents & (POLLIN | POLLRDNORM)))) {
 		violation(C_POLL, "%s: revents %#x for events %#x on a handle of access %#x",
 			  what, (unsigned short)revents, (unsigned short)events, h->access);
 		return false;
@@ -3488,6 +3498,10 @@ static void scenario_block(void)
 	if (action < 8 && !do_info(fd, &i)) {
 		short re = kt_revents_fd(fd);
 		short want = action >= 4 ? POLLERR : i.msgs ? POLLIN | POLLRDNORM : POLLHUP;
+
+		/* Closed, a send fails at once: the handle can send. */
+		if (action < 4)
+			want |= POLLOUT | POLLWRNORM;
 
 		if (re != want)
 			violation(C_POLL, "%s after %s with %llu queued: revents %#x, expected %#x",

@@ -5,6 +5,7 @@
  *  - KMBOX_IOC_CLOSE (Go-style): later sends EPIPE; blocked senders woken
  *    with EPIPE, their messages withdrawn; receivers drain what is queued,
  *    then EPIPE; blocked receivers on an empty mailbox woken with EPIPE;
+ *    a second close fails with EPIPE and changes nothing;
  *  - KMBOX_IOC_DESTROY: the name goes, queued messages are dropped, every
  *    blocked waiter (several processes) and every later call on any handle
  *    gets EIDRM; INFO still tells the state;
@@ -226,6 +227,42 @@ TEST_F(life, close_by_another_process)
 	EXPECT_EQ(0, tc_wait(pid));
 	ASSERT_EQ(0, kt_result(&c, &res));
 	EXPECT_EQ(-EPIPE, res.ret);
+}
+
+/*
+ * Closing a closed mailbox fails with EPIPE, in any process (Go panics
+ * there), and changes nothing: what is queued is still drained.
+ */
+TEST_F(life, close_twice_is_epipe)
+{
+	char buf[16];
+	pid_t pid;
+
+	if (!self->rv)
+		ASSERT_EQ(0, kt_send_str(self->fd, "a", KMBOX_MSG_NONBLOCK));
+	ASSERT_EQ(0, kt_shut(self->fd));
+	EXPECT_EQ(-EPIPE, kt_shut(self->fd));
+	pid = tc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		TC_CHECK_EQ(-EPIPE, kt_shut(self->fd));
+		_exit(0);
+	}
+	EXPECT_EQ(0, tc_wait(pid));
+	/* Bad calls are still told so first. */
+	EXPECT_EQ(-1, ioctl(self->fd, KMBOX_IOC_CLOSE, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ((__u32)KMBOX_STATE_CLOSED, KT_INFO_FIELD(self->fd, state));
+	if (!self->rv) {
+		EXPECT_EQ(1ULL, KT_INFO_FIELD(self->fd, msgs));
+		EXPECT_EQ(1, kt_recv_str(self->fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK));
+		EXPECT_STREQ("a", buf);
+	}
+	EXPECT_EQ(-EPIPE, kt_recv(self->fd, buf, sizeof(buf), 0, 0, NULL));
+	EXPECT_EQ(-EPIPE, kt_shut(self->fd));
+	/* Destroy still works; then close is EIDRM. */
+	ASSERT_EQ(0, kt_destroy(self->fd));
+	EXPECT_EQ(-EIDRM, kt_shut(self->fd));
 }
 
 TEST_F(life, destroy_drops_and_fails_everything)

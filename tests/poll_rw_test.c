@@ -6,6 +6,7 @@
  *    sender offering at capacity 0), POLLOUT when a send would not block
  *    (room; always when unbounded; a receiver waiting at capacity 0),
  *    POLLHUP once closed and drained (a send-only handle: once closed),
+ *    POLLOUT once closed on a handle that can send (a send fails at once),
  *    POLLERR once destroyed; only the events the handle's access allows;
  *    sleepers are woken by each of these; epoll and select agree;
  *  - read(2)/write(2): one message per call, EMSGSIZE both ways, O_NONBLOCK
@@ -257,9 +258,9 @@ TEST_F(pr, pollerr_once_destroyed)
 }
 
 static void poll_woken_by(struct __test_metadata *_metadata, int fd,
-			  int (*end)(int), short want)
+			  short events, int (*end)(int), short want)
 {
-	struct kt_call call = { .op = KT_POLL, .fd = fd, .events = POLLIN,
+	struct kt_call call = { .op = KT_POLL, .fd = fd, .events = events,
 				.poll_ms = 20000 };
 	struct kt_result res;
 	struct kt_child c;
@@ -275,12 +276,55 @@ static void poll_woken_by(struct __test_metadata *_metadata, int fd,
 
 TEST_F(pr, poll_woken_by_close)
 {
-	poll_woken_by(_metadata, self->fd, kt_shut, POLLHUP);
+	poll_woken_by(_metadata, self->fd, POLLIN, kt_shut, POLLHUP);
 }
 
 TEST_F(pr, poll_woken_by_destroy)
 {
-	poll_woken_by(_metadata, self->fd, kt_destroy, POLLERR);
+	poll_woken_by(_metadata, self->fd, POLLIN, kt_destroy, POLLERR);
+}
+
+/*
+ * Once closed, a send fails at once (EPIPE): POLLOUT on every handle that
+ * can send, even while its receive side still has messages to drain.  A
+ * sleeper in poll(POLLOUT) on a full mailbox (rendezvous: no receiver) is
+ * woken by the close and sees POLLOUT.
+ */
+TEST_F(pr, pollout_once_closed)
+{
+	short rx = self->rv ? POLLHUP : POLLIN;	/* the receive side's */
+	char buf[16];
+	int sfd, rfd;
+
+	sfd = kt_open(self->name, KMBOX_ACCESS_SEND, 0, NULL);
+	ASSERT_LE(0, sfd);
+	rfd = kt_open(self->name, KMBOX_ACCESS_RECV, 0, NULL);
+	ASSERT_LE(0, rfd);
+	if (!self->rv)
+		ASSERT_EQ(0, kt_send_str(self->fd, "1", KMBOX_MSG_NONBLOCK));
+	if (!self->rv && !self->unbounded)
+		ASSERT_EQ(0, kt_send_str(self->fd, "2", KMBOX_MSG_NONBLOCK));
+	if (self->unbounded) {
+		ASSERT_EQ(0, kt_shut(self->fd));
+	} else {
+		/* Full, or no receiver: a send would block until the close. */
+		EXPECT_EQ(0, kt_revents(self->fd, POLLOUT));
+		poll_woken_by(_metadata, self->fd, POLLOUT, kt_shut, POLLOUT);
+	}
+	/* Receive side as before: POLLIN while queued, POLLHUP once drained. */
+	EXPECT_EQ(POLLOUT | rx, kt_revents(self->fd, POLLIN | POLLOUT));
+	EXPECT_EQ(POLLOUT | POLLHUP, kt_revents(sfd, POLLIN | POLLOUT));
+	EXPECT_EQ(rx, kt_revents(rfd, POLLIN | POLLOUT));
+	/* And the send it promised does not block: it fails at once. */
+	EXPECT_EQ(-EPIPE, kt_send_str(self->fd, "x", 0));
+	if (!self->rv) {
+		while (kt_recv_str(rfd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK) > 0)
+			;
+		EXPECT_EQ(POLLOUT | POLLHUP, kt_revents(self->fd, POLLIN | POLLOUT));
+		EXPECT_EQ(POLLHUP, kt_revents(rfd, POLLIN | POLLOUT));
+	}
+	close(rfd);
+	close(sfd);
 }
 
 /* A receive-only handle never reports POLLOUT, a send-only one no POLLIN. */

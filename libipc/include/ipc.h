@@ -277,8 +277,8 @@ int ipc_list(ipc_list_fn fn, void *arg);
 
 /*
  * The handle's file descriptor, for poll/epoll (POLLIN: a receive would not
- * block, POLLOUT: a send would not, POLLHUP: closed and drained, POLLERR:
- * destroyed).  The kernel backend only; ENOTSUP on posix.  It belongs to
+ * block, POLLOUT: a send would not, or closed, POLLHUP: closed and drained,
+ * POLLERR: destroyed).  The kernel backend only; ENOTSUP on posix.  It belongs to
  * the handle: do not close it.
  */
 int ipc_fd(struct ipc_mbox *mb);

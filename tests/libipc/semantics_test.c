@@ -257,7 +257,10 @@ TEST_F(mb, close)
 	ASSERT_EQ(0, lt_wait_waiters(self->mb, 0, 1));
 	ASSERT_EQ(0, ipc_close(self->mb));
 	EXPECT_EQ(EPIPE, tc_wait(rcv));
-	EXPECT_EQ(0, ipc_close(self->mb));	/* closing twice is fine */
+	/* Closing twice is an error, as in Go: the second closer learns it. */
+	EXPECT_EQ(-EPIPE, ipc_close(self->mb));
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+	EXPECT_EQ(IPC_STATE_CLOSED, info.state);
 	EXPECT_EQ(-EPIPE, ipc_send(self->mb, "x", 1, IPC_WAIT_NONE, 0));
 	/* The state comes first: not EMSGSIZE. */
 	EXPECT_EQ(-EPIPE, ipc_send(self->mb, NULL, 0, NULL, 0));
@@ -290,6 +293,9 @@ TEST_F(mb, close)
 		ASSERT_EQ(0, ipc_send(self->mb, "1", 1, NULL, 0));
 		ASSERT_EQ(0, ipc_send(self->mb, "2", 1, NULL, 0));
 		ASSERT_EQ(0, ipc_close(self->mb));
+		/* A second close changes nothing: the queue stays to drain. */
+		EXPECT_EQ(-EPIPE, ipc_close(self->mb));
+		EXPECT_EQ(2, lt_info_msgs(self->mb));
 		EXPECT_EQ(1, lt_recv_str(self->mb, buf, sizeof(buf), NULL));
 		EXPECT_STREQ("1", buf);
 		EXPECT_EQ(1, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE));
@@ -299,6 +305,37 @@ TEST_F(mb, close)
 	/* Destroy after close still works; close after destroy does not. */
 	EXPECT_EQ(0, ipc_destroy(self->mb));
 	EXPECT_EQ(-EIDRM, ipc_close(self->mb));
+}
+
+/* Of closers racing, each in its own process, exactly one closes. */
+TEST_F(mb, close_once)
+{
+	enum { N = 8 };
+	int i, status, closed = 0, epipe = 0, go[2];
+	pid_t pid[N];
+	char c;
+
+	ASSERT_EQ(0, pipe(go));
+	for (i = 0; i < N; i++) {
+		pid[i] = tc_fork();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i] == 0) {
+			close(go[1]);
+			if (read(go[0], &c, 1) != 0)
+				_exit(100);
+			_exit(-ipc_close(self->mb));
+		}
+	}
+	close(go[0]);
+	close(go[1]);		/* all at once */
+	for (i = 0; i < N; i++) {
+		status = tc_wait(pid[i]);
+		closed += status == 0;
+		epipe += status == EPIPE;
+	}
+	EXPECT_EQ(1, closed);
+	EXPECT_EQ(N - 1, epipe);
+	EXPECT_EQ(-EPIPE, ipc_close(self->mb));
 }
 
 TEST_F(mb, destroy)

@@ -21,9 +21,10 @@
  * poll(2) on a handle reports only what its access allows: POLLIN when a
  * receive would not block (a message queued; capacity 0: a sender offering
  * one), POLLOUT when a send would not block (room in the queue; capacity 0:
- * a receiver waiting right now), POLLHUP once the mailbox is closed and
- * drained (on a send-only handle: once closed, as nothing is left for it to
- * do), POLLERR once destroyed.
+ * a receiver waiting right now; once closed, always, as a send fails at
+ * once with EPIPE), POLLHUP once the mailbox is closed and drained (on a
+ * send-only handle: once closed, as nothing is left for it to do), POLLERR
+ * once destroyed.
  *
  * Names are per IPC namespace: CREATE, OPEN and UNLINK see only the
  * caller's.  A handle works from any namespace.
@@ -66,24 +67,27 @@
  *                buffer shorter than the message (len reports the size
  *                needed, the message stays queued)
  *   EAGAIN       KMBOX_MSG_NONBLOCK (or O_NONBLOCK for read/write) and the
- *                call would have to wait
+ *                call would have to wait (also a RECV on a closed mailbox
+ *                with nothing queued while a message another receiver is
+ *                copying out may still come back: not drained yet)
  *   ETIMEDOUT    the timeout or deadline passed first
  *   EINTR        a signal arrived first (calls that are blocking or have an
  *                absolute deadline restart instead when the handler has
  *                SA_RESTART; a relative timeout never restarts)
  *   EPIPE        the mailbox was closed: no more sends; receives fail once
- *                the queue is drained
+ *                the queue is drained; CLOSE of a mailbox closed already
  *   EIDRM        the mailbox was destroyed
  *   ENOMEM       the kernel could not allocate a mailbox or a message
  *   EMFILE       CREATE or OPEN: the process has no file descriptor free
  *   ENFILE       CREATE or OPEN: the system has no file free
  *
  * Whenever SEND, RECV, read or write fail, nothing was delivered or
- * consumed; when SEND returns 0 the message was queued, or, for a
- * rendezvous mailbox or KMBOX_SEND_SYNC, taken by a receiver.  A
- * non-blocking send never waits, not even for the receiver it met to
- * finish copying the message out: should that receiver's copy fault, the
- * message goes back first in line for the next receiver.
+ * consumed (though a failed RECV or read may have written to its buffer:
+ * its contents are then unspecified); when SEND returns 0 the message was
+ * queued, or, for a rendezvous mailbox or KMBOX_SEND_SYNC, taken by a
+ * receiver.  A non-blocking send never waits, not even for the receiver it
+ * met to finish copying the message out: should that receiver's copy
+ * fault, the message goes back first in line for the next receiver.
  */
 #ifndef _UAPI_LINUX_KMBOX_H
 #define _UAPI_LINUX_KMBOX_H
@@ -273,7 +277,9 @@ struct kmbox_send {
  * @__reserved1: must be 0
  * @__reserved:	must be 0
  *
- * Returns the message length.
+ * Returns the message length.  Only that many bytes of the buffer are
+ * the message; after an error its contents are unspecified (they may be
+ * bytes of a message withdrawn by its sender while being copied out).
  */
 struct kmbox_recv {
 	__u32 flags;
@@ -358,8 +364,9 @@ struct kmbox_info {
  * woken with EPIPE (their messages withdrawn), receivers drain what is
  * queued and then get EPIPE.  Needs KMBOX_ACCESS_SEND, and for a mailbox
  * created with KMBOX_CREATE_OWNER_CLOSE, to be its owner (or CAP_IPC_OWNER
- * in its namespace; else EACCES).  The argument is a flags word and must
- * be 0.
+ * in its namespace; else EACCES).  Closing a closed mailbox fails with
+ * EPIPE (a destroyed one: EIDRM) and changes nothing.  The argument is a
+ * flags word and must be 0.
  *
  * DESTROY: the name goes away, queued messages are dropped, every blocked
  * call and every later call on any handle fails with EIDRM.  Only the owner
