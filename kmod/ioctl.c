@@ -24,6 +24,8 @@ union kmbox_ioctl_args {
 	struct kmbox_send send;
 	struct kmbox_recv recv;
 	struct kmbox_info info;
+	struct kmbox_destroy_id destroy_id;
+	struct kmbox_list list;
 };
 
 /* Where the caller's struct is, and how big the caller thinks it is. */
@@ -296,7 +298,33 @@ static long kmbox_ioc_info(struct file *file, union kmbox_ioctl_args *args,
 	if (file->f_mode & FMODE_WRITE)
 		info->access |= KMBOX_ACCESS_SEND;
 	kmbox_get_info(file->private_data, info);
+	kmbox_get_waiters(file->private_data, info);
 	return kmbox_copy_out(u, info, sizeof(*info));
+}
+
+/* Administration by id (admin.c). */
+static long kmbox_ioc_stat_id(struct file *file, union kmbox_ioctl_args *args,
+			      const struct kmbox_ucopy *u)
+{
+	long ret = kmbox_admin_stat_id(&args->info);
+
+	return ret ?: kmbox_copy_out(u, &args->info, sizeof(args->info));
+}
+
+static long kmbox_ioc_destroy_id(struct file *file, union kmbox_ioctl_args *args,
+				 const struct kmbox_ucopy *u)
+{
+	return kmbox_admin_destroy_id(&args->destroy_id);
+}
+
+static long kmbox_ioc_list(struct file *file, union kmbox_ioctl_args *args,
+			   const struct kmbox_ucopy *u)
+{
+	long ret = kmbox_admin_list(&args->list);
+
+	if (ret < 0)
+		return ret;
+	return kmbox_copy_out(u, &args->list, sizeof(args->list)) ?: ret;
 }
 
 /* Control device commands are numbered from 0x00, mailbox ones from 0x10. */
@@ -316,6 +344,12 @@ static const struct kmbox_ioctl_op kmbox_dev_ops[] = {
 		 kmbox_open, KMBOX_OPEN_SIZE_VER0),
 	KMBOX_OP(KMBOX_DEV_BASE, KMBOX_IOC_UNLINK, kmbox_ioc_unlink,
 		 kmbox_unlink, KMBOX_UNLINK_SIZE_VER0),
+	KMBOX_OP(KMBOX_DEV_BASE, KMBOX_IOC_STAT_ID, kmbox_ioc_stat_id,
+		 kmbox_info, KMBOX_INFO_SIZE_VER0),
+	KMBOX_OP(KMBOX_DEV_BASE, KMBOX_IOC_DESTROY_ID, kmbox_ioc_destroy_id,
+		 kmbox_destroy_id, KMBOX_DESTROY_ID_SIZE_VER0),
+	KMBOX_OP(KMBOX_DEV_BASE, KMBOX_IOC_LIST, kmbox_ioc_list,
+		 kmbox_list, KMBOX_LIST_SIZE_VER0),
 };
 
 static const struct kmbox_ioctl_op kmbox_mbox_ops[] = {

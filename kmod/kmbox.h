@@ -265,6 +265,17 @@ bool kmbox_visible(const struct kmbox *mb);
 bool kmbox_ns_capable(const struct kmbox *mb, int cap);
 void kmbox_ns_exit(void);
 
+/* admin.c: by id, for mailboxes with or without a name; fdinfo. */
+struct seq_file;
+struct kmbox *kmbox_get_by_id(u64 id);
+unsigned int kmbox_list_ids(u64 cursor, u64 *ids, unsigned int max);
+long kmbox_admin_list(struct kmbox_list *l);
+long kmbox_admin_stat_id(struct kmbox_info *info);
+long kmbox_admin_destroy_id(const struct kmbox_destroy_id *d);
+void kmbox_get_waiters(struct kmbox *mb, struct kmbox_info *info);
+void kmbox_seq_name(struct seq_file *m, const struct kmbox *mb);
+void kmbox_show_fdinfo(struct seq_file *m, struct file *file);
+
 /* procfs.c: /proc/kmbox lists kmbox_all. */
 extern struct mutex kmbox_all_lock;
 extern struct list_head kmbox_all;

@@ -531,4 +531,5 @@ const struct file_operations kmbox_mbox_fops = {
 	.unlocked_ioctl = kmbox_mbox_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
+	.show_fdinfo = kmbox_show_fdinfo,
 };

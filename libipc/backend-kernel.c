@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@ static_assert(IPC_RECV == KMBOX_ACCESS_RECV && IPC_SEND == KMBOX_ACCESS_SEND,
 	      "access bits are the ABI's");
 static_assert(IPC_UNBOUNDED == KMBOX_CAPACITY_UNBOUNDED, "unbounded");
 static_assert(IPC_NAME_MAX == KMBOX_NAME_MAX, "name length");
+static_assert(IPC_STAT_PIDS == KMBOX_INFO_PIDS, "pids of blocked callers");
 static_assert(IPC_STATE_OPEN == KMBOX_STATE_OPEN &&
 	      IPC_STATE_CLOSED == KMBOX_STATE_CLOSED &&
 	      IPC_STATE_DESTROYED == KMBOX_STATE_DESTROYED, "states");
@@ -34,6 +36,12 @@ struct kbox {
 
 /* The control device, opened once at backend choice and kept. */
 static int kbox_dev = -1;
+/*
+ * The module's KMBOX_FEATURE_* bits, read with the control device: a
+ * module older than a feature gets the older way of doing the same, where
+ * there is one (/proc/kmbox for introspection), else ENOTSUP.
+ */
+static uint64_t kbox_features;
 
 static struct kbox *to_kbox(struct ipc_mbox *mb)
 {
@@ -60,8 +68,14 @@ static int kbox_init(void)
 		close(dev);
 		return ret;
 	}
+	kbox_features = lim.features;
 	kbox_dev = dev;
 	return 0;
+}
+
+static bool kbox_has(uint64_t feature)
+{
+	return (kbox_features & feature) == feature;
 }
 
 /* Wrap a new handle fd; closes it on failure. */
@@ -235,6 +249,28 @@ static ssize_t kbox_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 	return ret;
 }
 
+/* What INFO and STAT_ID say, as struct ipc_info. */
+static void kbox_from_info(const struct kmbox_info *ki, struct ipc_info *info)
+{
+	info->id = ki->id;
+	info->capacity = ki->capacity;
+	info->max_msg_size = ki->max_msg_size;
+	info->mode = ki->mode;
+	info->uid = ki->uid;
+	info->gid = ki->gid;
+	info->access = ki->access;
+	info->state = ki->state;
+	info->msgs = ki->msgs;
+	info->bytes = ki->bytes;
+	info->senders_waiting = ki->senders_waiting;
+	info->receivers_waiting = ki->receivers_waiting;
+	info->sent = ki->sent;
+	info->received = ki->received;
+	info->dropped = ki->dropped;
+	memcpy(info->name, ki->name, sizeof(info->name));
+	info->name[sizeof(info->name) - 1] = '\0';
+}
+
 static int kbox_info(struct ipc_mbox *mb, struct ipc_info *info)
 {
 	struct kmbox_info ki;
@@ -244,23 +280,7 @@ static int kbox_info(struct ipc_mbox *mb, struct ipc_info *info)
 	ret = kmbox_raw_info(to_kbox(mb)->fd, &ki);
 	if (ret)
 		return ret;
-	info->id = ki.id;
-	info->capacity = ki.capacity;
-	info->max_msg_size = ki.max_msg_size;
-	info->mode = ki.mode;
-	info->uid = ki.uid;
-	info->gid = ki.gid;
-	info->access = ki.access;
-	info->state = ki.state;
-	info->msgs = ki.msgs;
-	info->bytes = ki.bytes;
-	info->senders_waiting = ki.senders_waiting;
-	info->receivers_waiting = ki.receivers_waiting;
-	info->sent = ki.sent;
-	info->received = ki.received;
-	info->dropped = ki.dropped;
-	memcpy(info->name, ki.name, sizeof(info->name));
-	info->name[sizeof(info->name) - 1] = '\0';
+	kbox_from_info(&ki, info);
 	return 0;
 }
 
@@ -269,7 +289,74 @@ static int kbox_fd(struct ipc_mbox *mb)
 	return to_kbox(mb)->fd;
 }
 
-/* ---- introspection: /proc/kmbox ------------------------------------------ */
+/* ---- introspection: by id (KMBOX_FEATURE_ADMIN) --------------------------- */
+
+/* The mailbox with this id, as STAT_ID says; st is zeroed. */
+static int kbox_stat_one(uint64_t id, struct ipc_stat *st)
+{
+	struct kmbox_info ki;
+	int ret;
+
+	memset(&ki, 0, sizeof(ki));
+	ki.id = id;
+	ret = kmbox_raw_stat_id(kbox_dev, &ki);
+	if (ret)
+		return ret;
+	kbox_from_info(&ki, &st->info);
+	st->nsenders = ki.nsenders < IPC_STAT_PIDS ? ki.nsenders : IPC_STAT_PIDS;
+	st->nreceivers = ki.nreceivers < IPC_STAT_PIDS ? ki.nreceivers : IPC_STAT_PIDS;
+	memcpy(st->senders, ki.senders, st->nsenders * sizeof(st->senders[0]));
+	memcpy(st->receivers, ki.receivers, st->nreceivers * sizeof(st->receivers[0]));
+	return 0;
+}
+
+/* Ids asked for per KMBOX_IOC_LIST. */
+#define KBOX_LIST_BATCH	64
+
+/*
+ * Page through the module's ids: the mailbox called name into *one
+ * (-ENOENT if there is none), or, name NULL, every mailbox to fn.  One
+ * freed between the list and its stat was gone before fn could see it.
+ */
+static int kbox_walk_ids(const char *name, struct ipc_stat *one,
+			 ipc_list_fn fn, void *arg)
+{
+	uint64_t ids[KBOX_LIST_BATCH], cursor = 0;
+	struct kmbox_list l;
+	struct ipc_stat st;
+	int n, i, ret;
+
+	do {
+		memset(&l, 0, sizeof(l));
+		l.count = KBOX_LIST_BATCH;
+		l.cursor = cursor;
+		l.ids = (uintptr_t)ids;
+		n = kmbox_raw_list(kbox_dev, &l);
+		if (n < 0)
+			return n;
+		for (i = 0; i < n; i++) {
+			memset(&st, 0, sizeof(st));
+			ret = kbox_stat_one(ids[i], &st);
+			if (ret == -ENOENT)
+				continue;
+			if (ret)
+				return ret;
+			if (!name) {
+				ret = fn(&st, arg);
+				if (ret)
+					return ret;
+			} else if (!strcmp(st.info.name, name)) {
+				*one = st;
+				return 0;
+			}
+		}
+		if (n)
+			cursor = ids[n - 1];
+	} while (n == KBOX_LIST_BATCH);
+	return name ? -ENOENT : 0;
+}
+
+/* ---- introspection: /proc/kmbox, for a module without KMBOX_FEATURE_ADMIN - */
 
 #define KBOX_PROC	"/proc/kmbox"
 /* Fields of a mailbox line that this library knows; later ones are appended. */
@@ -446,12 +533,32 @@ static int kbox_walk(const char *name, struct ipc_stat *one, ipc_list_fn fn,
 
 static int kbox_stat(const char *name, struct ipc_stat *st)
 {
+	if (kbox_has(KMBOX_FEATURE_ADMIN))
+		return kbox_walk_ids(name, st, NULL, NULL);
 	return kbox_walk(name, st, NULL, NULL);
 }
 
 static int kbox_list(ipc_list_fn fn, void *arg)
 {
+	if (kbox_has(KMBOX_FEATURE_ADMIN))
+		return kbox_walk_ids(NULL, NULL, fn, arg);
 	return kbox_walk(NULL, NULL, fn, arg);
+}
+
+static int kbox_stat_id(uint64_t id, struct ipc_stat *st)
+{
+	if (kbox_has(KMBOX_FEATURE_ADMIN))
+		return kbox_stat_one(id, st);
+	return ipc_stat_id_by_list(&ipc_kernel_ops, id, st);
+}
+
+static int kbox_destroy_id(uint64_t id)
+{
+	struct kmbox_destroy_id d = { .id = id };
+
+	if (kbox_has(KMBOX_FEATURE_ADMIN))
+		return kmbox_raw_destroy_id(kbox_dev, &d);
+	return ipc_destroy_id_by_name(&ipc_kernel_ops, id);
 }
 
 const struct ipc_backend_ops ipc_kernel_ops = {
@@ -469,4 +576,6 @@ const struct ipc_backend_ops ipc_kernel_ops = {
 	.fd = kbox_fd,
 	.stat = kbox_stat,
 	.list = kbox_list,
+	.stat_id = kbox_stat_id,
+	.destroy_id = kbox_destroy_id,
 };

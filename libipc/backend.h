@@ -54,6 +54,12 @@ struct ipc_backend_ops {
 	/* st is zeroed. */
 	int (*stat)(const char *name, struct ipc_stat *st);
 	int (*list)(ipc_list_fn fn, void *arg);
+	/*
+	 * By id; NULL: ipc_stat_id_by_list and ipc_destroy_id_by_name do it
+	 * with the calls above.  st is zeroed.
+	 */
+	int (*stat_id)(uint64_t id, struct ipc_stat *st);
+	int (*destroy_id)(uint64_t id);
 };
 
 IPC_HIDDEN extern const struct ipc_backend_ops ipc_kernel_ops;
@@ -65,5 +71,8 @@ IPC_HIDDEN size_t ipc_iov_copy_from(void *dst, const struct iovec *iov,
 IPC_HIDDEN size_t ipc_iov_copy_to(const struct iovec *iov, int iovcnt,
 				  size_t off, const void *src, size_t len);
 IPC_HIDDEN int64_t ipc_now_ns(void);
+IPC_HIDDEN int ipc_stat_id_by_list(const struct ipc_backend_ops *ops, uint64_t id,
+				   struct ipc_stat *st);
+IPC_HIDDEN int ipc_destroy_id_by_name(const struct ipc_backend_ops *ops, uint64_t id);
 
 #endif /* LIBIPC_BACKEND_H */

@@ -440,3 +440,93 @@ IPC_EXPORT int ipc_list(ipc_list_fn fn, void *arg)
 		return -EINVAL;
 	return ops->list(fn, arg);
 }
+
+struct ipc_id_search {
+	uint64_t id;
+	struct ipc_stat *st;
+};
+
+static int ipc_id_match(const struct ipc_stat *st, void *arg)
+{
+	struct ipc_id_search *s = arg;
+
+	if ((st->flags & IPC_STAT_PARTIAL) || st->info.id != s->id)
+		return 0;
+	*s->st = *st;
+	return 1;
+}
+
+/* ipc_stat_id with the backend's list: what it lists, it finds. */
+int ipc_stat_id_by_list(const struct ipc_backend_ops *ops, uint64_t id,
+			struct ipc_stat *st)
+{
+	struct ipc_id_search s = { .id = id, .st = st };
+	int ret = ops->list(ipc_id_match, &s);
+
+	if (ret < 0)
+		return ret;
+	return ret ? 0 : -ENOENT;
+}
+
+/*
+ * ipc_destroy_id through the mailbox's name, for a backend (or a module)
+ * with no destroy by id: found by the list, opened by name with any access
+ * the mode grants, and destroyed only if the name still leads to that id.
+ * One without a name cannot be reached so: ENOTSUP.
+ */
+int ipc_destroy_id_by_name(const struct ipc_backend_ops *ops, uint64_t id)
+{
+	struct ipc_mbox *mb = NULL;
+	struct ipc_info info;
+	struct ipc_stat st;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	ret = ipc_stat_id_by_list(ops, id, &st);
+	if (ret)
+		return ret;
+	if (!st.info.name[0])
+		return -ENOTSUP;
+	ret = ops->open(st.info.name, IPC_RECV, &mb);
+	if (ret == -EACCES)
+		ret = ops->open(st.info.name, IPC_SEND, &mb);
+	if (ret)
+		return ret;
+	memset(&info, 0, sizeof(info));
+	ret = ops->info(mb, &info);
+	if (!ret && info.id != id)
+		ret = -ENOENT;	/* the name is another mailbox's now */
+	if (!ret)
+		ret = ops->destroy(mb);
+	ops->release(mb);
+	return ret;
+}
+
+IPC_EXPORT int ipc_stat_id(uint64_t id, struct ipc_stat *st)
+{
+	const struct ipc_backend_ops *ops;
+	int ret;
+
+	ops = ipc_get_ops(&ret);
+	if (!ops)
+		return ret;
+	if (!st)
+		return -EFAULT;
+	memset(st, 0, sizeof(*st));
+	if (ops->stat_id)
+		return ops->stat_id(id, st);
+	return ipc_stat_id_by_list(ops, id, st);
+}
+
+IPC_EXPORT int ipc_destroy_id(uint64_t id)
+{
+	const struct ipc_backend_ops *ops;
+	int ret;
+
+	ops = ipc_get_ops(&ret);
+	if (!ops)
+		return ret;
+	if (ops->destroy_id)
+		return ops->destroy_id(id);
+	return ipc_destroy_id_by_name(ops, id);
+}

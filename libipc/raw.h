@@ -16,14 +16,22 @@
 
 #include <linux/kmbox.h>
 
-/* The structs this library is built with are the ABI's version 0. */
-static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER0, "kmbox_limits");
+/*
+ * The structs this library is built with, at the ABI version each names.
+ * A module older than a struct takes it all the same (it reads its own
+ * part and finds the rest zero): the features from KMBOX_IOC_LIMITS say
+ * which of the newer fields and commands the module has.
+ */
+static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER1, "kmbox_limits");
 static_assert(sizeof(struct kmbox_create) == KMBOX_CREATE_SIZE_VER1, "kmbox_create");
 static_assert(sizeof(struct kmbox_open) == KMBOX_OPEN_SIZE_VER0, "kmbox_open");
 static_assert(sizeof(struct kmbox_unlink) == KMBOX_UNLINK_SIZE_VER0, "kmbox_unlink");
 static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER0, "kmbox_send");
 static_assert(sizeof(struct kmbox_recv) == KMBOX_RECV_SIZE_VER0, "kmbox_recv");
-static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER0, "kmbox_info");
+static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER1, "kmbox_info");
+static_assert(sizeof(struct kmbox_destroy_id) == KMBOX_DESTROY_ID_SIZE_VER0,
+	      "kmbox_destroy_id");
+static_assert(sizeof(struct kmbox_list) == KMBOX_LIST_SIZE_VER0, "kmbox_list");
 
 static inline int kmbox_raw_ioctl(int fd, unsigned long cmd, unsigned long arg)
 {
@@ -60,6 +68,24 @@ static inline int kmbox_raw_open(int dev, struct kmbox_open *o)
 static inline int kmbox_raw_unlink(int dev, struct kmbox_unlink *u)
 {
 	return kmbox_raw_ioctl(dev, KMBOX_IOC_UNLINK, (unsigned long)u);
+}
+
+/* KMBOX_FEATURE_ADMIN: i->id in, the rest out. */
+static inline int kmbox_raw_stat_id(int dev, struct kmbox_info *i)
+{
+	return kmbox_raw_ioctl(dev, KMBOX_IOC_STAT_ID, (unsigned long)i);
+}
+
+/* KMBOX_FEATURE_ADMIN */
+static inline int kmbox_raw_destroy_id(int dev, struct kmbox_destroy_id *d)
+{
+	return kmbox_raw_ioctl(dev, KMBOX_IOC_DESTROY_ID, (unsigned long)d);
+}
+
+/* KMBOX_FEATURE_ADMIN: returns how many ids were stored. */
+static inline int kmbox_raw_list(int dev, struct kmbox_list *l)
+{
+	return kmbox_raw_ioctl(dev, KMBOX_IOC_LIST, (unsigned long)l);
 }
 
 static inline int kmbox_raw_send(int fd, struct kmbox_send *s)

@@ -776,6 +776,111 @@ TEST_F(cli, close_and_destroy)
 	EXPECT_EQ(3, KMBOX("stat", self->name2)) SHOW();
 }
 
+/* ---- by id: stat --id, destroy --id ----------------------------------------- */
+
+/* "kmbox stat NAME --json"'s id, as text (posix ids use all 64 bits). */
+static int stat_id_of(struct run *r, const char *backend, const char *name,
+		      char *id, size_t size)
+{
+	const char *raw;
+
+	if (kmbox_run_as(r, backend, (uid_t)-1, NULL, ARGS("stat", (char *)name, "--json")))
+		return -1;
+	raw = json_raw(r->out, "id");
+	if (!raw || !*raw || strlen(raw) >= size)
+		return -1;
+	snprintf(id, size, "%s", raw);
+	return 0;
+}
+
+TEST_F(cli, by_id)
+{
+	char id[32], id2[32], quoted[96], anon[64], hint[96];
+	int status;
+	pid_t rcv;
+
+	ASSERT_EQ(0, KMBOX("create", self->name, "--capacity", "4")) SHOW();
+	ASSERT_EQ(0, KMBOX("send", self->name, "hello")) SHOW();
+	ASSERT_EQ(0, stat_id_of(&self->r, variant->backend, self->name, id, sizeof(id))) SHOW();
+
+	/* stat --id: the same mailbox as stat NAME. */
+	ASSERT_EQ(0, KMBOX("stat", "--id", id, "--json")) SHOW();
+	ASSERT_TRUE(json_ok(self->r.out)) SHOW();
+	snprintf(quoted, sizeof(quoted), "\"%s\"", self->name);
+	EXPECT_STREQ(quoted, json_raw(self->r.out, "name"));
+	EXPECT_STREQ(id, json_raw(self->r.out, "id"));
+	EXPECT_EQ(1, json_num(self->r.out, "msgs"));
+	ASSERT_EQ(0, KMBOX("stat", "--id", id)) SHOW();
+	snprintf(hint, sizeof(hint), "id:         %s\n", id);
+	EXPECT_NE(NULL, strstr(self->r.out, hint)) SHOW();
+
+	/* A NAME or --id, one of them; --id only where it applies. */
+	EXPECT_EQ(2, KMBOX("stat", self->name, "--id", id)) SHOW();
+	EXPECT_NE(NULL, strstr(self->r.err, "NAME or --id")) SHOW();
+	EXPECT_EQ(2, KMBOX("stat")) SHOW();
+	EXPECT_EQ(2, KMBOX("destroy")) SHOW();
+	EXPECT_EQ(2, KMBOX("stat", "--id", "seven")) SHOW();
+	EXPECT_EQ(2, KMBOX("send", "--id", id, "x")) SHOW();
+	EXPECT_NE(NULL, strstr(self->r.err, "--id does not apply")) SHOW();
+
+	/* No such id: 3. */
+	EXPECT_EQ(3, KMBOX("stat", "--id", "0")) SHOW();
+	EXPECT_NE(NULL, strstr(self->r.err, "stat --id 0: No such mailbox")) SHOW();
+	EXPECT_EQ(3, KMBOX("destroy", "--id", "0")) SHOW();
+
+	/*
+	 * Someone else may look, not destroy (kernel).  Posix: a segment of
+	 * mode 0600 tells others only its name and owner, not its id.
+	 */
+	if (geteuid() == 0 && !strcmp(variant->backend, "kernel")) {
+		ASSERT_EQ(0, KMBOX_AS(TC_NOBODY, "stat", "--id", id, "--json")) SHOW();
+		EXPECT_EQ(4, KMBOX_AS(TC_NOBODY, "destroy", "--id", id)) SHOW();
+		EXPECT_NE(NULL, strstr(self->r.err, "Permission denied")) SHOW();
+	} else if (geteuid() == 0) {
+		EXPECT_EQ(3, KMBOX_AS(TC_NOBODY, "destroy", "--id", id)) SHOW();
+	}
+
+	/* destroy --id: gone, its name with it. */
+	ASSERT_EQ(0, KMBOX("destroy", "--id", id)) SHOW();
+	EXPECT_EQ(3, KMBOX("stat", self->name)) SHOW();
+	EXPECT_EQ(3, KMBOX("stat", "--id", id)) SHOW();
+
+	if (strcmp(variant->backend, "kernel") != 0)
+		return;
+	/*
+	 * Kernel: a mailbox unlinked while in use has no name, yet is there:
+	 * ls shows it as (anon:ID); that is no name to give, and the error
+	 * says so; --id reaches it.
+	 */
+	ASSERT_EQ(0, KMBOX("create", self->name2, "--capacity", "1")) SHOW();
+	ASSERT_EQ(0, stat_id_of(&self->r, variant->backend, self->name2, id2, sizeof(id2)))
+		SHOW();
+	rcv = kmbox_start(variant->backend, (uid_t)-1, -1, -1, -1, ARGS("recv", self->name2));
+	ASSERT_EQ(0, wait_field(&self->r, variant->backend, self->name2,
+				"receivers_waiting", 1)) SHOW();
+	ASSERT_EQ(0, KMBOX("rm", self->name2)) SHOW();
+	snprintf(anon, sizeof(anon), "(anon:%s)", id2);
+	ASSERT_EQ(0, KMBOX("ls")) SHOW();
+	EXPECT_NE(NULL, strstr(self->r.out, anon)) SHOW();
+	ASSERT_EQ(0, KMBOX("stat", "--id", id2, "--json")) SHOW();
+	EXPECT_STREQ("null", json_raw(self->r.out, "name"));
+	EXPECT_EQ(1, json_num(self->r.out, "receivers_waiting"));
+	snprintf(hint, sizeof(hint), "%d", rcv);
+	EXPECT_STREQ(hint, json_raw(self->r.out, "receivers.0"));
+
+	EXPECT_EQ(3, KMBOX("destroy", anon)) SHOW();
+	snprintf(hint, sizeof(hint), "use kmbox destroy --id %s", id2);
+	EXPECT_NE(NULL, strstr(self->r.err, hint)) SHOW();
+	EXPECT_EQ(3, KMBOX("stat", anon)) SHOW();
+	snprintf(hint, sizeof(hint), "use kmbox stat --id %s", id2);
+	EXPECT_NE(NULL, strstr(self->r.err, hint)) SHOW();
+
+	ASSERT_EQ(0, KMBOX("destroy", "--id", id2)) SHOW();
+	ASSERT_EQ(rcv, waitpid(rcv, &status, 0));
+	EXPECT_EQ(6, exit_status(status));
+	EXPECT_EQ(3, KMBOX("stat", "--id", id2)) SHOW();
+}
+
 /* ---- watch ------------------------------------------------------------------ */
 
 TEST_F(cli, watch)

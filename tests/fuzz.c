@@ -114,13 +114,15 @@
 #include <linux/io_uring.h>
 #include <linux/kmbox.h>
 
-_Static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER0, "limits");
+_Static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER1, "limits");
 _Static_assert(sizeof(struct kmbox_create) == KMBOX_CREATE_SIZE_VER1, "create");
 _Static_assert(sizeof(struct kmbox_open) == KMBOX_OPEN_SIZE_VER0, "open");
 _Static_assert(sizeof(struct kmbox_unlink) == KMBOX_UNLINK_SIZE_VER0, "unlink");
 _Static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER0, "send");
 _Static_assert(sizeof(struct kmbox_recv) == KMBOX_RECV_SIZE_VER0, "recv");
-_Static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER0, "info");
+_Static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER1, "info");
+_Static_assert(sizeof(struct kmbox_destroy_id) == KMBOX_DESTROY_ID_SIZE_VER0, "destroy_id");
+_Static_assert(sizeof(struct kmbox_list) == KMBOX_LIST_SIZE_VER0, "list");
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define PAGE		4096UL
@@ -181,7 +183,7 @@ enum op {
 	OP_NONE, OP_LIMITS, OP_CREATE, OP_OPEN, OP_UNLINK, OP_SEND, OP_RECV,
 	OP_INFO, OP_CLOSE, OP_DESTROY, OP_READ, OP_WRITE, OP_POLL, OP_EPOLL,
 	OP_DUP, OP_FDCLOSE, OP_RAW, OP_FORK, OP_EXIT, OP_UNLOAD, OP_DEVOPEN,
-	OP_SIGACT, OP_SCENARIO, OP_SCM, OP_URING, OP_PROC, OP_MAX
+	OP_SIGACT, OP_SCENARIO, OP_SCM, OP_URING, OP_PROC, OP_ADMIN, OP_MAX
 };
 
 static const char *const op_name[OP_MAX] = {
@@ -189,6 +191,7 @@ static const char *const op_name[OP_MAX] = {
 	"CLOSE", "DESTROY", "read", "write", "poll", "epoll", "dup", "close",
 	"raw-ioctl", "fork", "exit", "delete_module", "open-dev", "sigaction",
 	"scenario", "SCM_RIGHTS", "io_uring", "/proc/kmbox",
+	"STAT_ID/LIST/DESTROY_ID",
 };
 
 /* Weights, per ten thousand. */
@@ -201,7 +204,7 @@ static const int op_weight[OP_MAX] = {
 	[OP_RAW] = 300, [OP_FORK] = 60, [OP_EXIT] = 1,
 	[OP_UNLOAD] = 5, [OP_DEVOPEN] = 40, [OP_SIGACT] = 20,
 	[OP_SCENARIO] = 120, [OP_SCM] = 150, [OP_URING] = 250,
-	[OP_PROC] = 60,
+	[OP_PROC] = 60, [OP_ADMIN] = 150,
 };
 
 enum check {
@@ -486,6 +489,7 @@ static const int *const op_errs[OP_MAX] = {
 	[OP_RECV] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, EBADF, EMSGSIZE, EAGAIN,
 			ETIMEDOUT, EINTR, EPIPE, EIDRM),
 	[OP_INFO] = SET(EINVAL, E2BIG, EFAULT, ENOTTY),
+	[OP_ADMIN] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, ENOENT, EACCES, EIDRM),
 	/* EPIPE: closed already; EACCES: an owner-close mailbox, not ours */
 	[OP_CLOSE] = SET(EINVAL, EBADF, EPIPE, EIDRM, ENOTTY, EACCES),
 	[OP_DESTROY] = SET(EINVAL, EACCES, EIDRM, ENOTTY),
@@ -500,6 +504,7 @@ static const int *const op_errs[OP_MAX] = {
 	[OP_EPOLL] = SET(EINTR, EEXIST, ENOENT, EBADF, ENOSPC, EPERM),
 	[OP_DUP] = SET(EMFILE),
 	[OP_FDCLOSE] = SET(EBADF),
+	/* the admin commands' among them (ENOENT, EACCES, EIDRM) */
 	[OP_RAW] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, ENAMETOOLONG, ENOENT,
 		       EEXIST, EACCES, ENOSPC, EBADF, EMSGSIZE, EAGAIN,
 		       ETIMEDOUT, EINTR, EPIPE, EIDRM, ENOBUFS),
@@ -2231,6 +2236,127 @@ out:
 	h_done(slot, &h, e);
 }
 
+/*
+ * Administration by id on the control device: STAT_ID of a handle's
+ * mailbox (or of none), LIST (ascending ids above the cursor, at most as
+ * many as asked), DESTROY_ID of a handle's mailbox now and then.
+ */
+static void op_admin(void)
+{
+	static __thread uint64_t ids[80];
+	union {
+		struct kmbox_info i;
+		struct kmbox_list l;
+		struct kmbox_destroy_id d;
+	} u;
+	int kind = below(100), slot, fd, e, hs;
+	bool right, inval = false, badids = false;
+	struct handle h, hh;
+	struct iarg a;
+	uint32_t k;
+	long ret;
+
+	memset(&u, 0, sizeof(u));
+	/* The mailbox asked about: a handle's, pinned, or one that is none. */
+	hs = h_get(&hh);
+	if (kind < 45) {
+		u.i.id = hs >= 0 && pct(90) ? hh.id : pct(50) ? 0 : ~0ULL - below(100);
+		if (pml(20)) {
+			u.i.flags = 1U << below(32);
+			inval = true;
+		}
+		if (pml(20)) {
+			u.i.__reserved[below(4)] = rnd() | 1;
+			inval = true;
+		}
+	} else if (kind < 90) {
+		u.l.count = below(ARRAY_SIZE(ids) + 1);
+		u.l.cursor = pct(60) ? 0 : hs >= 0 && pct(70) ? hh.id : rnd();
+		u.l.ids = (uintptr_t)ids;
+		if (pml(50)) {
+			u.l.ids = (uintptr_t)bad_addr(P_NONE + below(4));
+			badids = true;
+		}
+		if (pml(20)) {
+			u.l.flags = 1U << below(32);
+			inval = true;
+		}
+		if (pml(20)) {
+			u.l.__reserved[below(2)] = rnd() | 1;
+			inval = true;
+		}
+	} else {
+		u.d.id = hs >= 0 && pct(80) ? hh.id : ~0ULL - below(100);
+		if (pml(20)) {
+			u.d.flags = 1U << below(32);
+			inval = true;
+		}
+	}
+	fd = ctl_target(&slot, &h, &right);
+	if (kind < 45)
+		mkarg(&a, KMBOX_IOC_STAT_ID, &u.i, sizeof(u.i), KMBOX_INFO_SIZE_VER0, right, pct(10));
+	else if (kind < 90)
+		mkarg(&a, KMBOX_IOC_LIST, &u.l, sizeof(u.l), KMBOX_LIST_SIZE_VER0, right, pct(10));
+	else
+		mkarg(&a, KMBOX_IOC_DESTROY_ID, &u.d, sizeof(u.d), KMBOX_DESTROY_ID_SIZE_VER0,
+		      right, pct(10));
+	call_begin(OP_ADMIN, slack_ns(), "%s %s",
+		   kind < 45 ? "STAT_ID" : kind < 90 ? "LIST" : "DESTROY_ID", a.desc);
+	ret = ioctl(fd, a.cmd, a.arg);
+	e = ret < 0 ? errno : 0;
+	call_end();
+	if (ctl_raced(slot, &h))
+		goto out;
+	check_errno(OP_ADMIN, e, "STAT_ID/LIST/DESTROY_ID");
+	if (check_dispatch(&a, ret, e, "STAT_ID/LIST/DESTROY_ID") || !a.ok)
+		goto out;
+	if (inval) {
+		if (e != EINVAL)
+			violation(C_VALID, "%s with a flag or reserved field set: %s, expected EINVAL",
+				  kind < 45 ? "STAT_ID" : kind < 90 ? "LIST" : "DESTROY_ID",
+				  ret >= 0 ? "success" : ename(e));
+		goto out;
+	}
+	if (kind < 45) {
+		struct kmbox_info i;
+
+		if (ret)
+			goto out;
+		memcpy(&i, a.rb, sizeof(i));
+		if (i.id != u.i.id || i.access || i.nsenders > KMBOX_INFO_PIDS ||
+		    i.nreceivers > KMBOX_INFO_PIDS || i.nsenders > i.senders_waiting ||
+		    i.nreceivers > i.receivers_waiting || !memchr(i.name, 0, sizeof(i.name)))
+			violation(C_INFO, "STAT_ID %llu: id %llu access %#x, %u of %u sender pids, %u of %u receiver pids",
+				  (unsigned long long)u.i.id, (unsigned long long)i.id, i.access,
+				  i.nsenders, i.senders_waiting, i.nreceivers, i.receivers_waiting);
+	} else if (kind < 90) {
+		if (ret < 0) {
+			if (e != EFAULT || !badids)
+				violation(C_VALID, "LIST of %u: %s", u.l.count, ename(e));
+			goto out;
+		}
+		if ((uint64_t)ret > u.l.count || (badids && ret > 0))
+			violation(C_VALID, "LIST of %u into %s: %ld", u.l.count,
+				  badids ? "a bad pointer" : "an array", ret);
+		for (k = 0; k < (uint32_t)ret && !badids && k < ARRAY_SIZE(ids); k++)
+			if (ids[k] <= (k ? ids[k - 1] : u.l.cursor))
+				violation(C_VALID, "LIST above %llu: id %llu after %llu",
+					  (unsigned long long)u.l.cursor,
+					  (unsigned long long)ids[k],
+					  (unsigned long long)(k ? ids[k - 1] : u.l.cursor));
+	} else if (e == EACCES && hs >= 0 && u.d.id == hh.id &&
+		   (myuid == 0 || hh.uid == myuid)) {
+		violation(C_VALID, "DESTROY_ID by %s (uid %u, owner %u): EACCES",
+			  myuid ? "the owner" : "root", myuid, hh.uid);
+	} else if (!ret && hs >= 0 && u.d.id == hh.id && h_same(hs, &hh)) {
+		after_end(hs, hh.fd, &hh, true);
+	}
+out:
+	h_put(slot);
+	if (hs >= 0)
+		h_done(hs, &hh, 0);
+}
+
 /* ---- read/write/poll --------------------------------------------------- */
 
 static void op_read(void)
@@ -2547,7 +2673,8 @@ static void op_raw(void)
 		if (slot >= 0)
 			fd = h.fd;
 	}
-	static const unsigned int nrs[] = { 0x00, 0x01, 0x02, 0x03, 0x10, 0x11, 0x12, 0x13, 0x14 };
+	static const unsigned int nrs[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+					    0x10, 0x11, 0x12, 0x13, 0x14 };
 
 	dir = pct(60) ? _IOC_READ | _IOC_WRITE : below(4);
 	type = pct(85) ? KMBOX_IOC_MAGIC : (unsigned int)(pct(50) ? 'x' : 0xb0 + below(16));
@@ -2555,7 +2682,7 @@ static void op_raw(void)
 		type = 'x';
 	nr = pct(70) ? nrs[below(ARRAY_SIZE(nrs))] : pct(80) ? below(0x20) : below(256);
 	if (pct(70))	/* mostly a command of the descriptor's kind */
-		nr = fd == ctl ? below(4) : 0x10 + below(5);
+		nr = fd == ctl ? below(7) : 0x10 + below(5);
 	size = pct(40) ? 40 + 8 * below(44) : pct(70) ? below(512) : below(_IOC_SIZEMASK + 1);
 	if (pct(50)) {
 		size_t i;
@@ -2581,6 +2708,9 @@ static void op_raw(void)
 	if (ret > 0 && fd == ctl && type == KMBOX_IOC_MAGIC &&
 	    (nr == _IOC_NR(KMBOX_IOC_CREATE) || nr == _IOC_NR(KMBOX_IOC_OPEN)))
 		close(ret);
+	else if (ret > 0 && fd == ctl && type == KMBOX_IOC_MAGIC &&
+		 nr == _IOC_NR(KMBOX_IOC_LIST))
+		;	/* a count of ids */
 	else if (ret > 0 && fd == ctl)
 		violation(C_DISPATCH, "ioctl %#x on the control device returned %ld",
 			  _IOC(dir, type, nr, size), ret);
@@ -4127,6 +4257,7 @@ static void thread_loop(long max_iter, int64_t deadline)
 		case OP_SCENARIO: op_scenario(); break;
 		case OP_SCM: op_scm(); break;
 		case OP_URING: op_uring(); break;
+		case OP_ADMIN: op_admin(); break;
 		case OP_PROC: op_proc(); break;
 		}
 		if (!is_child && !(iter & 63))

@@ -20,13 +20,16 @@
 	static_assert(_IOC_SIZE(cmd) == (size) &&			\
 		      _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE) &&	\
 		      _IOC_TYPE(cmd) == KMBOX_IOC_MAGIC, #cmd)
-KT_CMD_OK(KMBOX_IOC_LIMITS, KMBOX_LIMITS_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_LIMITS, KMBOX_LIMITS_SIZE_VER1);
 KT_CMD_OK(KMBOX_IOC_CREATE, KMBOX_CREATE_SIZE_VER1);
 KT_CMD_OK(KMBOX_IOC_OPEN, KMBOX_OPEN_SIZE_VER0);
 KT_CMD_OK(KMBOX_IOC_UNLINK, KMBOX_UNLINK_SIZE_VER0);
 KT_CMD_OK(KMBOX_IOC_SEND, KMBOX_SEND_SIZE_VER0);
 KT_CMD_OK(KMBOX_IOC_RECV, KMBOX_RECV_SIZE_VER0);
-KT_CMD_OK(KMBOX_IOC_INFO, KMBOX_INFO_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_INFO, KMBOX_INFO_SIZE_VER1);
+KT_CMD_OK(KMBOX_IOC_STAT_ID, KMBOX_INFO_SIZE_VER1);
+KT_CMD_OK(KMBOX_IOC_DESTROY_ID, KMBOX_DESTROY_ID_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_LIST, KMBOX_LIST_SIZE_VER0);
 static_assert(_IOC_SIZE(KMBOX_IOC_CLOSE) == 0, "close takes no struct");
 static_assert(_IOC_SIZE(KMBOX_IOC_DESTROY) == 0, "destroy takes no struct");
 /* The flags of different families must not collide where they mix. */
@@ -62,6 +65,8 @@ TEST(limits)
 	EXPECT_LE(lim.max_msg_size + lim.msg_overhead, lim.max_bytes_per_user);
 	for (i = 0; i < ARRAY_SIZE(lim.__reserved); i++)
 		EXPECT_EQ(0ULL, lim.__reserved[i]);
+	/* Every feature this header knows; none it does not. */
+	EXPECT_EQ(KMBOX_FEATURE_ADMIN, lim.features);
 }
 
 TEST(limits_match_module_parameters)
@@ -600,19 +605,26 @@ static int kt_next_fd(void)
 	return fd;
 }
 
-/* Each command, its struct's size now and at version 0 (the shortest). */
+/* Each command, its struct's size now, and the oldest size it takes. */
 static const struct {
 	unsigned long cmd;
 	size_t size;
-	size_t min;
+	size_t ver0;
 } kt_ops[] = {
-	[OP_LIMITS] = { KMBOX_IOC_LIMITS, sizeof(struct kmbox_limits), KMBOX_LIMITS_SIZE_VER0 },
-	[OP_CREATE] = { KMBOX_IOC_CREATE, sizeof(struct kmbox_create), KMBOX_CREATE_SIZE_VER0 },
-	[OP_OPEN] = { KMBOX_IOC_OPEN, sizeof(struct kmbox_open), KMBOX_OPEN_SIZE_VER0 },
-	[OP_UNLINK] = { KMBOX_IOC_UNLINK, sizeof(struct kmbox_unlink), KMBOX_UNLINK_SIZE_VER0 },
-	[OP_SEND] = { KMBOX_IOC_SEND, sizeof(struct kmbox_send), KMBOX_SEND_SIZE_VER0 },
-	[OP_RECV] = { KMBOX_IOC_RECV, sizeof(struct kmbox_recv), KMBOX_RECV_SIZE_VER0 },
-	[OP_INFO] = { KMBOX_IOC_INFO, sizeof(struct kmbox_info), KMBOX_INFO_SIZE_VER0 },
+	[OP_LIMITS] = { KMBOX_IOC_LIMITS, sizeof(struct kmbox_limits),
+			KMBOX_LIMITS_SIZE_VER0 },
+	[OP_CREATE] = { KMBOX_IOC_CREATE, sizeof(struct kmbox_create),
+			KMBOX_CREATE_SIZE_VER0 },
+	[OP_OPEN] = { KMBOX_IOC_OPEN, sizeof(struct kmbox_open),
+		      KMBOX_OPEN_SIZE_VER0 },
+	[OP_UNLINK] = { KMBOX_IOC_UNLINK, sizeof(struct kmbox_unlink),
+			KMBOX_UNLINK_SIZE_VER0 },
+	[OP_SEND] = { KMBOX_IOC_SEND, sizeof(struct kmbox_send),
+		      KMBOX_SEND_SIZE_VER0 },
+	[OP_RECV] = { KMBOX_IOC_RECV, sizeof(struct kmbox_recv),
+		      KMBOX_RECV_SIZE_VER0 },
+	[OP_INFO] = { KMBOX_IOC_INFO, sizeof(struct kmbox_info),
+		      KMBOX_INFO_SIZE_VER0 },
 	[OP_CLOSE] = { KMBOX_IOC_CLOSE, 0, 0 },
 	[OP_DESTROY] = { KMBOX_IOC_DESTROY, 0, 0 },
 };
@@ -653,13 +665,13 @@ TEST_F(bad_input, fails_and_changes_nothing)
 			[DIR_READ] = _IOC_READ, [DIR_WRITE] = _IOC_WRITE,
 		};
 
-		/* Shorter than version 0: what no version ever was. */
+		/* Short: shorter than the oldest size, which any module takes. */
 		switch (variant->size) {
 		case SZ_SHORT:
-			size = kt_ops[variant->op].min - 8;
+			size = kt_ops[variant->op].ver0 - 8;
 			break;
 		case SZ_SHORT1:
-			size = kt_ops[variant->op].min - 1;
+			size = kt_ops[variant->op].ver0 - 1;
 			break;
 		case SZ_ZERO:
 			size = 0;
@@ -1119,7 +1131,7 @@ BAD_ROW(close_with_size_on_recv_only, OP_CLOSE, ENOTTY, T_RECV_ONLY,
 
 /* Commands that do not exist */
 BAD_ON(unknown_nr_on_device, OP_RAW, ENOTTY, T_DEV,
-       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x04, struct kmbox_limits));
+       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x07, struct kmbox_limits));
 BAD_ON(unknown_nr_on_mailbox, OP_RAW, ENOTTY, T_ALL,
        r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x15, struct kmbox_info));
 BAD_ON(other_magic_on_device, OP_RAW, ENOTTY, T_DEV,

@@ -7,8 +7,9 @@
  * Built on libipc only, so it works on either backend: the kernel's (when
  * /dev/kmbox can be opened) or POSIX shared memory; LIBIPC_BACKEND or
  * --backend picks one.  ls and stat need no access to a mailbox: the
- * kernel backend reads /proc/kmbox, the posix one the segments in /dev/shm
- * (ipc_list, ipc_stat).
+ * kernel backend asks the module (by id: KMBOX_IOC_LIST, KMBOX_IOC_STAT_ID),
+ * the posix one reads the segments in /dev/shm (ipc_list, ipc_stat).
+ * stat and destroy also take --id N, for a mailbox with no name.
  *
  * Exit status (also in kmbox --help and kmbox(1)):
  *   0 success, 1 the operation failed, 2 usage, 3 no such mailbox,
@@ -65,6 +66,7 @@ enum {
 	O_MAXSIZE = 1 << 9,
 	O_MODE = 1 << 10,
 	O_EXISTOK = 1 << 11,
+	O_ID = 1 << 12,
 };
 
 struct opts {
@@ -73,7 +75,7 @@ struct opts {
 	uint64_t capacity;
 	uint32_t max_size, mode;
 	int64_t timeout_ns;
-	uint64_t count, iterations;
+	uint64_t count, iterations, id;
 	int64_t interval_ns;
 };
 
@@ -88,18 +90,19 @@ static const char usage_text[] =
 "\n"
 "Commands:\n"
 "  ls                    list every mailbox\n"
-"  stat NAME             one mailbox: attributes, queue, blocked pids, totals\n"
+"  stat NAME | --id N    one mailbox: attributes, queue, blocked pids, totals\n"
 "  watch NAME            its depth, blocked callers and rates, live\n"
 "  create NAME           make a mailbox (rendezvous unless told otherwise)\n"
 "  send NAME [MSG|-]     send MSG as one message (- or nothing: all of stdin)\n"
 "  recv NAME             receive one message and print it\n"
 "  close NAME            close it, Go-style: no more sends, receivers drain\n"
-"  destroy NAME          destroy it: queue dropped, every waiter gets EIDRM\n"
+"  destroy NAME | --id N destroy it: queue dropped, every waiter gets EIDRM\n"
 "  rm NAME...            unlink: remove the name (it lives while handles do)\n"
 "\n"
 "Options:\n"
 "  --json                machine-readable output (ls, stat, recv, watch)\n"
 "  --backend NAME        kernel or posix, as LIBIPC_BACKEND\n"
+"  stat, destroy: --id N the mailbox with id N (ls shows it), named or not\n"
 "  create:  --rendezvous | --capacity N | --unbounded   (capacity 0, N, none)\n"
 "           --max-size BYTES  largest message (K, M suffixes; default 8K)\n"
 "           --mode MODE       permission bits, octal (default 0600, umask applies)\n"
@@ -170,6 +173,51 @@ static int fail(const char *what, const char *name, int err)
 	fprintf(stderr, "%s: %s%s%s: %s\n", cmd_name, what, name ? " " : "",
 		name ? name : "", err_text(err));
 	return exit_code(err);
+}
+
+/* "kmbox: stat --id 7: No such mailbox" */
+static int fail_id(const char *what, uint64_t id, int err)
+{
+	fprintf(stderr, "%s: %s --id %" PRIu64 ": %s\n", cmd_name, what, id,
+		err_text(err));
+	return exit_code(err);
+}
+
+/*
+ * A NAME that is what ls shows for a mailbox without one, "(anon:7)", is
+ * no name: say how to reach it.
+ */
+static int fail_name(const char *what, const char *name, int err)
+{
+	static const char prefix[] = "(anon:";
+	const char *digits;
+	uint64_t id;
+	char *end;
+
+	if (err == ENOENT && !strncmp(name, prefix, sizeof(prefix) - 1) &&
+	    name[sizeof(prefix) - 1] >= '0' && name[sizeof(prefix) - 1] <= '9') {
+		digits = name + sizeof(prefix) - 1;
+		errno = 0;
+		id = strtoull(digits, &end, 10);
+		if (!errno && !strcmp(end, ")")) {
+			fprintf(stderr, "%s: %s %s: No such mailbox; it has no name: "
+				"use kmbox %s --id %" PRIu64 "\n", cmd_name, what, name,
+				what, id);
+			return exit_code(err);
+		}
+	}
+	return fail(what, name, err);
+}
+
+/* stat and destroy: a NAME or --id N, one of them. */
+static int name_or_id(const char *cmd, const struct opts *o, int argc)
+{
+	if ((o->given & O_ID) ? argc != 0 : argc != 1) {
+		fprintf(stderr, "%s: %s: give a NAME or --id N, one of them "
+			"(kmbox --help lists the commands)\n", cmd_name, cmd);
+		return KX_USAGE;
+	}
+	return 0;
 }
 
 static int usage_error(const char *fmt, ...)
@@ -666,10 +714,18 @@ static int cmd_stat(struct opts *o, int argc, char **argv)
 	struct ipc_stat st;
 	int ret;
 
-	(void)argc;
-	ret = ipc_stat(argv[0], &st);
+	ret = name_or_id("stat", o, argc);
 	if (ret)
-		return fail("stat", argv[0], -ret);
+		return ret;
+	if (o->given & O_ID) {
+		ret = ipc_stat_id(o->id, &st);
+		if (ret)
+			return fail_id("stat", o->id, -ret);
+	} else {
+		ret = ipc_stat(argv[0], &st);
+		if (ret)
+			return fail_name("stat", argv[0], -ret);
+	}
 	if (o->json) {
 		printf("{\"backend\":\"%s\",", ipc_backend());
 		json_mailbox(&st);
@@ -853,11 +909,16 @@ static int cmd_destroy(struct opts *o, int argc, char **argv)
 	struct ipc_mbox *mb;
 	int ret;
 
-	(void)o;
-	(void)argc;
+	ret = name_or_id("destroy", o, argc);
+	if (ret)
+		return ret;
+	if (o->given & O_ID) {
+		ret = ipc_destroy_id(o->id);
+		return ret ? fail_id("destroy", o->id, -ret) : KX_OK;
+	}
 	ret = open_any(argv[0], IPC_RECV, &mb);
 	if (ret)
-		return fail("destroy", argv[0], -ret);
+		return fail_name("destroy", argv[0], -ret);
 	ret = ipc_destroy(mb);
 	ipc_release(mb);
 	return ret ? fail("destroy", argv[0], -ret) : KX_OK;
@@ -1004,20 +1065,20 @@ struct command {
 
 static const struct command commands[] = {
 	{ "ls", cmd_ls, 0, 0, O_JSON },
-	{ "stat", cmd_stat, 1, 1, O_JSON },
+	{ "stat", cmd_stat, 0, 1, O_JSON | O_ID },
 	{ "watch", cmd_watch, 1, 1, O_JSON | O_INTERVAL | O_ITERATIONS },
 	{ "create", cmd_create, 1, 1, O_CAPACITY | O_MAXSIZE | O_MODE | O_EXISTOK },
 	{ "send", cmd_send, 1, 2, O_TIMEOUT | O_SYNC },
 	{ "recv", cmd_recv, 1, 1, O_JSON | O_TIMEOUT | O_COUNT | O_PEEK | O_RAW },
 	{ "close", cmd_close, 1, 1, 0 },
-	{ "destroy", cmd_destroy, 1, 1, 0 },
+	{ "destroy", cmd_destroy, 0, 1, O_ID },
 	{ "rm", cmd_rm, 1, -1, 0 },
 };
 
 enum {
 	L_JSON = 256, L_BACKEND, L_TIMEOUT, L_SYNC, L_COUNT, L_PEEK, L_RAW,
 	L_INTERVAL, L_ITERATIONS, L_RENDEZVOUS, L_CAPACITY, L_UNBOUNDED,
-	L_MAXSIZE, L_MODE, L_EXISTOK, L_VERSION,
+	L_MAXSIZE, L_MODE, L_EXISTOK, L_VERSION, L_ID,
 };
 
 static const struct option long_opts[] = {
@@ -1036,6 +1097,7 @@ static const struct option long_opts[] = {
 	{ "max-size", required_argument, NULL, L_MAXSIZE },
 	{ "mode", required_argument, NULL, L_MODE },
 	{ "exist-ok", no_argument, NULL, L_EXISTOK },
+	{ "id", required_argument, NULL, L_ID },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, L_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -1122,6 +1184,11 @@ static int parse_opt(int c, const char *arg, struct opts *o, unsigned int *bit)
 		*bit = O_EXISTOK;
 		o->exist_ok = true;
 		return 0;
+	case L_ID:
+		*bit = O_ID;
+		if (!parse_u64(arg, &o->id))
+			return usage_error("--id: '%s' is not a number", arg);
+		return 0;
 	}
 	return KX_USAGE;
 }
@@ -1129,7 +1196,7 @@ static int parse_opt(int c, const char *arg, struct opts *o, unsigned int *bit)
 static const char *const opt_names[] = {
 	"--json", "--timeout", "--sync", "--count", "--peek", "--raw",
 	"--interval", "--iterations", "--rendezvous/--capacity/--unbounded",
-	"--max-size", "--mode", "--exist-ok",
+	"--max-size", "--mode", "--exist-ok", "--id",
 };
 
 int main(int argc, char **argv)

@@ -193,6 +193,16 @@ int ipc_close(struct ipc_mbox *mb);
  */
 int ipc_destroy(struct ipc_mbox *mb);
 
+/*
+ * Destroy the mailbox with this id, as ipc_destroy does, without a handle
+ * (as ipcrm -q does): for one nobody can name, anonymous or unlinked,
+ * found with ipc_list.  The same permission: its owner (kernel backend:
+ * or CAP_IPC_OWNER).  ENOENT if there is none, EIDRM if destroyed already.
+ * Posix backend, and a kernel module older than KMBOX_IOC_DESTROY_ID: the
+ * mailbox is opened by its name, so one without a name gets ENOTSUP.
+ */
+int ipc_destroy_id(uint64_t id);
+
 /* Free the handle (not the mailbox).  Returns 0; NULL is allowed. */
 int ipc_release(struct ipc_mbox *mb);
 
@@ -260,6 +270,14 @@ struct ipc_stat {
  * IPC_STAT_PARTIAL.
  */
 int ipc_stat(const char *name, struct ipc_stat *st);
+
+/*
+ * ipc_stat of the mailbox with this id (ipc_info's id), named or not, as
+ * ipcs -q -i does: ENOENT if there is none.  Kernel backend: any mailbox,
+ * anonymous and unlinked ones included.  Posix backend: a mailbox
+ * ipc_list shows in full (not IPC_STAT_PARTIAL).
+ */
+int ipc_stat_id(uint64_t id, struct ipc_stat *st);
 
 /* Called by ipc_list for each mailbox: 0 to go on, anything else stops. */
 typedef int (*ipc_list_fn)(const struct ipc_stat *st, void *arg);

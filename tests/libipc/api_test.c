@@ -737,6 +737,49 @@ TEST_F(api, stat_and_list)
 	EXPECT_EQ(0, status);
 }
 
+/* ipc_stat_id and ipc_destroy_id: a mailbox by its id, named or not. */
+TEST_F(api, by_id)
+{
+	struct ipc_attr a = lt_attr(2, 0, 0600);
+	struct ipc_mbox *anon;
+	struct ipc_info info, ainfo;
+	struct ipc_stat st, by_name;
+
+	ASSERT_EQ(0, ipc_create(self->name, &a, IPC_RECV | IPC_SEND, &self->mb));
+	ASSERT_EQ(0, ipc_send(self->mb, "one", 3, NULL, 0));
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+
+	/* What ipc_stat by name says. */
+	ASSERT_EQ(0, ipc_stat_id(info.id, &st));
+	ASSERT_EQ(0, ipc_stat(self->name, &by_name));
+	EXPECT_EQ(0, memcmp(&st, &by_name, sizeof(st)));
+	EXPECT_STREQ(self->name, st.info.name);
+	EXPECT_EQ(1, st.info.msgs);
+	EXPECT_EQ(-EFAULT, ipc_stat_id(info.id, NULL));
+	EXPECT_EQ(-ENOENT, ipc_stat_id(info.id + 1000000, &st));
+	EXPECT_EQ(-ENOENT, ipc_destroy_id(info.id + 1000000));
+
+	/* An anonymous one: the kernel knows it by id; posix lists none. */
+	ASSERT_NE(NULL, anon = lt_anon(1, 0));
+	ASSERT_EQ(0, ipc_info(anon, &ainfo));
+	if (lt_is_posix()) {
+		EXPECT_EQ(-ENOENT, ipc_stat_id(ainfo.id, &st));
+	} else {
+		ASSERT_EQ(0, ipc_stat_id(ainfo.id, &st));
+		EXPECT_EQ(ainfo.id, st.info.id);
+		EXPECT_STREQ("", st.info.name);
+		ASSERT_EQ(0, ipc_destroy_id(ainfo.id));
+		EXPECT_EQ(-EIDRM, ipc_send(anon, "x", 1, NULL, 0));
+		EXPECT_EQ(-EIDRM, ipc_destroy_id(ainfo.id));
+	}
+	ipc_release(anon);
+
+	/* Destroy by id: the name goes, every handle gets EIDRM. */
+	ASSERT_EQ(0, ipc_destroy_id(info.id));
+	EXPECT_EQ(-EIDRM, ipc_send(self->mb, "x", 1, NULL, 0));
+	EXPECT_EQ(-ENOENT, ipc_stat(self->name, &st));
+}
+
 /* ---- posix segments that are not ours ------------------------------------- */
 
 static void lt_shm_path(char *buf, size_t size, const char *name)

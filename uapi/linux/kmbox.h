@@ -7,8 +7,9 @@
  * Two kinds of file descriptor take these ioctls:
  *
  *  - /dev/kmbox (the control device): KMBOX_IOC_LIMITS, KMBOX_IOC_CREATE,
- *    KMBOX_IOC_OPEN, KMBOX_IOC_UNLINK.  CREATE and OPEN return a new file
- *    descriptor, a "handle", for one mailbox.
+ *    KMBOX_IOC_OPEN, KMBOX_IOC_UNLINK, and for administration
+ *    KMBOX_IOC_STAT_ID, KMBOX_IOC_DESTROY_ID, KMBOX_IOC_LIST.  CREATE and
+ *    OPEN return a new file descriptor, a "handle", for one mailbox.
  *  - a mailbox handle: KMBOX_IOC_SEND, KMBOX_IOC_RECV, KMBOX_IOC_INFO,
  *    KMBOX_IOC_CLOSE, KMBOX_IOC_DESTROY, plus read(2) (receive one message),
  *    write(2) (send one message, honouring O_NONBLOCK) and poll(2).
@@ -38,7 +39,20 @@
  * zero past the kernel's size (else E2BIG), as with openat2(2).  Fields are
  * only ever appended; a reserved field gains a meaning only with a new flag.
  * Every flags field rejects unknown bits and every __reserved field must be
- * zero (EINVAL).
+ * zero (EINVAL).  A struct that grew has a *_SIZE_VER<n> per size; a caller
+ * built with a bigger struct than the module knows gets E2BIG only if it
+ * put something non-zero past the module's size, so a caller that zeroes
+ * the struct works with older modules, whose fields past their own size
+ * it finds untouched.  What a module can do beyond version 0 is said by
+ * KMBOX_IOC_LIMITS's features (KMBOX_FEATURE_*), so that a library can
+ * tell a module too old for a call from bad input.  KMBOX_ABI_VERSION
+ * changes only with an incompatible change, which these rules exclude.
+ *
+ * A mailbox handle's /proc/PID/fdinfo/FD shows, after the lines every
+ * file has, "kmbox-id:", "kmbox-name:" (escaped as in /proc/kmbox, "-" if
+ * anonymous or unlinked) and "kmbox-access:" ("recv", "send" or
+ * "recv,send"), one per line with a tab after the colon; lines are only
+ * ever appended.
  *
  * Errors (ioctl returns -1 with errno set):
  *   EINVAL       unknown flag, non-zero reserved field, bad name, bad
@@ -47,12 +61,14 @@
  *   ENOTTY       command not valid on this kind of descriptor
  *   EFAULT       a bad pointer; nothing was changed or consumed
  *   ENAMETOOLONG name longer than KMBOX_NAME_MAX
- *   ENOENT       OPEN/UNLINK of a name that does not exist
+ *   ENOENT       OPEN/UNLINK of a name that does not exist; STAT_ID or
+ *                DESTROY_ID of an id no mailbox has
  *   EEXIST       CREATE with KMBOX_CREATE_EXCL of a name that exists
  *   EACCES       mode bits deny the access asked for (OPEN, CREATE of an
- *                existing name), or UNLINK/DESTROY by someone not the owner
- *                (CAP_IPC_OWNER counts in the user namespace owning the
- *                mailbox's IPC namespace)
+ *                existing name), or UNLINK/DESTROY/DESTROY_ID by someone
+ *                not the owner (nor CAP_IPC_OWNER in the user namespace
+ *                owning the mailbox's IPC namespace), or CLOSE of a
+ *                KMBOX_CREATE_OWNER_CLOSE mailbox by such a caller
  *   EPERM        write(2) on a handle by a task whose effective uid or gid
  *                is not its opener's (write acts for the opener)
  *   ENOSPC       the user owns max_mailboxes_per_user mailboxes already,
@@ -76,7 +92,8 @@
  *                SA_RESTART; a relative timeout never restarts)
  *   EPIPE        the mailbox was closed: no more sends; receives fail once
  *                the queue is drained; CLOSE of a mailbox closed already
- *   EIDRM        the mailbox was destroyed
+ *   EIDRM        the mailbox was destroyed (also DESTROY_ID of a mailbox
+ *                destroyed already)
  *   ENOMEM       the kernel could not allocate a mailbox or a message
  *   EMFILE       CREATE or OPEN: the process has no file descriptor free
  *   ENFILE       CREATE or OPEN: the system has no file free
@@ -124,6 +141,9 @@
  * @max_bytes_per_user: out: bytes one user may have queued, all mailboxes
  * @msg_overhead: out: bytes charged per message on top of its length
  * @__reserved: must be 0
+ * @features:	out (KMBOX_LIMITS_SIZE_VER1): KMBOX_FEATURE_* bits, what this
+ *		module can do beyond ABI version 1 as first released; 0 from
+ *		a module older than the field (it leaves it as passed in)
  */
 struct kmbox_limits {
 	__u32 flags;
@@ -135,9 +155,21 @@ struct kmbox_limits {
 	__u64 max_bytes_per_user;
 	__u64 msg_overhead;
 	__u64 __reserved[4];
+	__u64 features;
 };
 
 #define KMBOX_LIMITS_SIZE_VER0	88
+#define KMBOX_LIMITS_SIZE_VER1	96	/* features */
+
+/*
+ * Features, one bit per capability a module added after ABI version 1 was
+ * first released.  A bit is never taken back or given another meaning.
+ *
+ * KMBOX_FEATURE_ADMIN: KMBOX_IOC_STAT_ID, KMBOX_IOC_DESTROY_ID and
+ * KMBOX_IOC_LIST; struct kmbox_info up to KMBOX_INFO_SIZE_VER1 (the pids
+ * of blocked callers, from INFO and STAT_ID alike); a handle's fdinfo.
+ */
+#define KMBOX_FEATURE_ADMIN	0x0001ULL
 
 /* CREATE flags, on top of the KMBOX_FD_* flags. */
 #define KMBOX_CREATE_EXCL	0x0100	/* fail with EEXIST if it exists */
@@ -296,6 +328,9 @@ struct kmbox_recv {
 
 #define KMBOX_RECV_SIZE_VER0	64
 
+/* Most pids of blocked callers struct kmbox_info holds, each way. */
+#define KMBOX_INFO_PIDS		16
+
 /* State of a mailbox, in struct kmbox_info. */
 #define KMBOX_STATE_OPEN	0
 #define KMBOX_STATE_CLOSED	1	/* KMBOX_IOC_CLOSE was called */
@@ -322,6 +357,20 @@ struct kmbox_recv {
  * @dropped:	out: messages dropped by DESTROY
  * @__reserved:	out: 0
  * @name:	out: NUL-terminated name, empty if anonymous or unlinked
+ * @nsenders:	out (KMBOX_INFO_SIZE_VER1): pids in @senders, the first
+ *		KMBOX_INFO_PIDS of @senders_waiting
+ * @nreceivers:	out (VER1): pids in @receivers (of @receivers_waiting)
+ * @senders:	out (VER1): thread-group ids of the tasks blocked in send, in
+ *		the caller's pid namespace (0 when not visible there)
+ * @receivers:	out (VER1): those of the tasks blocked in receive or peek
+ *
+ * The VER1 fields and @senders_waiting and @receivers_waiting are read at
+ * one instant, so the counts agree with the pids.
+ *
+ * KMBOX_IOC_STAT_ID takes this struct too, on the control device: in,
+ * @flags 0 and @id the mailbox to describe; out, all of it as INFO fills it
+ * with @access 0 (no handle).  It needs no access to the mailbox, as
+ * /proc/kmbox shows every mailbox to everyone.
  */
 struct kmbox_info {
 	__u32 flags;
@@ -343,9 +392,60 @@ struct kmbox_info {
 	__u64 dropped;
 	__u64 __reserved[4];
 	char name[KMBOX_NAME_MAX + 1];
+	__u32 nsenders;
+	__u32 nreceivers;
+	__s32 senders[KMBOX_INFO_PIDS];
+	__s32 receivers[KMBOX_INFO_PIDS];
 };
 
 #define KMBOX_INFO_SIZE_VER0	384
+#define KMBOX_INFO_SIZE_VER1	520	/* nsenders ... receivers */
+
+/**
+ * struct kmbox_destroy_id - KMBOX_IOC_DESTROY_ID: destroy a mailbox by id
+ * @flags:	must be 0
+ * @__reserved0: must be 0
+ * @id:		the mailbox's id
+ * @__reserved:	must be 0
+ *
+ * As KMBOX_IOC_DESTROY on a handle, and with the same permission (the
+ * owner, or CAP_IPC_OWNER), for a mailbox nobody can name: an anonymous or
+ * unlinked one, found with KMBOX_IOC_LIST or a handle's fdinfo.
+ */
+struct kmbox_destroy_id {
+	__u32 flags;
+	__u32 __reserved0;
+	__u64 id;
+	__u64 __reserved[2];
+};
+
+#define KMBOX_DESTROY_ID_SIZE_VER0	32
+
+/**
+ * struct kmbox_list - KMBOX_IOC_LIST: the ids of the mailboxes, in order
+ * @flags:	must be 0
+ * @count:	in: how many ids @ids holds; out: how many were stored
+ * @cursor:	in: list the ids greater than this (0 to start)
+ * @ids:	pointer to an array of @count __u64
+ * @__reserved:	must be 0
+ *
+ * Stores the smallest ids above @cursor, ascending, and returns how many
+ * (also in @count).  Fewer than @count means there were no more when the
+ * call looked; to page through all, call again with @cursor the last id
+ * stored, until a call stores fewer than asked.  Every mailbox /proc/kmbox
+ * shows is listed, anonymous, unlinked and destroyed ones included; one
+ * created or freed meanwhile may or may not be.  A bad @ids is EFAULT, with
+ * @count left as it was.
+ */
+struct kmbox_list {
+	__u32 flags;
+	__u32 count;
+	__u64 cursor;
+	__u64 ids;
+	__u64 __reserved[2];
+};
+
+#define KMBOX_LIST_SIZE_VER0	40
 
 #define KMBOX_IOC_MAGIC		0xB8
 
@@ -354,6 +454,10 @@ struct kmbox_info {
 #define KMBOX_IOC_CREATE	_IOWR(KMBOX_IOC_MAGIC, 0x01, struct kmbox_create)
 #define KMBOX_IOC_OPEN		_IOWR(KMBOX_IOC_MAGIC, 0x02, struct kmbox_open)
 #define KMBOX_IOC_UNLINK	_IOWR(KMBOX_IOC_MAGIC, 0x03, struct kmbox_unlink)
+/* KMBOX_FEATURE_ADMIN */
+#define KMBOX_IOC_STAT_ID	_IOWR(KMBOX_IOC_MAGIC, 0x04, struct kmbox_info)
+#define KMBOX_IOC_DESTROY_ID	_IOWR(KMBOX_IOC_MAGIC, 0x05, struct kmbox_destroy_id)
+#define KMBOX_IOC_LIST		_IOWR(KMBOX_IOC_MAGIC, 0x06, struct kmbox_list)
 
 /* On a mailbox handle. */
 #define KMBOX_IOC_SEND		_IOWR(KMBOX_IOC_MAGIC, 0x10, struct kmbox_send)
