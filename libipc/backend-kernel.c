@@ -98,19 +98,42 @@ static int kbox_wrap(int fd, unsigned int access, struct ipc_mbox **out)
 }
 
 static int kbox_create(const char *name, const struct ipc_attr *attr,
-		       unsigned int access, struct ipc_mbox **out)
+		       unsigned int access, struct ipc_mbox **out, bool *created)
 {
 	struct kmbox_create c = {
 		.flags = KMBOX_FD_CLOEXEC |
-			 ((attr->flags & IPC_EXCL) ? KMBOX_CREATE_EXCL : 0),
+			 ((attr->flags & IPC_EXCL) ? KMBOX_CREATE_EXCL : 0) |
+			 ((attr->flags & IPC_OWNER_CLOSE) ? KMBOX_CREATE_OWNER_CLOSE : 0),
 		.access = access,
 		.capacity = attr->capacity,
 		.max_msg_size = attr->max_msg_size,
 		.mode = attr->mode,
 		.name = (uintptr_t)name,
 	};
+	bool reports = kbox_has(KMBOX_FEATURE_CREATE_RESULT);
+	int ret;
 
-	return kbox_wrap(kmbox_raw_create(kbox_dev, &c), access, out);
+	if (!reports && (attr->flags & IPC_OWNER_CLOSE))
+		return -ENOTSUP;	/* a module older than the flag */
+	/*
+	 * A module older than the result word cannot say which it did: ask
+	 * it to create first, and open only if the name exists.
+	 */
+	if (!reports && name && !(c.flags & KMBOX_CREATE_EXCL)) {
+		c.flags |= KMBOX_CREATE_EXCL;
+		ret = kbox_wrap(kmbox_raw_create(kbox_dev, &c), access, out);
+		if (ret != -EEXIST) {
+			*created = !ret;
+			return ret;
+		}
+		c.flags &= ~KMBOX_CREATE_EXCL;
+		ret = kbox_wrap(kmbox_raw_create(kbox_dev, &c), access, out);
+		*created = false;
+		return ret;
+	}
+	ret = kbox_wrap(kmbox_raw_create(kbox_dev, &c), access, out);
+	*created = !ret && (!reports || (c.result & KMBOX_CREATE_CREATED));
+	return ret;
 }
 
 static int kbox_open(const char *name, unsigned int access, struct ipc_mbox **out)

@@ -2145,7 +2145,7 @@ out_close:
 }
 
 static int pmb_create(const char *name, const struct ipc_attr *attr,
-		      unsigned int access, struct ipc_mbox **out)
+		      unsigned int access, struct ipc_mbox **out, bool *created)
 {
 	struct pmb_params pp;
 	struct ipc_mbox *old = NULL;
@@ -2154,9 +2154,16 @@ static int pmb_create(const char *name, const struct ipc_attr *attr,
 	void *base;
 	int ret, tries;
 
+	/*
+	 * Every process granted send access writes the whole segment: an
+	 * owner-only close could not be kept, so it is not promised.
+	 */
+	if (attr->flags & IPC_OWNER_CLOSE)
+		return -ENOTSUP;
 	ret = pmb_params(attr, &pp);
 	if (ret)
 		return ret;
+	*created = true;
 	if (!name) {
 		p = pmb_new(access);
 		if (!p)
@@ -2178,8 +2185,10 @@ static int pmb_create(const char *name, const struct ipc_attr *attr,
 	for (tries = 0; tries < 100; tries++) {
 		if (!(attr->flags & IPC_EXCL)) {
 			ret = pmb_open(name, access, out);
+			*created = false;
 			if (ret != -ENOENT)
 				return ret;
+			*created = true;
 		}
 		ret = pmb_create_file(name, &pp, access, false, out);
 		if (ret == -ENOTSUP)

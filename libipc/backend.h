@@ -38,9 +38,12 @@ struct ipc_backend_ops {
 	const char *name;
 	/* Called once, at backend choice: 0 if the backend can be used. */
 	int (*init)(void);
-	/* attr is complete (defaults applied only by the backend: max_msg_size 0). */
+	/*
+	 * attr is complete (defaults applied only by the backend:
+	 * max_msg_size 0).  *created says whether the call made the mailbox.
+	 */
 	int (*create)(const char *name, const struct ipc_attr *attr,
-		      unsigned int access, struct ipc_mbox **out);
+		      unsigned int access, struct ipc_mbox **out, bool *created);
 	int (*open)(const char *name, unsigned int access, struct ipc_mbox **out);
 	int (*unlink)(const char *name);
 	int (*close)(struct ipc_mbox *mb);

@@ -240,8 +240,8 @@ static const struct ipc_wait ipc_wait_block = { .mode = IPC_BLOCK };
 
 /* ---- the API --------------------------------------------------------------- */
 
-IPC_EXPORT int ipc_create(const char *name, const struct ipc_attr *attr,
-			  unsigned int access, struct ipc_mbox **out)
+static int ipc_do_create(const char *name, const struct ipc_attr *attr,
+			 unsigned int access, struct ipc_mbox **out, bool *created)
 {
 	struct ipc_attr a = { .mode = 0600 };
 	const struct ipc_backend_ops *ops;
@@ -256,7 +256,8 @@ IPC_EXPORT int ipc_create(const char *name, const struct ipc_attr *attr,
 		return -EFAULT;
 	if (attr)
 		a = *attr;
-	if (a.flags & ~IPC_EXCL || !ipc_access_valid(access) || a.mode & ~0777u ||
+	if (a.flags & ~(IPC_EXCL | IPC_OWNER_CLOSE) || !ipc_access_valid(access) ||
+	    a.mode & ~0777u ||
 	    a.__reserved0 || a.__reserved[0] || a.__reserved[1] || a.__reserved[2])
 		return -EINVAL;
 	if (name) {
@@ -266,7 +267,25 @@ IPC_EXPORT int ipc_create(const char *name, const struct ipc_attr *attr,
 	} else if (a.flags & IPC_EXCL) {
 		return -EINVAL;		/* nothing to be exclusive about */
 	}
-	return ops->create(name, &a, access, out);
+	return ops->create(name, &a, access, out, created);
+}
+
+IPC_EXPORT int ipc_create(const char *name, const struct ipc_attr *attr,
+			  unsigned int access, struct ipc_mbox **out)
+{
+	bool created;
+
+	return ipc_do_create(name, attr, access, out, &created);
+}
+
+IPC_EXPORT int ipc_create_or_open(const char *name, const struct ipc_attr *attr,
+				  unsigned int access, struct ipc_mbox **out)
+{
+	bool created = false;
+	int ret;
+
+	ret = ipc_do_create(name, attr, access, out, &created);
+	return ret ? ret : created;
 }
 
 IPC_EXPORT int ipc_open(const char *name, unsigned int access, struct ipc_mbox **out)

@@ -309,6 +309,39 @@ TEST(kept_namespace_keeps_names)
 	close(sv[1]);
 }
 
+/* Ids, like names, are looked up and listed only in the caller's namespace. */
+TEST(ids_are_per_namespace)
+{
+	__u64 host_id;
+	int fd;
+	pid_t c;
+
+	fd = kt_create(NULL, 4, 0, 0666, KMBOX_ACCESS_ALL, 0, &host_id);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, kt_listed(host_id, 8));
+	c = tc_fork();
+	ASSERT_LE(0, c);
+	if (c == 0) {
+		struct kmbox_info info;
+		__u64 inner_id;
+		int in;
+
+		TC_CHECK_EQ(0, unshare(CLONE_NEWIPC));
+		TC_CHECK_EQ(-ENOENT, kt_stat_id(host_id, &info));
+		TC_CHECK_EQ(-ENOENT, kt_destroy_id(host_id));
+		TC_CHECK_EQ(0, kt_listed(host_id, 8));
+		in = kt_create(NULL, 4, 0, 0600, KMBOX_ACCESS_ALL, 0, &inner_id);
+		TC_CHECK(in >= 0);
+		TC_CHECK_EQ(1, kt_listed(inner_id, 8));
+		TC_CHECK_EQ(0, kt_stat_id(inner_id, &info));
+		_exit(0);
+	}
+	ASSERT_EQ(0, tc_wait(c));
+	/* Untouched by the attempts from the other namespace. */
+	EXPECT_EQ((__u32)KMBOX_STATE_OPEN, KT_INFO_FIELD(fd, state));
+	close(fd);
+}
+
 /* The uid and gid range a container's namespace maps, as newuidmap would. */
 #define NS_BASE	"0 100000 65536\n"
 

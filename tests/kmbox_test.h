@@ -571,6 +571,74 @@ static inline const char *kt_name(char *buf, size_t size, const char *tag)
 	return buf;
 }
 
+/* ---- administration by id (KMBOX_FEATURE_ADMIN) ------------------------ */
+
+static inline int kt_stat_id(__u64 id, struct kmbox_info *info)
+{
+	int dev = kt_dev(), ret;
+
+	if (dev < 0)
+		return dev;
+	memset(info, 0, sizeof(*info));
+	info->id = id;
+	ret = kt_ioctl(dev, KMBOX_IOC_STAT_ID, info);
+	close(dev);
+	return ret;
+}
+
+static inline int kt_destroy_id(__u64 id)
+{
+	struct kmbox_destroy_id d = { .id = id };
+	int dev = kt_dev(), ret;
+
+	if (dev < 0)
+		return dev;
+	ret = kt_ioctl(dev, KMBOX_IOC_DESTROY_ID, &d);
+	close(dev);
+	return ret;
+}
+
+/* LIST: count ids above cursor into ids; *stored gets the struct's count. */
+static inline int kt_list(__u64 cursor, __u64 *ids, __u32 count, __u32 *stored)
+{
+	struct kmbox_list l = {
+		.count = count, .cursor = cursor, .ids = (uintptr_t)ids,
+	};
+	int dev = kt_dev(), ret;
+
+	if (dev < 0)
+		return dev;
+	ret = kt_ioctl(dev, KMBOX_IOC_LIST, &l);
+	close(dev);
+	if (stored)
+		*stored = l.count;
+	return ret;
+}
+
+/* Whether LIST, paged by `page` ids at a time, shows id; -errno on error. */
+static inline int kt_listed(__u64 id, __u32 page)
+{
+	__u64 ids[64], cursor = 0, prev = 0;
+	int n, i, found = 0;
+
+	if (page > 64)
+		return -EINVAL;
+	do {
+		n = kt_list(cursor, ids, page, NULL);
+		if (n < 0)
+			return n;
+		for (i = 0; i < n; i++) {
+			if (ids[i] <= prev)	/* not ascending */
+				return -EPROTO;
+			prev = ids[i];
+			found |= ids[i] == id;
+		}
+		if (n)
+			cursor = ids[n - 1];
+	} while ((__u32)n == page);
+	return found;
+}
+
 /* ---- module parameters --------------------------------------------------- */
 
 #define KT_PARAM_DIR	"/sys/module/kmbox/parameters/"

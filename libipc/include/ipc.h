@@ -44,13 +44,15 @@ struct ipc_mbox;
 
 /* struct ipc_attr flags */
 #define IPC_EXCL		0x0001u	/* create only: EEXIST if the name exists */
+/* Only the owner may ipc_close it (kernel backend; posix: ENOTSUP). */
+#define IPC_OWNER_CLOSE		0x0002u
 
 /**
  * struct ipc_attr - attributes of a new mailbox (ipc_create)
  * @capacity:	0 (rendezvous), n (bounded, n messages) or IPC_UNBOUNDED
  * @max_msg_size: largest message in bytes, 0 for the backend's default
  * @mode:	permission bits, 0777 at most: read = receive, write = send
- * @flags:	IPC_EXCL
+ * @flags:	IPC_EXCL, IPC_OWNER_CLOSE
  * @__reserved0, @__reserved: must be zero
  *
  * A NULL attr means a rendezvous mailbox with the default message size and
@@ -172,6 +174,14 @@ const char *ipc_backend(void);
  */
 int ipc_create(const char *name, const struct ipc_attr *attr,
 	       unsigned int access, struct ipc_mbox **out);
+
+/*
+ * ipc_create, telling which it did: 1 if this call made the mailbox, 0 if
+ * it opened an existing one of that name (someone else's, perhaps: see
+ * its owner with ipc_info), -errno on failure.
+ */
+int ipc_create_or_open(const char *name, const struct ipc_attr *attr,
+		       unsigned int access, struct ipc_mbox **out);
 
 /* Open a named mailbox: ENOENT if there is none, EACCES if the mode denies access. */
 int ipc_open(const char *name, unsigned int access, struct ipc_mbox **out);

@@ -614,6 +614,72 @@ FIXTURE_TEARDOWN(be)
 		lt_param(LT_QUOTA_PARAM, NULL, &self->saved_quota);
 }
 
+/*
+ * ipc_create_or_open says whether it made the mailbox or found one there,
+ * so that a name someone else took first is noticed.
+ */
+TEST_F(be, create_or_open_says_which)
+{
+	struct ipc_attr a = lt_attr(4, 0, 0600);
+	struct ipc_mbox *first = NULL, *again = NULL, *anon = NULL;
+	char name[64];
+
+	lt_name(name, sizeof(name), "which");
+	ASSERT_EQ(1, ipc_create_or_open(name, &a, IPC_RECV | IPC_SEND, &first));
+	ASSERT_EQ(0, ipc_create_or_open(name, &a, IPC_SEND, &again));
+	EXPECT_EQ(0, ipc_send(again, "x", 1, IPC_WAIT_NONE, 0));
+	EXPECT_EQ(1U, lt_info_msgs(first));
+	a.flags = IPC_EXCL;
+	EXPECT_EQ(-EEXIST, ipc_create_or_open(name, &a, IPC_SEND, &self->mb));
+	EXPECT_EQ(NULL, self->mb);
+	EXPECT_EQ(1, ipc_create_or_open(NULL, NULL, IPC_SEND, &anon));
+	EXPECT_EQ(0, ipc_unlink(name));
+	ipc_release(anon);
+	ipc_release(again);
+	ipc_release(first);
+}
+
+/*
+ * IPC_OWNER_CLOSE: a client with send access cannot close the owner's
+ * mailbox.  The posix backend cannot keep that promise (every peer with
+ * send access writes the segment) and refuses the flag.
+ */
+TEST_F(be, owner_close)
+{
+	struct ipc_attr a = lt_attr(4, 0, 0666);
+	struct ipc_info info;
+	char name[64];
+	mode_t old;
+	pid_t pid;
+	int ret;
+
+	lt_name(name, sizeof(name), "ownclose");
+	a.flags = IPC_OWNER_CLOSE;
+	if (lt_is_posix()) {
+		EXPECT_EQ(-ENOTSUP, ipc_create(name, &a, IPC_SEND, &self->mb));
+		return;
+	}
+	old = umask(0);		/* others get the write bit */
+	ret = ipc_create(name, &a, IPC_RECV | IPC_SEND, &self->mb);
+	umask(old);
+	ASSERT_EQ(0, ret);
+	pid = tc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct ipc_mbox *client = NULL;
+
+		TC_CHECK_EQ(0, tc_become(TC_NOBODY, TC_NOBODY));
+		TC_CHECK_EQ(0, ipc_open(name, IPC_SEND, &client));
+		TC_CHECK_EQ(-EACCES, ipc_close(client));
+		_exit(0);
+	}
+	EXPECT_EQ(0, tc_wait(pid));
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+	EXPECT_EQ((uint32_t)IPC_STATE_OPEN, info.state);
+	EXPECT_EQ(0, ipc_close(self->mb));
+	EXPECT_EQ(0, ipc_unlink(name));
+}
+
 TEST_F(be, rendezvous)
 {
 	struct ipc_msginfo mi;

@@ -170,6 +170,12 @@ struct kmbox_limits {
  * of blocked callers, from INFO and STAT_ID alike); a handle's fdinfo.
  */
 #define KMBOX_FEATURE_ADMIN	0x0001ULL
+/*
+ * KMBOX_FEATURE_CREATE_RESULT: struct kmbox_create up to
+ * KMBOX_CREATE_SIZE_VER1 (result: created or opened) and
+ * KMBOX_CREATE_OWNER_CLOSE.
+ */
+#define KMBOX_FEATURE_CREATE_RESULT	0x0002ULL
 
 /* CREATE flags, on top of the KMBOX_FD_* flags. */
 #define KMBOX_CREATE_EXCL	0x0100	/* fail with EEXIST if it exists */
