@@ -33,7 +33,10 @@
  *    RLIMIT_MSGQUEUE.  Every level must stay within max_mailboxes_per_user
  *    (else ENOSPC) and max_bytes_per_user (else ENOBUFS); a charge that
  *    would take one past it is undone at every level.  So no one gets more
- *    than one budget by mapping many ids into a user namespace.
+ *    than one budget by mapping many ids into a user namespace.  The one
+ *    exception: the chain ends at a namespace the initial namespace's root
+ *    made (a root container runtime's), whose ids keep budgets of their
+ *    own rather than all share root's (user.c).
  *  - What a mailbox or message was charged to is recorded (kmbox.owner,
  *    kmbox_msg.user) and given back to exactly that chain: a kmbox_user
  *    holds references to its namespace and to its parent level.

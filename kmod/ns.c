@@ -19,6 +19,7 @@
  * What that keeps alive: a namespace that has kmbox state outlives its
  * last user by up to KMBOX_NS_REAP_PERIOD, with its SysV and mqueue state.
  */
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/ipc_namespace.h>
 #include <linux/nsproxy.h>
@@ -224,9 +225,16 @@ bool kmbox_in_ns(const struct kmbox *mb, const struct ipc_namespace *ipc_ns)
 	return mb->ns->ipc_ns == ipc_ns;
 }
 
-/* Is mb in the caller's namespace?  kmbox_all_lock or kmbox_names_lock held. */
+/*
+ * May the caller see mb by id or in a list?  Those of its own namespace; a
+ * mailbox whose namespace ended (held by a handle passed out of it) is
+ * seen by the initial namespace's CAP_IPC_OWNER, so that someone can still
+ * find and destroy it.  kmbox_all_lock or kmbox_names_lock held.
+ */
 bool kmbox_visible(const struct kmbox *mb)
 {
+	if (!mb->ns->ipc_ns)
+		return ns_capable(&init_user_ns, CAP_IPC_OWNER);
 	return kmbox_in_ns(mb, kmbox_current_ipc_ns());
 }
 

@@ -92,12 +92,7 @@ static int kmbox_seq_show(struct seq_file *m, void *v)
 		return SEQ_SKIP;
 	spin_lock(&mb->lock);
 	seq_printf(m, "%llu ", mb->id);
-	if (!mb->linked)
-		seq_puts(m, "-");
-	else if (!strcmp(mb->name, "-"))
-		seq_puts(m, "\\055");	/* not to be taken for anonymous */
-	else
-		seq_escape(m, mb->name, " \t\n\\");
+	kmbox_seq_name(m, mb);
 	if (mb->capacity == KMBOX_CAPACITY_UNBOUNDED)
 		seq_puts(m, " unbounded");
 	else

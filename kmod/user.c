@@ -12,6 +12,17 @@
  * reference to its namespace and to its parent level, so that the chain a
  * charge went up is the one its uncharge comes down, however the tasks'
  * credentials change meanwhile.
+ *
+ * The chain stops below a namespace that the initial namespace's root
+ * made (a container runtime running as root: Docker's userns-remap, LXD,
+ * systemd-nspawn -U): root gave those ids budgets of their own, as they had
+ * before namespaces, rather than making every such container share root's
+ * one budget with each other and with root's own daemons.  Only root can
+ * make such a namespace, so no user gains budgets by it.
+ *
+ * There is one kmbox_user per (namespace, uid) with a mailbox or message
+ * alive, so a user with a subordinate range can make many: they are
+ * charged to its memory cgroup, and the table is sized for many.
  */
 #include <linux/cred.h>
 #include <linux/hash.h>
@@ -28,7 +39,7 @@
  * cannot be reused while a user of it is found here.
  */
 static DEFINE_SPINLOCK(kmbox_users_lock);
-static DEFINE_HASHTABLE(kmbox_users, 6);
+static DEFINE_HASHTABLE(kmbox_users, 10);
 
 static unsigned long kmbox_user_hash(struct user_namespace *ns, kuid_t uid)
 {
@@ -58,6 +69,12 @@ static struct kmbox_user *kmbox_user_find_get(struct user_namespace *ns,
 	return user;
 }
 
+/* Did the initial namespace's root make ns?  Then the chain ends at ns. */
+static bool kmbox_user_ns_made_by_root(const struct user_namespace *ns)
+{
+	return ns->parent == &init_user_ns && uid_eq(ns->owner, GLOBAL_ROOT_UID);
+}
+
 /*
  * Returns a reference to the accounting of uid in ns, creating it and the
  * levels above it as needed; NULL if no memory.  Found with one lookup
@@ -73,12 +90,12 @@ struct kmbox_user *kmbox_user_get(struct user_namespace *ns, kuid_t uid)
 	if (user)
 		return user;
 
-	if (ns->parent) {
+	if (ns->parent && !kmbox_user_ns_made_by_root(ns)) {
 		parent = kmbox_user_get(ns->parent, ns->owner);
 		if (!parent)
 			return NULL;
 	}
-	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new) {
 		kmbox_user_put(parent);
 		return NULL;

@@ -237,6 +237,22 @@ TEST(dead_namespace_names_go)
 	/* The mailbox lives on for the handle, anonymous, message and all. */
 	EXPECT_EQ(4, kt_recv_str(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK));
 	EXPECT_STREQ("kept", buf);
+	/*
+	 * Its namespace is gone: the initial namespace's CAP_IPC_OWNER finds
+	 * it by id, no one else does.
+	 */
+	EXPECT_EQ(1, kt_listed(info.id, 8));
+	c = tc_fork();
+	ASSERT_LE(0, c);
+	if (c == 0) {
+		struct kmbox_info st;
+
+		TC_CHECK_EQ(0, tc_become(TC_NOBODY, TC_NOBODY));
+		TC_CHECK_EQ(-ENOENT, kt_stat_id(info.id, &st));
+		TC_CHECK_EQ(0, kt_listed(info.id, 8));
+		_exit(0);
+	}
+	EXPECT_EQ(0, tc_wait(c));
 	close(fd);
 	close(sv[0]);
 	close(sv[1]);

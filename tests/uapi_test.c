@@ -66,7 +66,7 @@ TEST(limits)
 	for (i = 0; i < ARRAY_SIZE(lim.__reserved); i++)
 		EXPECT_EQ(0ULL, lim.__reserved[i]);
 	/* Every feature this header knows; none it does not. */
-	EXPECT_EQ(KMBOX_FEATURE_ADMIN, lim.features);
+	EXPECT_EQ(KMBOX_FEATURE_ADMIN | KMBOX_FEATURE_CREATE_RESULT, lim.features);
 }
 
 TEST(limits_match_module_parameters)

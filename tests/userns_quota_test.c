@@ -11,7 +11,8 @@
  * (what newuidmap does: here the root parent writes the maps) gets no
  * fresh budget for each id: everything the namespace's ids own draws on
  * the budget of the user who owns the namespace, shared with what that
- * user owns on the host.  The same holds a level further down.
+ * user owns on the host.  The same holds a level further down.  A namespace
+ * the host's root made ends the chain: its ids keep budgets of their own.
  *
  * The limits are lowered in the fixture's setup and restored in its
  * teardown (and by kmbox_test.h's safety net should the test be killed).
@@ -398,6 +399,58 @@ TEST_F(quota, nested_namespaces)
 	/* All given back. */
 	EXPECT_EQ(100 + LIMIT, tc_wait(host_owner_fill(-1)));
 	handshake_close(&h);
+}
+
+/*
+ * A namespace the host's root made (a container runtime running as root)
+ * ends the chain: its ids have budgets of their own, and what they hold
+ * does not come out of root's, which stays whole for root's own use.
+ */
+TEST_F(quota, root_made_namespace_has_own_budgets)
+{
+	struct handshake h;
+	int go[2], count[2], n = -1, ret, fds[LIMIT], i, got = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, handshake_init(&h));
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(count, O_CLOEXEC));
+	pid = tc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char c;
+
+		child_enter_userns(&h);
+		n = create_as_each_id();
+		TC_CHECK_EQ(sizeof(n), write(count[1], &n, sizeof(n)));
+		TC_CHECK_EQ(1, read(go[0], &c, 1));
+		_exit(0);
+	}
+	ret = map_child(&h, pid, SUBORDINATE);
+	if (ret == SKIP_STATUS) {
+		tc_wait(pid);
+		TC_SKIP("no user namespaces");
+	}
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ((ssize_t)sizeof(n), read(count[0], &n, sizeof(n)));
+	EXPECT_EQ(IDS, n);
+	/* Root holds self->fd: LIMIT - 1 more, whatever the container holds. */
+	for (i = 0; i < LIMIT; i++) {
+		fds[i] = kt_anon(1);
+		if (fds[i] >= 0)
+			got++;
+	}
+	EXPECT_EQ(LIMIT - 1, got);
+	for (i = 0; i < LIMIT; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	EXPECT_EQ(0, tc_wait(pid));
+	handshake_close(&h);
+	close(go[0]);
+	close(go[1]);
+	close(count[0]);
+	close(count[1]);
 }
 
 TEST_HARNESS_MAIN
