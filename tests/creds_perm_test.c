@@ -130,6 +130,96 @@ TEST(write_is_the_openers)
 	close(fd);
 }
 
+/*
+ * The attack write(2)'s rule is there for: a user makes a send handle of
+ * its own the stdout of a set-user-ID root program, whose output (its
+ * error messages print their arguments) would be stamped and charged as
+ * root's.  This very program, copied set-user-ID root, is that program:
+ * with SUID_WRITER as its argument it writes to its stdout and exits with
+ * 0 if the write failed with EPERM.
+ */
+#define SUID_WRITER	"--suid-writer"
+
+static void __attribute__((constructor)) suid_writer(int argc, char **argv)
+{
+	if (argc != 2 || strcmp(argv[1], SUID_WRITER))
+		return;
+	if (geteuid() != 0)
+		_exit(3);	/* no set-user-ID here (nosuid mount?) */
+	if (write(STDOUT_FILENO, "as root?", 8) >= 0)
+		_exit(1);
+	_exit(errno == EPERM ? 0 : 2);
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[65536];
+	int in, out, ret = 0;
+	ssize_t n;
+
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	if (out < 0) {
+		ret = -errno;
+		goto out_in;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n) {
+			ret = -EIO;
+			break;
+		}
+	if (n < 0)
+		ret = -errno;
+	if (!ret && fchmod(out, mode))
+		ret = -errno;
+	close(out);
+out_in:
+	close(in);
+	return ret;
+}
+
+TEST(setuid_program_cannot_write_as_root)
+{
+	char path[64];
+	pid_t pid;
+	int status;
+
+	snprintf(path, sizeof(path), "/tmp/kmbox-suid-%d", (int)getpid());
+	ASSERT_EQ(0, copy_file("/proc/self/exe", path, 04755));
+	pid = tc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pid_t w;
+		int fd;
+
+		TC_CHECK_EQ(0, tc_become(NOBODY, NOBODY));
+		fd = kt_anon(KMBOX_CAPACITY_UNBOUNDED);
+		TC_CHECK(fd >= 0);
+		w = tc_fork();
+		if (w == 0) {
+			if (dup2(fd, STDOUT_FILENO) < 0)
+				_exit(4);
+			execl(path, path, SUID_WRITER, (char *)NULL);
+			_exit(5);
+		}
+		TC_CHECK(w > 0);
+		status = tc_wait(w);
+		if (status == 3)
+			_exit(77);
+		/* The write failed with EPERM, and nothing was queued. */
+		TC_CHECK_EQ(0, status);
+		TC_CHECK_EQ(0, KT_INFO_FIELD(fd, msgs));
+		_exit(0);
+	}
+	status = tc_wait(pid);
+	unlink(path);
+	if (status == 77)
+		TC_SKIP("set-user-ID programs do not run as root here");
+	EXPECT_EQ(0, status);
+}
+
 /* Through a rendezvous and a synchronous send the same. */
 TEST(creds_on_rendezvous)
 {
