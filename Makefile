@@ -125,7 +125,7 @@ check-fresh:
 # tests/run-fuzz in the VM: tests/fuzz for FUZZ_SECONDS, an unload race,
 # then what it left behind (processes, module references, memory, dmesg).
 # Replay a failure with FUZZ_SEED=N; FUZZ_ARGS passes more options
-# (tests/fuzz.c lists them, e.g. --procs 8 --threads 4).
+# (tests/fuzzer/main.c lists them, e.g. --procs 8 --threads 4).
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?=
 FUZZ_ARGS ?=
