@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * The posix backend's private header: the segment's layout, the handle,
+ * and what its files (backend-posix.c, posix-*.c) share.  The design is
+ * described at the top of backend-posix.c.  Everything here is hidden
+ * (IPC_HIDDEN, and -fvisibility=hidden): nothing of it is libipc's ABI.
+ */
+#ifndef LIBIPC_PMB_H
+#define LIBIPC_PMB_H
+
+#include <assert.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "backend.h"
+#include "testhook.h"
+
+#define PMB_MAGIC		0x315842424d50494cULL	/* "LIPMBBX1" */
+#define PMB_VERSION		1
+#define PMB_CHUNK		128u
+#define PMB_MSG_HDR		64u
+#define PMB_NWAIT		128u		/* blocked calls at once */
+#define PMB_DEFAULT_MSG		8192u		/* as the module's defaults */
+#define PMB_MAX_MSG		(1u << 20)
+#define PMB_MAX_CAPACITY	65536u
+#define PMB_DEFAULT_QUOTA	(64ULL << 20)
+#define PMB_MIN_QUOTA		4096ULL
+#define PMB_MAX_QUOTA		(1ULL << 36)	/* chunk indices fit 32 bits */
+#define PMB_POLL_NS		(100 * 1000000LL)
+#define PMB_NIL			UINT32_MAX
+#define PMB_SHM_DIR		"/dev/shm"
+#define PMB_PREFIX		"kmbox."
+/* Longest name used as is in a file name; longer ones are hashed. */
+#define PMB_NAME_DIRECT		(NAME_MAX - (sizeof(PMB_PREFIX) - 1))
+#define PMB_ABI			((uint32_t)(sizeof(pthread_mutex_t) << 8 | sizeof(long)))
+
+/* cstate[]: what a chunk holds. */
+enum { C_FREE, C_WRITING, C_QUEUED, C_BODY };
+
+/* struct pmb_waiter.kind: what a blocked call waits for. */
+enum { W_NONE, W_RECV, W_PEEK, W_ROOM, W_TAKEN };
+#define W_BIT(k)	(1u << (k))
+#define W_ALL		(W_BIT(W_RECV) | W_BIT(W_PEEK) | W_BIT(W_ROOM) | W_BIT(W_TAKEN))
+
+/* struct pmb_pend.op */
+enum { P_NONE, P_SEND, P_RECV, P_WITHDRAW, P_DESTROY };
+
+struct pmb_waiter {
+	pthread_mutex_t alive;	/* held by the waiting thread while kind != W_NONE */
+	uint32_t futex;		/* bumped and woken to wake the waiter */
+	uint32_t kind;
+	uint64_t ticket;	/* arrival order */
+	int32_t pid;
+	int32_t result;		/* W_TAKEN: 1 pending, 0 taken, -errno withdrawn */
+	uint32_t gen;		/* tells this use of the slot from later ones */
+	uint32_t msg;		/* W_TAKEN: first chunk of its message */
+	uint64_t seq;		/* W_TAKEN: its message's sequence number */
+};
+
+/* An operation's totals, written before its publishing store. */
+struct pmb_pend {
+	uint32_t op;
+	uint32_t head;
+	uint64_t seq;
+	int32_t result;		/* P_WITHDRAW: what the waiting sender is told */
+	/* cppcheck-suppress unusedStructMember */
+	uint32_t pad;
+	uint64_t sent, received, dropped;
+};
+
+struct pmb_hdr {
+	/* Set at creation, never changed. */
+	uint64_t magic;
+	uint32_t version;
+	uint32_t hdr_size;
+	uint32_t abi;
+	uint32_t nwait;
+	uint64_t seg_size;
+	uint64_t id;
+	uint64_t capacity;
+	uint64_t quota;
+	uint32_t max_msg_size;
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t nchunks;
+	uint32_t chunk_size;
+	char name[IPC_NAME_MAX + 1];
+
+	/* lock protects the rest. */
+	pthread_mutex_t lock;
+	uint32_t state;		/* IPC_STATE_* */
+	uint32_t linked;	/* the name still leads here */
+	uint64_t next_seq;
+	uint64_t next_ticket;
+	uint32_t gen;
+	uint32_t slot_futex;	/* bumped when a waiter slot is freed */
+	uint32_t nwaiting;	/* slots in use (derived) */
+	uint32_t hwm;		/* chunks [0, hwm) have been used */
+	uint32_t free_head;	/* free chunks below hwm (derived) */
+	uint32_t used;		/* chunks held by messages (derived) */
+	uint32_t qhead, qtail;	/* the queue, oldest first (derived) */
+	uint64_t msgs, bytes;	/* queued (derived) */
+	uint64_t sent, received, dropped;
+	struct pmb_pend pend;
+};
+
+/* The first PMB_MSG_HDR bytes of a message's first chunk. */
+struct pmb_msg {
+	uint64_t seq;
+	uint32_t len;
+	uint32_t nchunks;
+	uint32_t prev, next;	/* queue links (derived) */
+	int32_t pid;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t sender;	/* waiter slot + 1 of a sender waiting for it */
+	uint32_t sender_gen;
+	uint32_t pad[5];
+};
+
+static_assert(sizeof(struct pmb_msg) == PMB_MSG_HDR, "message header");
+static_assert(PMB_MSG_HDR < PMB_CHUNK, "room for data in the first chunk");
+
+struct pmb_geom {
+	size_t off_wait, off_cstate, off_next, off_chunks, size;
+};
+
+/* A handle: the mapping, and copies of the immutable fields once checked. */
+struct pmb {
+	struct ipc_mbox base;
+	struct pmb_hdr *hdr;
+	struct pmb_waiter *w;
+	uint8_t *cstate;
+	uint32_t *next;
+	uint8_t *chunks;
+	size_t size;
+	uint64_t id, capacity, quota;
+	uint32_t max_msg_size, mode, uid, gid, nchunks, nwait;
+	int fd;				/* named: the file, to allocate it; else -1 */
+	uint32_t backed;		/* chunks [0, backed) known allocated */
+	bool named;
+	dev_t dev;			/* named: the file, to unlink only it */
+	ino_t ino;
+	char file[NAME_MAX + 1];	/* named: its name in PMB_SHM_DIR */
+	char name[IPC_NAME_MAX + 1];
+};
+
+/* Waiters to wake once the lock is dropped. */
+struct pmb_wake {
+	uint64_t bits[PMB_NWAIT / 64];
+	bool slots;
+};
+
+/* How long a call may wait, made absolute when the call starts. */
+struct pmb_dl {
+	uint32_t mode;
+	int64_t abs;
+};
+
+/* Who is blocked, the dead reaped; receivers in line ordered by arrival. */
+struct pmb_scan {
+	uint32_t nrecv, npeek, nsend;
+	uint32_t rank;			/* of the caller's slot among receivers */
+	uint8_t order[PMB_NWAIT];	/* receivers in line, oldest first */
+};
+
+IPC_HIDDEN void pmb_hook_fire(void);
+
+#define PMB_HOOK(pt) do {						\
+	if (__builtin_expect(libipc_test_crash_point == (pt), 0))	\
+		pmb_hook_fire();					\
+} while (0)
+
+static inline struct pmb *to_pmb(struct ipc_mbox *mb)
+{
+	return (struct pmb *)mb;
+}
+
+static inline size_t pmb_align(size_t x, size_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+static inline uint32_t pmb_chunks_for(uint64_t len)
+{
+	return (uint32_t)((PMB_MSG_HDR + len + PMB_CHUNK - 1) / PMB_CHUNK);
+}
+
+static inline struct pmb_msg *pmb_msg(struct pmb *p, uint32_t c)
+{
+	return (struct pmb_msg *)(p->chunks + (size_t)c * PMB_CHUNK);
+}
+
+/* A chunk index read from shared memory, before it is used. */
+static inline bool pmb_chunk_ok(struct pmb *p, uint32_t c)
+{
+	return c < p->nchunks && c < p->hdr->hwm;
+}
+
+/* posix-segment.c: geometry, checks, backing store */
+IPC_HIDDEN void pmb_geometry(uint32_t nwait, uint32_t nchunks, struct pmb_geom *g);
+IPC_HIDDEN uint32_t pmb_nchunks(uint64_t capacity, uint32_t max_msg_size,
+				uint64_t quota, uint32_t nwait);
+IPC_HIDDEN bool pmb_header_ok(const struct pmb_hdr *h, size_t file_size);
+IPC_HIDDEN void pmb_hdr_copy(struct pmb_hdr *copy, const void *base);
+IPC_HIDDEN void pmb_attach(struct pmb *p, void *base, const struct pmb_hdr *h,
+			   size_t size);
+IPC_HIDDEN int pmb_fallocate(int fd, size_t off, size_t len);
+IPC_HIDDEN int pmb_back(struct pmb *p, uint32_t need);
+
+/* posix-wait.c: futexes, deadlines, waking, the lock */
+IPC_HIDDEN void pmb_futex_wake(uint32_t *word);
+IPC_HIDDEN void pmb_dl_init(struct pmb_dl *dl, const struct ipc_wait *w);
+IPC_HIDDEN int pmb_may_sleep(const struct pmb_dl *dl, bool intr);
+IPC_HIDDEN void pmb_wake_slot(struct pmb *p, uint32_t i, struct pmb_wake *ws);
+IPC_HIDDEN void pmb_wake_kinds(struct pmb *p, uint32_t kinds, struct pmb_wake *ws);
+IPC_HIDDEN void pmb_unlock(struct pmb *p, struct pmb_wake *ws);
+IPC_HIDDEN int pmb_lock(struct pmb *p);
+IPC_HIDDEN int pmb_sleep(struct pmb *p, uint32_t *word, const struct pmb_dl *dl,
+			 struct pmb_wake *ws);
+
+/* posix-queue.c: chunks and the queue (lock held) */
+IPC_HIDDEN void pmb_msg_free(struct pmb *p, uint32_t head);
+IPC_HIDDEN uint32_t pmb_msg_alloc(struct pmb *p, uint32_t n);
+IPC_HIDDEN void pmb_msg_copy(struct pmb *p, uint32_t head, const struct iovec *iov,
+			     int iovcnt, size_t len, bool to_iov);
+IPC_HIDDEN bool pmb_q_append(struct pmb *p, uint32_t c);
+IPC_HIDDEN uint32_t pmb_q_nth(struct pmb *p, uint64_t idx);
+IPC_HIDDEN bool pmb_present(struct pmb *p, uint32_t c, uint64_t seq);
+IPC_HIDDEN int pmb_sender_slot(struct pmb *p, const struct pmb_msg *m);
+IPC_HIDDEN void pmb_unqueue(struct pmb *p, uint32_t c, uint32_t op, int result,
+			    struct pmb_wake *ws);
+
+/* posix-slots.c: waiter slots (lock held) */
+IPC_HIDDEN int pmb_slot_get(struct pmb *p, uint32_t kind, struct pmb_wake *ws);
+IPC_HIDDEN void pmb_slot_put(struct pmb *p, int i, struct pmb_wake *ws);
+IPC_HIDDEN bool pmb_slot_alive(struct pmb *p, uint32_t i);
+IPC_HIDDEN void pmb_reap(struct pmb *p, uint32_t i, struct pmb_wake *ws);
+IPC_HIDDEN void pmb_scan(struct pmb *p, int me, struct pmb_scan *sc,
+			 struct pmb_wake *ws);
+IPC_HIDDEN uint64_t pmb_claimed(struct pmb *p, const struct pmb_scan *sc);
+IPC_HIDDEN bool pmb_in_first(struct pmb *p, uint32_t c, uint64_t n);
+
+/* posix-recover.c: recovery */
+IPC_HIDDEN void pmb_recover(struct pmb *p);
+
+/* posix-msg.c: send and receive */
+IPC_HIDDEN int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req);
+IPC_HIDDEN ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
+			    struct ipc_msginfo *info);
+
+/* posix-close.c: close, destroy */
+IPC_HIDDEN int pmb_close(struct ipc_mbox *mb);
+IPC_HIDDEN int pmb_destroy(struct ipc_mbox *mb);
+
+/* posix-access.c: names and permissions */
+IPC_HIDDEN void pmb_file_name(const char *name, char file[NAME_MAX + 1]);
+IPC_HIDDEN int pmb_permission(const struct pmb *p, unsigned int access);
+IPC_HIDDEN mode_t pmb_file_mode(uint32_t mode);
+IPC_HIDDEN void pmb_unlink_own(struct pmb *p);
+IPC_HIDDEN int pmb_owner_permission(uid_t owner);
+
+/* posix-open.c: segments: create, open, unlink */
+IPC_HIDDEN void pmb_release(struct ipc_mbox *mb);
+IPC_HIDDEN int pmb_open_at(const char *file, const char *name, unsigned int access,
+			   bool check, struct ipc_mbox **out);
+IPC_HIDDEN int pmb_open(const char *name, unsigned int access, struct ipc_mbox **out);
+IPC_HIDDEN int pmb_create(const char *name, const struct ipc_attr *attr,
+			  unsigned int access, struct ipc_mbox **out, bool *created);
+IPC_HIDDEN int pmb_unlink(const char *name);
+
+/* posix-stat.c: introspection */
+IPC_HIDDEN int pmb_info(struct ipc_mbox *mb, struct ipc_info *info);
+IPC_HIDDEN int pmb_stat(const char *name, struct ipc_stat *st);
+IPC_HIDDEN int pmb_list(ipc_list_fn fn, void *arg);
+
+#endif /* LIBIPC_PMB_H */

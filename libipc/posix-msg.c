@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/* The posix backend's send and receive (design: backend-posix.c). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "pmb.h"
+
+/* ---- send and receive ------------------------------------------------------------ */
+
+int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
+{
+	struct pmb *p = to_pmb(mb);
+	struct pmb_hdr *h = p->hdr;
+	bool must_take = req->flags & IPC_SYNC || p->capacity == 0;
+	uint32_t need = pmb_chunks_for(req->len), head, *word;
+	struct pmb_wake ws = { .slots = false };
+	struct pmb_scan sc;
+	struct pmb_msg *m;
+	struct pmb_dl dl;
+	bool intr = false, room, claimed, handoff, waits;
+	uint64_t before;
+	int slot = -1, ret, s;
+
+	pmb_dl_init(&dl, req->wait);
+	/*
+	 * A message that must be taken, sent without waiting, is handed to a
+	 * receiver already in line (or the send fails with EAGAIN), and the
+	 * send returns at once: it never waits for that receiver to run.
+	 */
+	handoff = must_take && dl.mode == IPC_NONBLOCK;
+	waits = must_take && !handoff;
+	ret = pmb_lock(p);
+	if (ret)
+		return ret;
+	/* The kernel's order: a mailbox no longer open, a size, the quota. */
+	if (h->state != IPC_STATE_OPEN) {
+		ret = h->state == IPC_STATE_CLOSED ? -EPIPE : -EIDRM;
+		goto out;
+	}
+	if (req->len > p->max_msg_size) {
+		ret = -EMSGSIZE;
+		goto out;
+	}
+
+	/* 1. Wait for room (and, for a message that must be taken, a slot). */
+	for (;;) {
+		if (((uint64_t)h->used + need) * PMB_CHUNK > p->quota) {
+			ret = -ENOBUFS;		/* at once, whatever else */
+			goto out;
+		}
+		if (h->state == IPC_STATE_DESTROYED) {
+			ret = -EIDRM;
+			goto out;
+		}
+		if (h->state == IPC_STATE_CLOSED) {
+			ret = -EPIPE;
+			goto out;
+		}
+		room = p->capacity == 0 || p->capacity == IPC_UNBOUNDED ||
+		       h->msgs < p->capacity;
+		if (room && !waits)
+			break;
+		if (room && slot >= 0) {
+			p->w[slot].kind = W_TAKEN;
+			break;
+		}
+		if (!room && handoff) {
+			ret = -EAGAIN;
+			goto out;
+		}
+		if (slot < 0)
+			slot = pmb_slot_get(p, room ? W_TAKEN : W_ROOM, &ws);
+		if (room && slot >= 0)
+			break;
+		/* No room, or no slot to wait in: sleep. */
+		ret = pmb_may_sleep(&dl, intr);
+		if (ret)
+			goto out;
+		word = slot >= 0 ? &p->w[slot].futex : &h->slot_futex;
+		ret = pmb_sleep(p, word, &dl, &ws);
+		if (ret == -EINTR)
+			intr = true;
+		else if (ret)
+			goto out_unlocked;
+	}
+
+	/* A rendezvous needs a receiver now, unless the call may wait for one. */
+	pmb_scan(p, slot, &sc, &ws);
+	if (must_take && sc.nrecv <= pmb_claimed(p, &sc)) {
+		ret = pmb_may_sleep(&dl, intr);
+		if (ret)
+			goto out;
+	}
+
+	/* 2. Write the message, then publish it with one store. */
+	ret = pmb_back(p, need);
+	if (ret)
+		goto out;
+	head = pmb_msg_alloc(p, need);
+	if (head == PMB_NIL) {
+		ret = -EBADMSG;		/* storage is sized never to run out */
+		goto out;
+	}
+	m = pmb_msg(p, head);
+	m->seq = h->next_seq++;
+	m->len = (uint32_t)req->len;
+	m->nchunks = need;
+	m->pid = getpid();
+	m->uid = geteuid();
+	m->gid = getegid();
+	m->sender = waits ? (uint32_t)slot + 1 : 0;
+	m->sender_gen = waits ? p->w[slot].gen : 0;
+	pmb_msg_copy(p, head, req->iov, req->iovcnt, req->len, false);
+	PMB_HOOK(LIBIPC_HOOK_SEND_COPY);
+	if (waits) {
+		p->w[slot].msg = head;
+		p->w[slot].seq = m->seq;
+		p->w[slot].result = 1;
+	}
+	h->pend.head = head;
+	h->pend.seq = m->seq;
+	h->pend.sent = h->sent + 1;
+	h->pend.received = h->received;
+	h->pend.dropped = h->dropped;
+	h->pend.op = P_SEND;
+	p->cstate[head] = C_QUEUED;		/* sent */
+	PMB_HOOK(LIBIPC_HOOK_SEND_COMMIT);
+	before = h->msgs;
+	if (pmb_q_append(p, head)) {
+		h->sent = h->pend.sent;
+		h->pend.op = P_NONE;
+	} else {
+		/* The queue was damaged: rebuilt, this message in it. */
+		pmb_recover(p);
+	}
+
+	/* The receiver in line this message falls to, and peekers, look. */
+	if (sc.nrecv > before)
+		pmb_wake_slot(p, sc.order[before], &ws);
+	if (h->msgs > sc.nrecv)
+		pmb_wake_kinds(p, W_BIT(W_PEEK), &ws);
+	if (!waits)
+		goto out;
+
+	/* 3. Wait until a receiver takes it, or withdraw it. */
+	for (;;) {
+		if (p->w[slot].result != 1) {
+			ret = p->w[slot].result;
+			break;
+		}
+		pmb_scan(p, slot, &sc, &ws);
+		if (p->w[slot].result != 1)	/* scan may have reaped its taker */
+			continue;
+		claimed = pmb_in_first(p, head, pmb_claimed(p, &sc));
+		/*
+		 * A claimed message is as good as handed over: the receiver
+		 * it fell to takes it whatever happens to its own wait.  Its
+		 * sender may still withdraw it (timeout, signal), as the
+		 * kernel's may a message in flight.
+		 */
+		if (!claimed && h->state == IPC_STATE_CLOSED)
+			ret = -EPIPE;
+		else
+			ret = pmb_may_sleep(&dl, intr);
+		if (ret) {
+			pmb_unqueue(p, head, P_WITHDRAW, 0, &ws);
+			break;
+		}
+		s = pmb_sleep(p, &p->w[slot].futex, &dl, &ws);
+		if (s == -EINTR)
+			intr = true;
+		else if (s) {
+			ret = s;
+			goto out_unlocked;
+		}
+	}
+out:
+	if (slot >= 0)
+		pmb_slot_put(p, slot, &ws);
+	pmb_unlock(p, &ws);
+	return ret;
+
+out_unlocked:
+	/* The lock is beyond repair; let the slot be reaped as dead. */
+	if (slot >= 0)
+		pthread_mutex_unlock(&p->w[slot].alive);
+	return ret;
+}
+
+ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
+		 struct ipc_msginfo *info)
+{
+	struct pmb *p = to_pmb(mb);
+	struct pmb_hdr *h = p->hdr;
+	bool peek = req->flags & IPC_PEEK, intr = false, repaired = false;
+	struct pmb_wake ws = { .slots = false };
+	struct pmb_scan sc;
+	struct pmb_msg *m;
+	struct pmb_dl dl;
+	uint64_t idx;
+	uint32_t c, len;
+	int slot = -1;
+	ssize_t ret;
+
+	pmb_dl_init(&dl, req->wait);
+	ret = pmb_lock(p);
+	if (ret)
+		return ret;
+	for (;;) {
+		if (h->state == IPC_STATE_DESTROYED) {
+			ret = -EIDRM;
+			break;
+		}
+		/* Receivers in line come first; peekers see past their claims. */
+		pmb_scan(p, slot, &sc, &ws);
+		idx = slot >= 0 && !peek ? sc.rank : sc.nrecv;
+		if (idx < h->msgs) {
+			c = pmb_q_nth(p, idx);
+			m = c != PMB_NIL ? pmb_msg(p, c) : NULL;
+			len = m ? m->len : 0;
+			if (!m || p->cstate[c] != C_QUEUED || len > p->max_msg_size) {
+				/* Damaged: rebuild the queue, once. */
+				ret = -EBADMSG;
+				if (repaired)
+					break;
+				pmb_recover(p);
+				repaired = true;
+				continue;
+			}
+			if (m->sender && pmb_sender_slot(p, m) < 0) {
+				/* Its sender is gone without it: never sent. */
+				pmb_unqueue(p, c, P_WITHDRAW, 0, &ws);
+				continue;
+			}
+			info->len = len;
+			if (len > req->len) {
+				ret = -EMSGSIZE;
+				/* Leaving the line hands our claim on. */
+				if (slot >= 0)
+					pmb_wake_kinds(p, W_ALL, &ws);
+				break;
+			}
+			pmb_msg_copy(p, c, req->iov, req->iovcnt, len, true);
+			info->pid = m->pid;
+			info->uid = m->uid;
+			info->gid = m->gid;
+			ret = len;
+			if (!peek) {
+				PMB_HOOK(LIBIPC_HOOK_RECV_COPY);
+				pmb_unqueue(p, c, P_RECV, 0, &ws);
+			}
+			break;
+		}
+		if (h->state == IPC_STATE_CLOSED) {
+			ret = -EPIPE;
+			break;
+		}
+		ret = pmb_may_sleep(&dl, intr);
+		if (ret)
+			break;
+		if (slot < 0) {
+			slot = pmb_slot_get(p, peek ? W_PEEK : W_RECV, &ws);
+			if (slot >= 0)
+				continue;	/* in line now, the dead reaped: look again */
+		}
+		ret = pmb_sleep(p, slot >= 0 ? &p->w[slot].futex : &h->slot_futex,
+				&dl, &ws);
+		if (ret == -EINTR) {
+			intr = true;
+		} else if (ret) {
+			if (slot >= 0)
+				pthread_mutex_unlock(&p->w[slot].alive);
+			return ret;
+		}
+	}
+	if (slot >= 0)
+		pmb_slot_put(p, slot, &ws);
+	pmb_unlock(p, &ws);
+	return ret;
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * The posix backend's waiter slots: registering blocked calls, telling
+ * dead ones and reaping them, and who is in line (design: backend-posix.c).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pmb.h"
+
+/* ---- waiter slots (lock held) ---------------------------------------------------- */
+
+/* Does a blocked call of this kind receive (or peek), rather than send? */
+static bool pmb_kind_recv(uint32_t kind)
+{
+	return kind == W_RECV || kind == W_PEEK;
+}
+
+/*
+ * Slots held by calls going the way of kind (sending or receiving); with
+ * reap set, dead holders of any slot are reaped first.
+ */
+static uint32_t pmb_slots_held(struct pmb *p, uint32_t kind, bool reap,
+			       struct pmb_wake *ws)
+{
+	uint32_t i, k, n = 0;
+
+	for (i = 0; i < p->nwait; i++) {
+		k = p->w[i].kind;
+		if (k == W_NONE)
+			continue;
+		if (reap && !pmb_slot_alive(p, i)) {
+			pmb_reap(p, i, ws);
+			continue;
+		}
+		if (pmb_kind_recv(k) == pmb_kind_recv(kind))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Register the calling thread as a blocked call of this kind: a slot, or
+ * -1.  Senders and receivers may each hold half the slots at most, so that
+ * neither side can take every slot while it waits for the other (128
+ * receivers blocked on a rendezvous would leave no slot to the sender they
+ * wait for).  When the caller's half is full, dead holders are reaped:
+ * only looking at the queue (pmb_scan) does that otherwise, and a sender
+ * waiting for a slot does not look.
+ */
+int pmb_slot_get(struct pmb *p, uint32_t kind, struct pmb_wake *ws)
+{
+	struct pmb_hdr *h = p->hdr;
+	uint32_t i, half = p->nwait / 2;
+	int r;
+
+	if (pmb_slots_held(p, kind, false, ws) >= half &&
+	    pmb_slots_held(p, kind, true, ws) >= half)
+		return -1;
+	for (i = 0; i < p->nwait; i++) {
+		struct pmb_waiter *w = &p->w[i];
+
+		if (w->kind != W_NONE)
+			continue;
+		r = pthread_mutex_trylock(&w->alive);
+		if (r == EOWNERDEAD)	/* died between kind = W_NONE and unlock */
+			r = pthread_mutex_consistent(&w->alive);
+		if (r)
+			continue;
+		PMB_HOOK(LIBIPC_HOOK_SLOT);
+		w->ticket = h->next_ticket++;
+		w->gen = ++h->gen;
+		w->pid = getpid();
+		w->result = 1;
+		w->msg = PMB_NIL;
+		w->seq = 0;
+		w->kind = kind;
+		h->nwaiting++;
+		return (int)i;
+	}
+	return -1;
+}
+
+void pmb_slot_put(struct pmb *p, int i, struct pmb_wake *ws)
+{
+	p->w[i].kind = W_NONE;
+	p->hdr->nwaiting--;
+	pthread_mutex_unlock(&p->w[i].alive);
+	__atomic_add_fetch(&p->hdr->slot_futex, 1, __ATOMIC_RELEASE);
+	ws->slots = true;
+}
+
+/*
+ * Is the thread holding slot i alive?  Its "alive" mutex says: held by a
+ * live thread (EBUSY), or free to take because the holder died.
+ */
+bool pmb_slot_alive(struct pmb *p, uint32_t i)
+{
+	pthread_mutex_t *m = &p->w[i].alive;
+	int r = pthread_mutex_trylock(m);
+
+	if (r == EBUSY)
+		return true;
+	if (r == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+	if (r == 0 || r == EOWNERDEAD)
+		pthread_mutex_unlock(m);
+	return false;
+}
+
+/*
+ * Clean up after a dead waiter: its slot is freed, and a message it was
+ * waiting to see taken is withdrawn, as the kernel withdraws a killed
+ * sender's.  Claims may shift: everyone looks again.
+ */
+void pmb_reap(struct pmb *p, uint32_t i, struct pmb_wake *ws)
+{
+	struct pmb_waiter *w = &p->w[i];
+	uint32_t msg = w->msg;
+
+	if (w->kind == W_TAKEN && pmb_present(p, msg, w->seq))
+		pmb_unqueue(p, msg, P_WITHDRAW, 0, ws);
+	w->kind = W_NONE;
+	p->hdr->nwaiting--;
+	__atomic_add_fetch(&p->hdr->slot_futex, 1, __ATOMIC_RELEASE);
+	ws->slots = true;
+	pmb_wake_kinds(p, W_ALL, ws);
+}
+
+void pmb_scan(struct pmb *p, int me, struct pmb_scan *sc,
+	      struct pmb_wake *ws)
+{
+	uint32_t i, j;
+
+	memset(sc, 0, offsetof(struct pmb_scan, order));
+	if (!p->hdr->nwaiting)
+		return;
+	for (i = 0; i < p->nwait; i++) {
+		struct pmb_waiter *w = &p->w[i];
+		uint32_t kind = w->kind;
+
+		if (kind == W_NONE)
+			continue;
+		if ((int)i != me && !pmb_slot_alive(p, i)) {
+			pmb_reap(p, i, ws);
+			continue;
+		}
+		switch (kind) {
+		case W_RECV:
+			/* Insertion by ticket: there are few. */
+			for (j = sc->nrecv; j > 0 &&
+			     p->w[sc->order[j - 1]].ticket > w->ticket; j--)
+				sc->order[j] = sc->order[j - 1];
+			sc->order[j] = (uint8_t)i;
+			sc->nrecv++;
+			break;
+		case W_PEEK:
+			sc->npeek++;
+			break;
+		default:
+			sc->nsend++;
+			break;
+		}
+	}
+	for (j = 0; j < sc->nrecv; j++)
+		if ((int)sc->order[j] == me)
+			sc->rank = j;
+}
+
+/* Messages claimed by receivers in line: the oldest min(msgs, nrecv). */
+uint64_t pmb_claimed(struct pmb *p, const struct pmb_scan *sc)
+{
+	return p->hdr->msgs < sc->nrecv ? p->hdr->msgs : sc->nrecv;
+}
+
+/* Is message c among the first n of the queue? */
+bool pmb_in_first(struct pmb *p, uint32_t c, uint64_t n)
+{
+	uint32_t q = p->hdr->qhead;
+
+	for (; n && q != PMB_NIL && pmb_chunk_ok(p, q); n--, q = pmb_msg(p, q)->next)
+		if (q == c)
+			return true;
+	return false;
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * The posix backend's waiting: futex waits and wakes, deadlines, the
+ * mailbox lock, and sleeping with it dropped (design: backend-posix.c).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pmb.h"
+
+/* ---- futexes and deadlines ----------------------------------------------- */
+
+/*
+ * Sleep while *word == val, until abs_ns (CLOCK_MONOTONIC): 0 or -errno.
+ *
+ * Signals, as the kernel backend has them: a call that blocks or has an
+ * absolute deadline is restarted after a handler with SA_RESTART, one
+ * with a relative timeout never is (EINTR).  FUTEX_WAIT with a timeout
+ * always fails with EINTR once a handler ran, while futex_waitv (5.16)
+ * lets the kernel restart it (the timeout being absolute, nothing starts
+ * over); so the restartable kind uses futex_waitv where there is one.
+ */
+static int pmb_futex_wait(uint32_t *word, uint32_t val, int64_t abs_ns,
+			  bool restartable)
+{
+	static bool no_waitv;
+	struct timespec ts = {
+		.tv_sec = abs_ns / 1000000000LL,
+		.tv_nsec = abs_ns % 1000000000LL,
+	};
+	struct futex_waitv wv = {
+		.val = val,
+		.uaddr = (uintptr_t)word,
+		.flags = FUTEX_32,	/* not FUTEX_PRIVATE_FLAG: shared */
+	};
+
+	if (restartable && !__atomic_load_n(&no_waitv, __ATOMIC_RELAXED)) {
+		if (syscall(SYS_futex_waitv, &wv, 1, 0, &ts, CLOCK_MONOTONIC) >= 0)
+			return 0;
+		if (errno == EINTR || errno == ETIMEDOUT || errno == EAGAIN)
+			return -errno;
+		/*
+		 * Anything else (ENOSYS before 5.16, EPERM or another errno
+		 * from a seccomp filter) would fail every time: returning it
+		 * would make every blocked call spin.  The older call then.
+		 */
+		__atomic_store_n(&no_waitv, true, __ATOMIC_RELAXED);
+	}
+	if (syscall(SYS_futex, word, FUTEX_WAIT_BITSET, val, &ts, NULL,
+		    FUTEX_BITSET_MATCH_ANY))
+		return -errno;
+	return 0;
+}
+
+void pmb_futex_wake(uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+void pmb_dl_init(struct pmb_dl *dl, const struct ipc_wait *w)
+{
+	dl->mode = w->mode;
+	dl->abs = w->ns;
+	if (w->mode == IPC_TIMEOUT) {
+		int64_t now = ipc_now_ns();
+
+		dl->abs = w->ns > INT64_MAX - now ? INT64_MAX : now + w->ns;
+	}
+}
+
+/* May the call go (on) waiting?  0, or why not, in the kernel's order. */
+int pmb_may_sleep(const struct pmb_dl *dl, bool intr)
+{
+	if (dl->mode == IPC_NONBLOCK)
+		return -EAGAIN;
+	if ((dl->mode == IPC_TIMEOUT || dl->mode == IPC_DEADLINE) &&
+	    ipc_now_ns() >= dl->abs)
+		return -ETIMEDOUT;
+	if (intr)
+		return -EINTR;
+	return 0;
+}
+
+/* ---- waking ------------------------------------------------------------------ */
+
+void pmb_wake_slot(struct pmb *p, uint32_t i, struct pmb_wake *ws)
+{
+	__atomic_add_fetch(&p->w[i].futex, 1, __ATOMIC_RELEASE);
+	ws->bits[i / 64] |= 1ULL << (i % 64);
+}
+
+void pmb_wake_kinds(struct pmb *p, uint32_t kinds, struct pmb_wake *ws)
+{
+	uint32_t i, k;
+
+	if (!p->hdr->nwaiting)
+		return;
+	for (i = 0; i < p->nwait; i++) {
+		k = p->w[i].kind;
+		if (k != W_NONE && k <= W_TAKEN && kinds & W_BIT(k))
+			pmb_wake_slot(p, i, ws);
+	}
+}
+
+void pmb_unlock(struct pmb *p, struct pmb_wake *ws)
+{
+	uint32_t i, k;
+
+	pthread_mutex_unlock(&p->hdr->lock);
+	if (!ws)
+		return;
+	for (k = 0; k < PMB_NWAIT / 64; k++)
+		for (i = 0; ws->bits[k]; i++)
+			if (ws->bits[k] & (1ULL << i)) {
+				ws->bits[k] &= ~(1ULL << i);
+				pmb_futex_wake(&p->w[k * 64 + i].futex);
+			}
+	if (ws->slots) {
+		ws->slots = false;
+		pmb_futex_wake(&p->hdr->slot_futex);
+	}
+}
+
+/* ---- the lock ---------------------------------------------------------------- */
+
+int pmb_lock(struct pmb *p)
+{
+	int r = pthread_mutex_lock(&p->hdr->lock);
+
+	if (r == EOWNERDEAD) {
+		pmb_recover(p);
+		r = pthread_mutex_consistent(&p->hdr->lock);
+	}
+	return -r;
+}
+
+/*
+ * Sleep on word with the lock dropped: until woken, dl passes (if given),
+ * or PMB_POLL_NS pass, to look for dead peers.  -EINTR if a signal handler
+ * ran; another error if the lock could not be taken back.
+ */
+int pmb_sleep(struct pmb *p, uint32_t *word, const struct pmb_dl *dl,
+	      struct pmb_wake *ws)
+{
+	uint32_t val = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	int64_t until = ipc_now_ns() + PMB_POLL_NS;
+	int ret, lret;
+
+	if (dl && (dl->mode == IPC_TIMEOUT || dl->mode == IPC_DEADLINE) &&
+	    dl->abs < until)
+		until = dl->abs;
+	pmb_unlock(p, ws);
+	ret = pmb_futex_wait(word, val, until, !dl || dl->mode != IPC_TIMEOUT);
+	lret = pmb_lock(p);
+	if (lret)
+		return lret;
+	return ret == -EINTR ? -EINTR : 0;
+}
