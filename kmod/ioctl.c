@@ -243,7 +243,8 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
 	if (s->len > KMBOX_MSG_SIZE_CEILING)
 		return -EMSGSIZE;
 	iov_iter_ubuf(&from, ITER_SOURCE, u64_to_user_ptr(s->buf), s->len);
-	return kmbox_send(file->private_data, &from, s->flags & KMBOX_SEND_SYNC, &dl);
+	return kmbox_send(file->private_data, &from, s->flags & KMBOX_SEND_SYNC, &dl,
+			  current_cred());
 }
 
 static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,

@@ -79,6 +79,7 @@
 
 #include "compat.h"
 
+struct cred;
 struct ipc_namespace;
 struct user_namespace;
 
@@ -294,7 +295,7 @@ void kmbox_drop_queue(struct kmbox *mb, struct list_head *list);
 void kmbox_put_msgs(struct list_head *list);
 int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns);
 long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
-		const struct kmbox_deadline *dl);
+		const struct kmbox_deadline *dl, const struct cred *cred);
 bool kmbox_send_ready(const struct kmbox *mb);
 bool kmbox_drained(const struct kmbox *mb);
 long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,

@@ -455,8 +455,9 @@ static ssize_t kmbox_fop_read_iter(struct kiocb *iocb, struct iov_iter *to)
  * write(2) acts for whoever opened the handle, never for the task that
  * happens to hold it: a handle made the stdout of a set-user-ID program
  * must not get that program's output stamped and charged as root's.
- * kmbox_send() stamps and charges the calling task, so a write from a task
- * whose effective ids are not the opener's (file->f_cred) is refused; the
+ * It sends as the opener (file->f_cred), and a write from a task whose
+ * effective ids are not the opener's is refused, so that the pid stamped
+ * (f_cred has none: the writer's) never goes with someone else's ids; the
  * values are compared, as fork() and SCM_RIGHTS give new cred pointers.
  * The SEND ioctl is the deliberate way to send as oneself.
  */
@@ -477,7 +478,8 @@ static ssize_t kmbox_fop_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (!kmbox_writer_is_opener(iocb->ki_filp))
 		return -EPERM;
-	ret = kmbox_send(iocb->ki_filp->private_data, from, false, &dl);
+	ret = kmbox_send(iocb->ki_filp->private_data, from, false, &dl,
+			 iocb->ki_filp->f_cred);
 	return ret ? ret : len;
 }
 

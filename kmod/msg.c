@@ -46,14 +46,15 @@ size_t kmbox_msg_charge(size_t len)
 	return len + sizeof(struct kmbox_msg);
 }
 
-static struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len)
+static struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len,
+				       const struct cred *cred)
 {
 	struct kmbox_user *user;
 	struct kmbox_msg *msg;
 	int ret;
 
 	/* The sender's euid, charged up its user namespace chain. */
-	user = kmbox_user_get(current_user_ns(), current_euid());
+	user = kmbox_user_get(cred->user_ns, cred->euid);
 	if (!user)
 		return ERR_PTR(-ENOMEM);
 	if (!kmbox_user_charge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len))) {
@@ -74,9 +75,10 @@ static struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len)
 	msg->withdrawn = false;
 	msg->sender = NULL;
 	msg->user = user;
+	/* f_cred holds no pid: a write's pid is the writer's, of the opener's ids. */
 	msg->pid = get_pid(task_tgid(current));
-	msg->uid = current_euid();
-	msg->gid = current_egid();
+	msg->uid = cred->euid;
+	msg->gid = cred->egid;
 	msg->len = len;
 	return msg;
 
@@ -479,8 +481,12 @@ static long kmbox_state_error(const struct kmbox *mb)
 	return 0;
 }
 
+/*
+ * Sends as cred: the caller's for the SEND ioctl, the opener's
+ * (file->f_cred) for write(2).
+ */
 long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
-		const struct kmbox_deadline *dl)
+		const struct kmbox_deadline *dl, const struct cred *cred)
 {
 	struct kmbox_sender sender = { .task = current, .result = 1 };
 	bool must_take = sync || mb->capacity == 0;
@@ -495,7 +501,7 @@ long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
 		return ret;
 	if (len > mb->max_msg_size)
 		return -EMSGSIZE;
-	msg = kmbox_msg_new(from, len);
+	msg = kmbox_msg_new(from, len, cred);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 
