@@ -3,7 +3,8 @@
  * Test hook of the posix backend, for tests/libipc only (not exported from
  * libipc.so): when libipc_test_crash_point is one of these points, the
  * process SIGKILLs itself the libipc_test_crash_after-th time (1 = first)
- * it gets there, with the mailbox lock held.  The tests then check that the
+ * it gets there, with the mailbox lock held (or raises
+ * libipc_test_crash_signal instead, if set: SIGSTOP to hold the lock).  The tests then check that the
  * survivors recover the mailbox and lose or duplicate nothing.
  */
 #ifndef LIBIPC_TESTHOOK_H
@@ -25,5 +26,6 @@ enum libipc_hook {
 
 extern int libipc_test_crash_point __attribute__((visibility("hidden")));
 extern unsigned int libipc_test_crash_after __attribute__((visibility("hidden")));
+extern int libipc_test_crash_signal __attribute__((visibility("hidden")));
 
 #endif /* LIBIPC_TESTHOOK_H */

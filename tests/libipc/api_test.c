@@ -841,7 +841,7 @@ TEST_F(api, corrupt_segment_refused)
 
 	/*
 	 * A good segment, then damaged in turn: magic, version, sizes.  The
-	 * offsets are those of struct pmb_hdr in libipc/pmb.h.
+	 * offsets are those of struct pmb_hdr in libipc/posix/pmb.h.
 	 */
 	ASSERT_EQ(0, ipc_create(self->name, &a, IPC_RECV | IPC_SEND, &self->mb));
 	ASSERT_EQ(0, ipc_send(self->mb, "ok", 2, NULL, 0));

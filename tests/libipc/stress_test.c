@@ -345,7 +345,7 @@ TEST_F(crash, recovery_interrupted)
  * A segment is shared memory any user of the mailbox can write.  Damage
  * must be found and repaired (or refused), never followed: no wild write,
  * no endless walk, no length beyond the mailbox's maximum.  The offsets
- * are those of libipc/pmb.h (checked below on a fresh segment).
+ * are those of libipc/posix/pmb.h (checked below on a fresh segment).
  */
 #define DM_HWM		412	/* struct pmb_hdr */
 #define DM_NWAITING	408

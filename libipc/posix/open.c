@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * The posix backend's segments: making, opening, unlinking and releasing
- * them (design: backend-posix.c).
+ * them (design: pmb.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * The posix backend's names and permissions: the file a name is kept in,
- * who may open, destroy or unlink a mailbox (design: backend-posix.c).
+ * who may open, destroy or unlink a mailbox (design: pmb.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

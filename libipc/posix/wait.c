@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * The posix backend's waiting: futex waits and wakes, deadlines, the
- * mailbox lock, and sleeping with it dropped (design: backend-posix.c).
+ * mailbox lock, and sleeping with it dropped (design: pmb.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

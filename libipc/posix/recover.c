@@ -2,7 +2,7 @@
 /*
  * The posix backend's crash recovery: rebuilding a mailbox whose lock
  * holder died, from the journal and the authoritative marks (design:
- * backend-posix.c).
+ * pmb.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -95,7 +95,7 @@ static bool pmb_mark_chain(struct pmb *p, uint32_t head)
 
 /*
  * The previous holder of the lock died.  Rebuild everything derived from
- * what is authoritative (see the top of backend-posix.c).  Allocates
+ * what is authoritative (see the top of pmb.h).  Allocates
  * nothing and is idempotent, so that a death during recovery is recovered
  * in turn.
  */

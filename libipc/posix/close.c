@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
-/* The posix backend's close and destroy (design: backend-posix.c). */
+/* The posix backend's close and destroy (design: pmb.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

@@ -2,7 +2,7 @@
 /*
  * The posix backend's chunks and message queue: the chunk allocator,
  * copying messages in and out, the queue, and taking a message out of it
- * (design: backend-posix.c).
+ * (design: pmb.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * The posix backend's waiter slots: registering blocked calls, telling
- * dead ones and reaping them, and who is in line (design: backend-posix.c).
+ * dead ones and reaping them, and who is in line (design: pmb.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -2,7 +2,7 @@
 /*
  * The posix backend's segment: its geometry, the checks of a segment
  * before it is used, attaching a handle to it, and allocating its backing
- * store (design: backend-posix.c).
+ * store (design: pmb.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

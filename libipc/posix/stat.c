@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * The posix backend's introspection: ipc_info, ipc_stat and ipc_list
- * (design: backend-posix.c).
+ * (design: pmb.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
