@@ -18,7 +18,7 @@ int pmb_close(struct ipc_mbox *mb)
 	uint32_t c, nc, n;
 	int ret, tries;
 
-	ret = pmb_lock(p);
+	ret = pmb_lock(p, NULL);
 	if (ret)
 		return ret;
 	if (h->state == IPC_STATE_DESTROYED) {
@@ -33,6 +33,7 @@ int pmb_close(struct ipc_mbox *mb)
 		 * are taken).  A damaged queue is rebuilt and gone over again.
 		 */
 		for (tries = 0; tries < 2; tries++) {
+			pmb_reap_now(p);
 			pmb_scan(p, -1, &sc, &ws);
 			c = pmb_q_nth(p, pmb_claimed(p, &sc));
 			for (n = 0; c != PMB_NIL; c = nc, n++) {
@@ -66,7 +67,7 @@ int pmb_destroy(struct ipc_mbox *mb)
 	ret = pmb_owner_permission(p->uid);
 	if (ret)
 		return ret;
-	ret = pmb_lock(p);
+	ret = pmb_lock(p, NULL);
 	if (ret)
 		return ret;
 	if (h->state == IPC_STATE_DESTROYED) {

@@ -4,8 +4,6 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <pthread.h>
-#include <unistd.h>
 
 #include "pmb.h"
 
@@ -16,7 +14,8 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	struct pmb *p = to_pmb(mb);
 	struct pmb_hdr *h = p->hdr;
 	bool must_take = req->flags & IPC_SYNC || p->capacity == 0;
-	uint32_t need = pmb_chunks_for(req->len), head, *word;
+	const struct pmb_self *self = pmb_self();
+	uint32_t need = pmb_chunks_for(req->len), head;
 	struct pmb_wake ws = { .slots = false };
 	struct pmb_scan sc;
 	struct pmb_msg *m;
@@ -33,7 +32,7 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	 */
 	handoff = must_take && dl.mode == IPC_NONBLOCK;
 	waits = must_take && !handoff;
-	ret = pmb_lock(p);
+	ret = pmb_lock(p, &dl);
 	if (ret)
 		return ret;
 	/* The kernel's order: a mailbox no longer open, a size, the quota. */
@@ -80,8 +79,7 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 		ret = pmb_may_sleep(&dl, intr);
 		if (ret)
 			goto out;
-		word = slot >= 0 ? &p->w[slot].futex : &h->slot_futex;
-		ret = pmb_sleep(p, word, &dl, &ws);
+		ret = pmb_sleep(p, slot, &dl, &ws);
 		if (ret == -EINTR)
 			intr = true;
 		else if (ret)
@@ -109,9 +107,9 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	m->seq = h->next_seq++;
 	m->len = (uint32_t)req->len;
 	m->nchunks = need;
-	m->pid = getpid();
-	m->uid = geteuid();
-	m->gid = getegid();
+	m->pid = self->pid;
+	m->uid = self->uid;
+	m->gid = self->gid;
 	m->sender = waits ? (uint32_t)slot + 1 : 0;
 	m->sender_gen = waits ? p->w[slot].gen : 0;
 	pmb_msg_copy(p, head, req->iov, req->iovcnt, req->len, false);
@@ -170,7 +168,7 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 			pmb_unqueue(p, head, P_WITHDRAW, 0, &ws);
 			break;
 		}
-		s = pmb_sleep(p, &p->w[slot].futex, &dl, &ws);
+		s = pmb_sleep(p, slot, &dl, &ws);
 		if (s == -EINTR)
 			intr = true;
 		else if (s) {
@@ -185,10 +183,8 @@ out:
 	return ret;
 
 out_unlocked:
-	/* The lock is beyond repair; let the slot be reaped as dead. */
-	if (slot >= 0)
-		pthread_mutex_unlock(&p->w[slot].alive);
-	return ret;
+	/* The lock could not be taken back in time: a taker may have won. */
+	return slot >= 0 ? pmb_abandon(p, slot, ret) : ret;
 }
 
 ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
@@ -196,18 +192,18 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 {
 	struct pmb *p = to_pmb(mb);
 	struct pmb_hdr *h = p->hdr;
-	bool peek = req->flags & IPC_PEEK, intr = false, repaired = false;
+	bool peek = req->flags & IPC_PEEK, intr = false, repaired = false, reaped = false;
 	struct pmb_wake ws = { .slots = false };
 	struct pmb_scan sc;
 	struct pmb_msg *m;
 	struct pmb_dl dl;
 	uint64_t idx;
 	uint32_t c, len;
-	int slot = -1;
+	int slot = -1, s;
 	ssize_t ret;
 
 	pmb_dl_init(&dl, req->wait);
-	ret = pmb_lock(p);
+	ret = pmb_lock(p, &dl);
 	if (ret)
 		return ret;
 	for (;;) {
@@ -249,11 +245,27 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			info->uid = m->uid;
 			info->gid = m->gid;
 			ret = len;
-			if (!peek) {
-				PMB_HOOK(LIBIPC_HOOK_RECV_COPY);
-				pmb_unqueue(p, c, P_RECV, 0, &ws);
+			if (peek)
+				break;
+			/* A waiting sender may have given up meanwhile: then it was never sent. */
+			if (m->sender && ((s = pmb_sender_slot(p, m)) < 0 ||
+					  !pmb_take_sender(p, s))) {
+				pmb_unqueue(p, c, P_WITHDRAW, 0, &ws);
+				continue;
 			}
+			PMB_HOOK(LIBIPC_HOOK_RECV_COPY);
+			pmb_unqueue(p, c, P_RECV, 0, &ws);
 			break;
+		}
+		/*
+		 * Nothing for us, though there are messages: before saying
+		 * so, make sure that no dead receiver holds the claim.
+		 */
+		if (h->msgs && !reaped && (h->state == IPC_STATE_CLOSED ||
+					   pmb_may_sleep(&dl, intr))) {
+			pmb_reap_now(p);
+			reaped = true;
+			continue;
 		}
 		if (h->state == IPC_STATE_CLOSED) {
 			ret = -EPIPE;
@@ -267,15 +279,11 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			if (slot >= 0)
 				continue;	/* in line now, the dead reaped: look again */
 		}
-		ret = pmb_sleep(p, slot >= 0 ? &p->w[slot].futex : &h->slot_futex,
-				&dl, &ws);
-		if (ret == -EINTR) {
+		ret = pmb_sleep(p, slot, &dl, &ws);
+		if (ret == -EINTR)
 			intr = true;
-		} else if (ret) {
-			if (slot >= 0)
-				pthread_mutex_unlock(&p->w[slot].alive);
-			return ret;
-		}
+		else if (ret)
+			return slot >= 0 ? pmb_abandon(p, slot, (int)ret) : ret;
 	}
 	if (slot >= 0)
 		pmb_slot_put(p, slot, &ws);

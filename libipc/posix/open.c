@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,17 +77,6 @@ static mode_t pmb_umask(void)
 	return old;
 }
 
-static void pmb_init_mutex(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t a;
-
-	pthread_mutexattr_init(&a);
-	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(m, &a);
-	pthread_mutexattr_destroy(&a);
-}
-
 struct pmb_params {
 	uint64_t capacity, quota;
 	uint32_t max_msg_size, mode, nchunks;
@@ -140,14 +128,12 @@ static void pmb_format(void *base, const struct pmb_params *pp, const char *name
 	h->chunk_size = PMB_CHUNK;
 	if (name)
 		snprintf(h->name, sizeof(h->name), "%s", name);
-	pmb_init_mutex(&h->lock);
+	h->pidns = pmb_self()->pidns;
 	h->state = IPC_STATE_OPEN;
 	h->linked = name != NULL;
 	h->free_head = h->qhead = h->qtail = PMB_NIL;
-	for (i = 0; i < PMB_NWAIT; i++) {
-		pmb_init_mutex(&w[i].alive);
+	for (i = 0; i < PMB_NWAIT; i++)
 		w[i].msg = PMB_NIL;
-	}
 	__atomic_store_n(&h->magic, PMB_MAGIC, __ATOMIC_RELEASE);
 }
 
@@ -251,7 +237,7 @@ int pmb_open_at(const char *file, const char *name, unsigned int access,
 		 * clears that, so that nobody removes the name once a new
 		 * mailbox has it.
 		 */
-		if (!pmb_lock(p)) {
+		if (!pmb_lock(p, NULL)) {
 			if (p->hdr->linked)
 				pmb_unlink_own(p);
 			p->hdr->linked = 0;
@@ -479,7 +465,7 @@ int pmb_unlink(const char *name)
 	if (ret)
 		return ret;	/* ENOENT; or EMFILE, ENOMEM...: the name stays */
 	p = to_pmb(mb);
-	ret = pmb_lock(p);
+	ret = pmb_lock(p, NULL);
 	if (!ret) {
 		if (p->hdr->linked)
 			pmb_unlink_own(p);

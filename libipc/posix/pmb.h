@@ -3,6 +3,23 @@
  * The posix backend: mailboxes in shared memory, with the kernel module's
  * semantics, for when /dev/kmbox is not there.
  *
+ * Trust.  The segment is input from other processes, exactly like a
+ * network packet: any process that may send or receive can write any byte
+ * of it at any moment, lock or no lock.  So every value read from it is
+ * read once into a local, bounded before it is used as an index, a length
+ * or a loop bound (the bounds come from the handle's private copy of the
+ * geometry, checked at open), and never trusted as a pointer; no process
+ * stores an address of its own in it; ipc_stat and ipc_list read a copy
+ * of the file (pread) and neither lock, map nor repair anything.  The most
+ * a peer with access can do is what its access allows: lose or garble the
+ * mailbox's messages, or hold its lock and stop, which wedges the calls
+ * that block on that mailbox; non-blocking and timed calls still return
+ * by their deadline, and nothing outside the mailbox is affected.  Two
+ * things a peer that may write the file can do are beyond a library: it
+ * can truncate the file (a SIGBUS in whoever touches a page past the end:
+ * the kernel backend has no such file), and make another thread's tid
+ * look like the lock's holder (see Lock).
+ *
  * Segment.  A named mailbox is a file /dev/shm/kmbox.<name> (what
  * shm_open("/kmbox.<name>") opens); an anonymous one a MAP_SHARED |
  * MAP_ANONYMOUS mapping that children inherit.  Layout:
@@ -24,13 +41,24 @@
  * a SIGBUS in whoever touches the page.  A message is charged the chunks
  * it occupies; past the quota a send fails with ENOBUFS.
  *
- * Lock.  One process-shared robust mutex guards everything mutable, and
- * everything (copies included) happens under it.  Nothing sleeps with it
- * held, so it is only ever held briefly.
+ * Lock.  A 32-bit futex word guards everything mutable, and everything
+ * (copies included) happens under it: 0 when free, else the holder's tid
+ * and PMB_LOCK_WAITERS if anyone sleeps on it (who unlocks then wakes
+ * one).  Nothing sleeps with it held, so it is only ever held briefly.
+ * It is taken within the calling operation's deadline (pmb_lock): a
+ * blocking call waits as long as it takes, a timed one until its deadline
+ * (and a little grace), a non-blocking one while the holders come and go
+ * or run, but not behind a holder found stopped.  Not a glibc robust
+ * mutex: those keep robust-list links, addresses in the locking process,
+ * in the mutex, that is in the segment, where a peer can read them and
+ * make an unlock store where it likes.
  *
- * Crashes.  A process may die (SIGKILL) anywhere.  With the lock held, the
- * next locker gets EOWNERDEAD and pmb_recover() rebuilds the state from
- * what is authoritative and was written in an order that makes it so:
+ * Crashes.  A process may die (SIGKILL) anywhere.  A thread waiting for
+ * the lock looks at its holder every PMB_LOCK_CHECK_NS: gone from
+ * kill(2), or a zombie in /proc, and the waiter takes the lock over (one
+ * compare-and-swap from the dead tid) and pmb_recover() rebuilds the state
+ * from what is authoritative and was written in an order that makes it
+ * so:
  *  - a message exists iff its first chunk's cstate is C_QUEUED: a sender
  *    writes the whole message first and publishes it with that one store;
  *    a receiver copies the message out first and consumes it with the
@@ -39,14 +67,27 @@
  *  - totals (sent, received, dropped) would need two stores: the
  *    operation's after-values go to hdr->pend first, and recovery applies
  *    them iff the operation's publishing store happened.
+ * A tid names a thread only in one pid namespace: the segment records its
+ * creator's, and once a process of another one opens it (hdr->foreign),
+ * nobody is declared dead any more: a dead holder's lock is then never
+ * taken over, and blocking calls on that mailbox wait for good (timed
+ * ones time out).  A dead holder whose tid a new thread got meanwhile
+ * looks alive, with the same result; pids are not reused soon (pid_max is
+ * 4 million on most systems), and this is accepted.
  * A process that dies while blocked (lock not held) leaves a waiter slot,
- * whose robust "alive" mutex the dead thread held: pthread_mutex_trylock
- * then returns EOWNERDEAD, and the slot is reaped (a rendezvous or
- * synchronous sender's message is withdrawn with it, as the kernel does).
- * Waiters wake every PMB_POLL_NS to look for such dead peers.
+ * with its tid: the next look at the slots finds it dead the same way and
+ * reaps it (a rendezvous or synchronous sender's message is withdrawn with
+ * it, as the kernel does).  Waiters wake every PMB_POLL_NS to look for
+ * such dead peers.  A call that cannot take the lock back after sleeping
+ * (its holder stopped past the deadline) leaves without it: it clears its
+ * slot's tid, so that the slot is reaped as a dead one's, and a waiting
+ * sender's outcome is settled by one compare-and-swap on its result word
+ * against the receiver taking its message (pmb_abandon, pmb_take_sender).
  *
  * Waiting.  Each blocked call holds a waiter slot and sleeps on the slot's
- * futex word, which wakers bump and FUTEX_WAKE after unlocking.  Senders
+ * futex word, which wakers bump under the lock and FUTEX_WAKE after
+ * unlocking, and only if the waiter said it may be asleep (sleeping): no
+ * system call wakes nobody.  Senders
  * and receivers may each hold half the slots; a call that finds its half
  * taken sleeps on slot_futex until a slot is freed.  Futexes
  * rather than condition variables: glibc's process-shared condvars keep
@@ -67,10 +108,16 @@
  * returns at once, without a slot: its message is queued as if it needed
  * no taker, and the receiver it fell to takes it.
  *
+ * Senders.  A message carries its sender's pid, euid and egid, read once
+ * per process (pmb_self) and again in a fork child, not per message: a
+ * process that changes its ids with set*id(2) sends with the old ones
+ * until it forks or execs (the kernel backend stamps each message).
+ *
  * Files (libipc/posix/).  pmb.h: this design, the segment's layout, the
  * handle and what the files share; ops.c: the ops table and the test
- * hook; segment.c: geometry, header checks, backing store; wait.c:
- * futexes, deadlines, the lock, waking; queue.c: chunks and the queue;
+ * hook; segment.c: geometry, header checks, backing store; lock.c: who
+ * we are, the lock, telling dead threads; wait.c: futexes, deadlines,
+ * waking, sleeping; queue.c: chunks and the queue;
  * slots.c: waiter slots; recover.c: crash recovery; msg.c: send and
  * receive; close.c: close and destroy; access.c: names and permissions;
  * open.c: create, open, unlink; stat.c: info, stat, list.
@@ -93,7 +140,7 @@
 #include "testhook.h"
 
 #define PMB_MAGIC		0x315842424d50494cULL	/* "LIPMBBX1" */
-#define PMB_VERSION		1
+#define PMB_VERSION		2
 #define PMB_CHUNK		128u
 #define PMB_MSG_HDR		64u
 #define PMB_NWAIT		128u		/* blocked calls at once */
@@ -104,12 +151,20 @@
 #define PMB_MIN_QUOTA		4096ULL
 #define PMB_MAX_QUOTA		(1ULL << 36)	/* chunk indices fit 32 bits */
 #define PMB_POLL_NS		(100 * 1000000LL)
+#define PMB_REAP_NS		(20 * 1000000LL)	/* dead waiters looked for */
 #define PMB_NIL			UINT32_MAX
 #define PMB_SHM_DIR		"/dev/shm"
 #define PMB_PREFIX		"kmbox."
 /* Longest name used as is in a file name; longer ones are hashed. */
 #define PMB_NAME_DIRECT		(NAME_MAX - (sizeof(PMB_PREFIX) - 1))
-#define PMB_ABI			((uint32_t)(sizeof(pthread_mutex_t) << 8 | sizeof(long)))
+#define PMB_ABI			((uint32_t)sizeof(long))
+/* The lock word: 0 free, else the holder's tid, and PMB_LOCK_WAITERS. */
+#define PMB_LOCK_WAITERS	0x80000000u
+#define PMB_LOCK_TID		0x3fffffffu
+#define PMB_LOCK_SPIN		100		/* looks at a held lock before sleeping */
+#define PMB_LOCK_CHECK_NS	(5 * 1000000LL)	/* then looks at its holder this often */
+#define PMB_LOCK_NB_NS		(2 * 1000000LL)	/* for one holder, then EAGAIN */
+#define PMB_LOCK_NB_MAX_NS	(100 * 1000000LL) /* for all, then EAGAIN */
 
 /* cstate[]: what a chunk holds. */
 enum { C_FREE, C_WRITING, C_QUEUED, C_BODY };
@@ -123,9 +178,10 @@ enum { W_NONE, W_RECV, W_PEEK, W_ROOM, W_TAKEN };
 enum { P_NONE, P_SEND, P_RECV, P_WITHDRAW, P_DESTROY };
 
 struct pmb_waiter {
-	pthread_mutex_t alive;	/* held by the waiting thread while kind != W_NONE */
+	uint32_t tid;		/* the waiting thread; 0: it gave up (pmb_abandon) */
 	uint32_t futex;		/* bumped and woken to wake the waiter */
 	uint32_t kind;
+	uint32_t sleeping;	/* on futex: wake it (set, then futex rechecked) */
 	uint64_t ticket;	/* arrival order */
 	int32_t pid;
 	int32_t result;		/* W_TAKEN: 1 pending, 0 taken, -errno withdrawn */
@@ -162,10 +218,13 @@ struct pmb_hdr {
 	uint32_t gid;
 	uint32_t nchunks;
 	uint32_t chunk_size;
+	uint64_t pidns;		/* the creator's pid namespace (pmb_self) */
 	char name[IPC_NAME_MAX + 1];
 
-	/* lock protects the rest. */
-	pthread_mutex_t lock;
+	/* lock (PMB_LOCK_*) protects the rest, but for what says otherwise. */
+	uint32_t lock;
+	uint32_t foreign;	/* set for good once another pid namespace opens it */
+	uint32_t slot_sleepers;	/* calls sleeping on slot_futex (a hint) */
 	uint32_t state;		/* IPC_STATE_* */
 	uint32_t linked;	/* the name still leads here */
 	uint64_t next_seq;
@@ -203,6 +262,15 @@ struct pmb_geom {
 	size_t off_wait, off_cstate, off_next, off_chunks, size;
 };
 
+/* Who the calling process is (pmb_self): read once, and again after fork. */
+struct pmb_self {
+	unsigned int gen;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	uint64_t pidns;		/* 0: unknown */
+};
+
 /* A handle: the mapping, and copies of the immutable fields once checked. */
 struct pmb {
 	struct ipc_mbox base;
@@ -212,10 +280,11 @@ struct pmb {
 	uint32_t *next;
 	uint8_t *chunks;
 	size_t size;
-	uint64_t id, capacity, quota;
+	uint64_t id, capacity, quota, pidns;
 	uint32_t max_msg_size, mode, uid, gid, nchunks, nwait;
 	int fd;				/* named: the file, to allocate it; else -1 */
 	uint32_t backed;		/* chunks [0, backed) known allocated */
+	int64_t reap_due;		/* pmb_scan looks for dead waiters then */
 	bool named;
 	dev_t dev;			/* named: the file, to unlink only it */
 	ino_t ino;
@@ -249,6 +318,21 @@ IPC_HIDDEN void pmb_hook_fire(void);
 		pmb_hook_fire();					\
 } while (0)
 
+static inline void pmb_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* The next pmb_scan looks for dead waiters, however recently it did. */
+static inline void pmb_reap_now(struct pmb *p)
+{
+	__atomic_store_n(&p->reap_due, 0, __ATOMIC_RELAXED);
+}
+
 static inline struct pmb *to_pmb(struct ipc_mbox *mb)
 {
 	return (struct pmb *)mb;
@@ -275,7 +359,7 @@ static inline bool pmb_chunk_ok(struct pmb *p, uint32_t c)
 	return c < p->nchunks && c < p->hdr->hwm;
 }
 
-/* posix-segment.c: geometry, checks, backing store */
+/* segment.c: geometry, checks, backing store */
 IPC_HIDDEN void pmb_geometry(uint32_t nwait, uint32_t nchunks, struct pmb_geom *g);
 IPC_HIDDEN uint32_t pmb_nchunks(uint64_t capacity, uint32_t max_msg_size,
 				uint64_t quota, uint32_t nwait);
@@ -286,18 +370,29 @@ IPC_HIDDEN void pmb_attach(struct pmb *p, void *base, const struct pmb_hdr *h,
 IPC_HIDDEN int pmb_fallocate(int fd, size_t off, size_t len);
 IPC_HIDDEN int pmb_back(struct pmb *p, uint32_t need);
 
-/* posix-wait.c: futexes, deadlines, waking, the lock */
+/* lock.c: who we are, the lock */
+IPC_HIDDEN const struct pmb_self *pmb_self(void);
+IPC_HIDDEN uint32_t pmb_tid(void);
+IPC_HIDDEN bool pmb_dead(uint64_t pidns, uint32_t foreign, uint32_t tid,
+			 bool maybe_leader);
+IPC_HIDDEN bool pmb_holder_dead(struct pmb *p, uint32_t tid);
+IPC_HIDDEN int pmb_lock(struct pmb *p, const struct pmb_dl *dl);
+IPC_HIDDEN void pmb_lock_drop(struct pmb *p);
+
+/* wait.c: futexes, deadlines, waking, sleeping */
+IPC_HIDDEN int pmb_futex_wait(uint32_t *word, uint32_t val, int64_t abs_ns,
+			      bool restartable);
+IPC_HIDDEN void pmb_futex_wake_n(uint32_t *word, int n);
 IPC_HIDDEN void pmb_futex_wake(uint32_t *word);
 IPC_HIDDEN void pmb_dl_init(struct pmb_dl *dl, const struct ipc_wait *w);
 IPC_HIDDEN int pmb_may_sleep(const struct pmb_dl *dl, bool intr);
 IPC_HIDDEN void pmb_wake_slot(struct pmb *p, uint32_t i, struct pmb_wake *ws);
 IPC_HIDDEN void pmb_wake_kinds(struct pmb *p, uint32_t kinds, struct pmb_wake *ws);
 IPC_HIDDEN void pmb_unlock(struct pmb *p, struct pmb_wake *ws);
-IPC_HIDDEN int pmb_lock(struct pmb *p);
-IPC_HIDDEN int pmb_sleep(struct pmb *p, uint32_t *word, const struct pmb_dl *dl,
+IPC_HIDDEN int pmb_sleep(struct pmb *p, int slot, const struct pmb_dl *dl,
 			 struct pmb_wake *ws);
 
-/* posix-queue.c: chunks and the queue (lock held) */
+/* queue.c: chunks and the queue (lock held) */
 IPC_HIDDEN void pmb_msg_free(struct pmb *p, uint32_t head);
 IPC_HIDDEN uint32_t pmb_msg_alloc(struct pmb *p, uint32_t n);
 IPC_HIDDEN void pmb_msg_copy(struct pmb *p, uint32_t head, const struct iovec *iov,
@@ -309,36 +404,38 @@ IPC_HIDDEN int pmb_sender_slot(struct pmb *p, const struct pmb_msg *m);
 IPC_HIDDEN void pmb_unqueue(struct pmb *p, uint32_t c, uint32_t op, int result,
 			    struct pmb_wake *ws);
 
-/* posix-slots.c: waiter slots (lock held) */
+/* slots.c: waiter slots (lock held) */
 IPC_HIDDEN int pmb_slot_get(struct pmb *p, uint32_t kind, struct pmb_wake *ws);
 IPC_HIDDEN void pmb_slot_put(struct pmb *p, int i, struct pmb_wake *ws);
 IPC_HIDDEN bool pmb_slot_alive(struct pmb *p, uint32_t i);
+IPC_HIDDEN int pmb_abandon(struct pmb *p, int i, int err);
+IPC_HIDDEN bool pmb_take_sender(struct pmb *p, int s);
 IPC_HIDDEN void pmb_reap(struct pmb *p, uint32_t i, struct pmb_wake *ws);
 IPC_HIDDEN void pmb_scan(struct pmb *p, int me, struct pmb_scan *sc,
 			 struct pmb_wake *ws);
 IPC_HIDDEN uint64_t pmb_claimed(struct pmb *p, const struct pmb_scan *sc);
 IPC_HIDDEN bool pmb_in_first(struct pmb *p, uint32_t c, uint64_t n);
 
-/* posix-recover.c: recovery */
+/* recover.c: recovery */
 IPC_HIDDEN void pmb_recover(struct pmb *p);
 
-/* posix-msg.c: send and receive */
+/* msg.c: send and receive */
 IPC_HIDDEN int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req);
 IPC_HIDDEN ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			    struct ipc_msginfo *info);
 
-/* posix-close.c: close, destroy */
+/* close.c: close, destroy */
 IPC_HIDDEN int pmb_close(struct ipc_mbox *mb);
 IPC_HIDDEN int pmb_destroy(struct ipc_mbox *mb);
 
-/* posix-access.c: names and permissions */
+/* access.c: names and permissions */
 IPC_HIDDEN void pmb_file_name(const char *name, char file[NAME_MAX + 1]);
 IPC_HIDDEN int pmb_permission(const struct pmb *p, unsigned int access);
 IPC_HIDDEN mode_t pmb_file_mode(uint32_t mode);
 IPC_HIDDEN void pmb_unlink_own(struct pmb *p);
 IPC_HIDDEN int pmb_owner_permission(uid_t owner);
 
-/* posix-open.c: segments: create, open, unlink */
+/* open.c: segments: create, open, unlink */
 IPC_HIDDEN void pmb_release(struct ipc_mbox *mb);
 IPC_HIDDEN int pmb_open_at(const char *file, const char *name, unsigned int access,
 			   bool check, struct ipc_mbox **out);
@@ -347,7 +444,7 @@ IPC_HIDDEN int pmb_create(const char *name, const struct ipc_attr *attr,
 			  unsigned int access, struct ipc_mbox **out, bool *created);
 IPC_HIDDEN int pmb_unlink(const char *name);
 
-/* posix-stat.c: introspection */
+/* stat.c: introspection */
 IPC_HIDDEN int pmb_info(struct ipc_mbox *mb, struct ipc_info *info);
 IPC_HIDDEN int pmb_stat(const char *name, struct ipc_stat *st);
 IPC_HIDDEN int pmb_list(ipc_list_fn fn, void *arg);

@@ -189,7 +189,8 @@ int pmb_sender_slot(struct pmb *p, const struct pmb_msg *m)
 	uint32_t sender = m->sender, s = sender - 1;
 
 	if (!sender || s >= p->nwait || p->w[s].kind != W_TAKEN ||
-	    p->w[s].gen != m->sender_gen)
+	    p->w[s].gen != m->sender_gen ||
+	    !__atomic_load_n(&p->w[s].tid, __ATOMIC_ACQUIRE))
 		return -1;
 	return (int)s;
 }
@@ -220,8 +221,14 @@ void pmb_unqueue(struct pmb *p, uint32_t c, uint32_t op, int result,
 	PMB_HOOK(op == P_RECV ? LIBIPC_HOOK_RECV_COMMIT : LIBIPC_HOOK_WITHDRAW);
 
 	s = pmb_sender_slot(p, m);
-	if (s >= 0 && (op == P_RECV || result)) {
-		p->w[s].result = op == P_RECV ? 0 : result;
+	if (s >= 0 && op == P_RECV) {
+		p->w[s].result = 0;	/* pmb_take_sender's already */
+		pmb_wake_slot(p, s, ws);
+	} else if (s >= 0 && result) {
+		int32_t pending = 1;	/* unless it gave up first (pmb_abandon) */
+
+		__atomic_compare_exchange_n(&p->w[s].result, &pending, result, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 		pmb_wake_slot(p, s, ws);
 	}
 	pmb_q_remove(p, c);

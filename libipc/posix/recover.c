@@ -8,52 +8,37 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pmb.h"
 
 /* ---- recovery ------------------------------------------------------------------- */
 
-static uint32_t pmb_merge(struct pmb *p, uint32_t a, uint32_t b)
+/*
+ * Recovery reads a segment a peer may be writing as it goes: every value
+ * is read once into a local and bounded before use, every loop is bounded
+ * by the handle's own copy of the geometry, and the queue is sorted in
+ * private memory.  A peer can garble the result (its access allows that),
+ * never make it run off the segment or forever.
+ */
+
+struct pmb_qent {
+	uint64_t seq;
+	uint32_t c;
+};
+
+static int pmb_qent_cmp(const void *a, const void *b)
 {
-	uint32_t head = PMB_NIL, *tail = &head;
+	const struct pmb_qent *x = a, *y = b;
 
-	while (a != PMB_NIL && b != PMB_NIL) {
-		uint32_t *from = pmb_msg(p, a)->seq < pmb_msg(p, b)->seq ? &a : &b;
-
-		*tail = *from;
-		tail = &pmb_msg(p, *from)->next;
-		*from = *tail;
-	}
-	*tail = a != PMB_NIL ? a : b;
-	return head;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->c < y->c ? -1 : x->c > y->c;
 }
 
-/* Sort a list linked through pmb_msg.next by seq, without allocating. */
-static uint32_t pmb_sort(struct pmb *p, uint32_t list)
-{
-	uint32_t bins[33], res = PMB_NIL, cur;
-	int k;
-
-	for (k = 0; k < 33; k++)
-		bins[k] = PMB_NIL;
-	while (list != PMB_NIL) {
-		cur = list;
-		list = pmb_msg(p, cur)->next;
-		pmb_msg(p, cur)->next = PMB_NIL;
-		for (k = 0; k < 32 && bins[k] != PMB_NIL; k++) {
-			cur = pmb_merge(p, bins[k], cur);
-			bins[k] = PMB_NIL;
-		}
-		bins[k] = pmb_merge(p, bins[k], cur);
-	}
-	for (k = 0; k < 33; k++)
-		res = pmb_merge(p, bins[k], res);
-	return res;
-}
-
-/* Did the interrupted operation reach its publishing store? */
-static bool pmb_pend_done(struct pmb *p, const struct pmb_pend *pd)
+/* Did the interrupted operation (pd, a private copy) reach its publishing store? */
+static bool pmb_pend_done(struct pmb *p, const struct pmb_pend *pd, uint32_t state)
 {
 	switch (pd->op) {
 	case P_SEND:
@@ -62,22 +47,25 @@ static bool pmb_pend_done(struct pmb *p, const struct pmb_pend *pd)
 	case P_WITHDRAW:
 		return !pmb_present(p, pd->head, pd->seq);
 	case P_DESTROY:
-		return p->hdr->state == IPC_STATE_DESTROYED;
+		return state == IPC_STATE_DESTROYED;
 	}
 	return false;
 }
 
-/* Mark the body chunks of a queued message; false if its chain is bad. */
-static bool pmb_mark_chain(struct pmb *p, uint32_t head)
+/*
+ * Mark the body chunks of the message at head, of len bytes in nchunks
+ * chunks (read once by the caller); false if its chain is bad.
+ */
+static bool pmb_mark_chain(struct pmb *p, uint32_t head, uint32_t hwm,
+			   uint32_t len, uint32_t nchunks)
 {
-	struct pmb_msg *m = pmb_msg(p, head);
-	uint32_t c = head, i, n, len = m->len, nchunks = m->nchunks;
+	uint32_t c = head, i, n;
 
 	if (len > p->max_msg_size || nchunks != pmb_chunks_for(len))
 		return false;
 	for (i = 1; i < nchunks; i++) {
 		c = p->next[c];
-		if (!pmb_chunk_ok(p, c) || p->cstate[c] != C_FREE)
+		if (c >= hwm || p->cstate[c] != C_FREE)
 			break;
 		p->cstate[c] = C_BODY;
 	}
@@ -86,81 +74,142 @@ static bool pmb_mark_chain(struct pmb *p, uint32_t head)
 	/* Undo the marks made: the chunks belong to no one. */
 	for (n = i, c = head, i = 1; i < n; i++) {
 		c = p->next[c];
-		if (!pmb_chunk_ok(p, c))
+		if (c >= hwm)
 			break;
 		p->cstate[c] = C_FREE;
 	}
 	return false;
 }
 
+/* The waiters' part of recovery (step 6 below). */
+static void pmb_recover_waiters(struct pmb *p, const struct pmb_pend *pend,
+				bool pend_done, uint32_t state)
+{
+	struct pmb_hdr *h = p->hdr;
+	uint32_t i, kind, nwaiting = 0;
+	struct pmb_wake ws;
+
+	memset(&ws, 0, sizeof(ws));
+	for (i = 0; i < p->nwait; i++) {
+		struct pmb_waiter *w = &p->w[i];
+		uint32_t msg = w->msg;
+		uint64_t seq = w->seq;
+
+		kind = w->kind;
+		if (kind > W_TAKEN)
+			w->kind = kind = W_NONE;
+		if (kind == W_NONE)
+			continue;
+		nwaiting++;
+		if (kind != W_TAKEN)
+			continue;
+		if (pmb_present(p, msg, seq)) {
+			if (w->tid)
+				w->result = 1;		/* still waiting for a taker */
+			else if (w->result == 0)	/* its sender left, told "sent" */
+				pmb_msg(p, msg)->sender = 0;
+		} else if (w->result == 1 && msg != PMB_NIL) {
+			if (state == IPC_STATE_DESTROYED)
+				w->result = -EIDRM;
+			else if (pend_done && pend->head == msg && pend->seq == seq)
+				w->result = pend->op == P_RECV ? 0 : pend->result;
+			else
+				w->result = -EBADMSG;	/* cannot happen */
+		}
+	}
+	h->nwaiting = nwaiting;
+	h->pend.op = P_NONE;
+	for (i = 0; i < p->nwait; i++)
+		if (p->w[i].kind != W_NONE && !pmb_slot_alive(p, i))
+			pmb_reap(p, i, &ws);
+}
+
 /*
  * The previous holder of the lock died.  Rebuild everything derived from
- * what is authoritative (see the top of pmb.h).  Allocates
- * nothing and is idempotent, so that a death during recovery is recovered
- * in turn.
+ * what is authoritative (see pmb.h).  Idempotent, so that a death during
+ * recovery is recovered in turn; the one allocation, to sort the queue,
+ * may fail: the queue is then in storage order.
  */
 void pmb_recover(struct pmb *p)
 {
 	struct pmb_hdr *h = p->hdr;
-	struct pmb_pend *pd = &h->pend;
-	uint32_t i, list = PMB_NIL, prev;
-	struct pmb_wake ws;
-	int32_t pend_result = 0;
-	uint32_t pend_op = P_NONE, pend_head = PMB_NIL;
-	uint64_t pend_seq = 0;
+	uint32_t i, n = 0, hwm = h->hwm, state = h->state, len, nchunks, used = 0, tail;
+	struct pmb_pend pend;
+	struct pmb_qent *q;
+	uint64_t msgs = 0, bytes = 0;
+	bool pend_done;
 
-	if (h->hwm > p->nchunks)
-		h->hwm = p->nchunks;
-	if (h->state > IPC_STATE_DESTROYED)
-		h->state = IPC_STATE_DESTROYED;
+	if (hwm > p->nchunks)
+		hwm = p->nchunks;
+	h->hwm = hwm;
+	if (state > IPC_STATE_DESTROYED)
+		state = IPC_STATE_DESTROYED;
+	h->state = state;
 
 	/* 1. The interrupted operation's totals, if it got that far. */
-	if (pd->op != P_NONE && pmb_pend_done(p, pd)) {
-		h->sent = pd->sent;
-		h->received = pd->received;
-		h->dropped = pd->dropped;
-		pend_op = pd->op;
-		pend_head = pd->head;
-		pend_seq = pd->seq;
-		pend_result = pd->op == P_RECV ? 0 : pd->result;
+	memcpy(&pend, &h->pend, sizeof(pend));
+	pend_done = pend.op != P_NONE && pmb_pend_done(p, &pend, state);
+	if (pend_done) {
+		h->sent = pend.sent;
+		h->received = pend.received;
+		h->dropped = pend.dropped;
 	}
 
 	/* 2. Only published messages survive, and none once destroyed. */
-	for (i = 0; i < h->hwm; i++)
-		if (p->cstate[i] != C_QUEUED || h->state == IPC_STATE_DESTROYED)
+	for (i = 0; i < hwm; i++)
+		if (p->cstate[i] != C_QUEUED || state == IPC_STATE_DESTROYED)
 			p->cstate[i] = C_FREE;
 
 	/* 3. Check each message's chain and gather the messages. */
-	h->msgs = h->bytes = 0;
-	h->used = 0;
-	for (i = 0; i < h->hwm; i++) {
+	q = malloc((size_t)hwm * sizeof(*q) + 1);
+	for (i = 0; i < hwm; i++) {
 		struct pmb_msg *m = pmb_msg(p, i);
 
 		if (p->cstate[i] != C_QUEUED)
 			continue;
-		if (!pmb_mark_chain(p, i)) {
+		len = m->len;
+		nchunks = m->nchunks;
+		if (!pmb_mark_chain(p, i, hwm, len, nchunks)) {
 			p->cstate[i] = C_FREE;	/* corrupt: drop it */
 			h->dropped++;
 			continue;
 		}
-		m->next = list;
-		list = i;
-		h->msgs++;
-		h->bytes += m->len;
-		h->used += m->nchunks;
+		if (q) {
+			q[n].seq = m->seq;
+			q[n].c = i;
+		}
+		n++;
+		msgs++;
+		bytes += len;
+		used += nchunks;
 	}
+	h->msgs = msgs;
+	h->bytes = bytes;
+	h->used = used;
 
-	/* 4. The queue, in sending order. */
-	list = pmb_sort(p, list);
-	h->qhead = list;
-	h->qtail = PMB_NIL;
-	for (prev = PMB_NIL, i = list; i != PMB_NIL; prev = i, i = pmb_msg(p, i)->next)
-		pmb_msg(p, i)->prev = prev;
-	h->qtail = prev;
+	/* 4. The queue, in sending order (storage order without memory). */
+	if (q)
+		qsort(q, n, sizeof(*q), pmb_qent_cmp);
+	h->qhead = tail = PMB_NIL;
+	for (i = 0; q ? i < n : i < hwm; i++) {
+		uint32_t c = q ? q[i].c : i;
+
+		if (!q && p->cstate[c] != C_QUEUED)
+			continue;
+		pmb_msg(p, c)->prev = tail;
+		pmb_msg(p, c)->next = PMB_NIL;
+		if (tail != PMB_NIL)
+			pmb_msg(p, tail)->next = c;
+		else
+			h->qhead = c;
+		tail = c;
+	}
+	h->qtail = tail;
+	free(q);
 
 	/* 5. The free list: every chunk no message holds. */
 	h->free_head = PMB_NIL;
-	for (i = h->hwm; i-- > 0;)
+	for (i = hwm; i-- > 0;)
 		if (p->cstate[i] == C_FREE) {
 			p->next[i] = h->free_head;
 			h->free_head = i;
@@ -173,35 +222,8 @@ void pmb_recover(struct pmb *p)
 	 * entry is cleared only once every result is stored, so that a death
 	 * in here leaves the next recovery as much to go on.
 	 */
-	memset(&ws, 0, sizeof(ws));
 	PMB_HOOK(LIBIPC_HOOK_RECOVER);
-	h->nwaiting = 0;
-	for (i = 0; i < p->nwait; i++) {
-		struct pmb_waiter *w = &p->w[i];
-
-		if (w->kind > W_TAKEN)
-			w->kind = W_NONE;
-		if (w->kind == W_NONE)
-			continue;
-		h->nwaiting++;
-		if (w->kind == W_TAKEN) {
-			if (pmb_present(p, w->msg, w->seq))
-				w->result = 1;
-			else if (w->result == 1 && w->msg != PMB_NIL) {
-				if (h->state == IPC_STATE_DESTROYED)
-					w->result = -EIDRM;
-				else if (pend_op != P_NONE && pend_head == w->msg &&
-					 pend_seq == w->seq)
-					w->result = pend_result;
-				else
-					w->result = -EBADMSG;	/* cannot happen */
-			}
-		}
-	}
-	pd->op = P_NONE;
-	for (i = 0; i < p->nwait; i++)
-		if (p->w[i].kind != W_NONE && !pmb_slot_alive(p, i))
-			pmb_reap(p, i, &ws);
+	pmb_recover_waiters(p, &pend, pend_done, state);
 
 	/* 7. Everyone looks again (a rare path: wake them with the lock held). */
 	for (i = 0; i < p->nwait; i++)

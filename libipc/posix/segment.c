@@ -98,7 +98,11 @@ void pmb_attach(struct pmb *p, void *base, const struct pmb_hdr *h,
 	p->gid = h->gid;
 	p->nchunks = h->nchunks;
 	p->nwait = h->nwait;
+	p->pidns = h->pidns;
 	memcpy(p->name, h->name, sizeof(p->name));
+	/* Tids from now on may be of two namespaces: none is ever checked. */
+	if (pmb_self()->pidns != p->pidns)
+		__atomic_store_n(&p->hdr->foreign, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- backing store ---------------------------------------------------------- */

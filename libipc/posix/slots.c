@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,7 +56,6 @@ int pmb_slot_get(struct pmb *p, uint32_t kind, struct pmb_wake *ws)
 {
 	struct pmb_hdr *h = p->hdr;
 	uint32_t i, half = p->nwait / 2;
-	int r;
 
 	if (pmb_slots_held(p, kind, false, ws) >= half &&
 	    pmb_slots_held(p, kind, true, ws) >= half)
@@ -67,15 +65,12 @@ int pmb_slot_get(struct pmb *p, uint32_t kind, struct pmb_wake *ws)
 
 		if (w->kind != W_NONE)
 			continue;
-		r = pthread_mutex_trylock(&w->alive);
-		if (r == EOWNERDEAD)	/* died between kind = W_NONE and unlock */
-			r = pthread_mutex_consistent(&w->alive);
-		if (r)
-			continue;
 		PMB_HOOK(LIBIPC_HOOK_SLOT);
+		w->tid = pmb_tid();
+		w->sleeping = 0;
 		w->ticket = h->next_ticket++;
 		w->gen = ++h->gen;
-		w->pid = getpid();
+		w->pid = pmb_self()->pid;
 		w->result = 1;
 		w->msg = PMB_NIL;
 		w->seq = 0;
@@ -89,28 +84,59 @@ int pmb_slot_get(struct pmb *p, uint32_t kind, struct pmb_wake *ws)
 void pmb_slot_put(struct pmb *p, int i, struct pmb_wake *ws)
 {
 	p->w[i].kind = W_NONE;
+	p->w[i].tid = 0;
 	p->hdr->nwaiting--;
-	pthread_mutex_unlock(&p->w[i].alive);
 	__atomic_add_fetch(&p->hdr->slot_futex, 1, __ATOMIC_RELEASE);
 	ws->slots = true;
 }
 
 /*
- * Is the thread holding slot i alive?  Its "alive" mutex says: held by a
- * live thread (EBUSY), or free to take because the holder died.
+ * Is the thread holding slot i alive?  A slot given up without the lock
+ * (pmb_abandon) has no thread; otherwise its tid says (pmb_holder_dead).
  */
 bool pmb_slot_alive(struct pmb *p, uint32_t i)
 {
-	pthread_mutex_t *m = &p->w[i].alive;
-	int r = pthread_mutex_trylock(m);
+	uint32_t tid = __atomic_load_n(&p->w[i].tid, __ATOMIC_ACQUIRE);
 
-	if (r == EBUSY)
-		return true;
-	if (r == EOWNERDEAD)
-		pthread_mutex_consistent(m);
-	if (r == 0 || r == EOWNERDEAD)
-		pthread_mutex_unlock(m);
-	return false;
+	/* Only a thread-group leader (tid == pid) lingers as a zombie. */
+	return tid && !pmb_dead(p->pidns, __atomic_load_n(&p->hdr->foreign, __ATOMIC_RELAXED),
+				tid, (uint32_t)p->w[i].pid == tid);
+}
+
+/*
+ * Give up slot i without the lock, which could not be taken back in time
+ * (a holder stopped, say): the call returns err.  A waiting sender's
+ * outcome is decided by one compare-and-swap on its result, against the
+ * receiver that takes the message (pmb_take_sender): the first one wins,
+ * and the call returns what it says.  The slot then has no thread: the
+ * next look at the slots reaps it, withdrawing a message not taken.
+ */
+int pmb_abandon(struct pmb *p, int i, int err)
+{
+	struct pmb_waiter *w = &p->w[i];
+	int32_t pending = 1;
+	int ret = err;
+
+	if (__atomic_load_n(&w->kind, __ATOMIC_RELAXED) == W_TAKEN &&
+	    !__atomic_compare_exchange_n(&w->result, &pending, err, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		ret = pending;
+	__atomic_store_n(&w->tid, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
+/*
+ * A receiver takes the message of the sender waiting in slot s: false if
+ * that sender gave up first (pmb_abandon), and the message must be
+ * withdrawn instead.  Lock held.
+ */
+bool pmb_take_sender(struct pmb *p, int s)
+{
+	int32_t pending = 1;
+
+	return __atomic_compare_exchange_n(&p->w[s].result, &pending, 0, false,
+					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+	       pending == 0;
 }
 
 /*
@@ -123,9 +149,11 @@ void pmb_reap(struct pmb *p, uint32_t i, struct pmb_wake *ws)
 	struct pmb_waiter *w = &p->w[i];
 	uint32_t msg = w->msg;
 
-	if (w->kind == W_TAKEN && pmb_present(p, msg, w->seq))
+	/* Result 0: a receiver has it, and dies committing (pmb_recover). */
+	if (w->kind == W_TAKEN && pmb_present(p, msg, w->seq) && w->result != 0)
 		pmb_unqueue(p, msg, P_WITHDRAW, 0, ws);
 	w->kind = W_NONE;
+	w->tid = 0;
 	p->hdr->nwaiting--;
 	__atomic_add_fetch(&p->hdr->slot_futex, 1, __ATOMIC_RELEASE);
 	ws->slots = true;
@@ -135,18 +163,31 @@ void pmb_reap(struct pmb *p, uint32_t i, struct pmb_wake *ws)
 void pmb_scan(struct pmb *p, int me, struct pmb_scan *sc,
 	      struct pmb_wake *ws)
 {
+	int64_t now, due;
 	uint32_t i, j;
+	bool reap;
 
 	memset(sc, 0, offsetof(struct pmb_scan, order));
 	if (!p->hdr->nwaiting)
 		return;
+	/*
+	 * Telling a dead waiter takes system calls: a handle looks for them
+	 * every PMB_REAP_NS, not on every call.  (Its waiters' PMB_POLL_NS
+	 * wake-ups make sure someone looks.)
+	 */
+	now = ipc_now_ns();
+	due = __atomic_load_n(&p->reap_due, __ATOMIC_RELAXED);
+	reap = now >= due;
+	if (reap)
+		__atomic_store_n(&p->reap_due, now + PMB_REAP_NS, __ATOMIC_RELAXED);
 	for (i = 0; i < p->nwait; i++) {
 		struct pmb_waiter *w = &p->w[i];
 		uint32_t kind = w->kind;
 
 		if (kind == W_NONE)
 			continue;
-		if ((int)i != me && !pmb_slot_alive(p, i)) {
+		if ((int)i != me && (!__atomic_load_n(&w->tid, __ATOMIC_ACQUIRE) ||
+				     (reap && !pmb_slot_alive(p, i)))) {
 			pmb_reap(p, i, ws);
 			continue;
 		}

@@ -8,42 +8,108 @@
 #endif
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pmb.h"
 
 /*
- * What the mailbox holds now into info (its immutable fields too), and,
- * st given, the pids of who is blocked.  Lock held.
+ * A private copy of what a mailbox holds, for a look without its lock:
+ * read once, from the file (pread: a truncated file is a short read, not
+ * a SIGBUS) or the mapping, and never written back.
  */
-static void pmb_snapshot(struct pmb *p, struct ipc_info *info,
-			 struct ipc_stat *st, struct pmb_wake *ws)
+struct pmb_view {
+	struct pmb_hdr h;
+	struct pmb_waiter w[PMB_NWAIT];
+	int fd;				/* read chunks from here, */
+	const struct pmb *p;		/* or, -1, from this mapping */
+	off_t off_chunks;
+};
+
+/* The header of message c, copied out: false if it cannot be read. */
+static bool pmb_view_msg(const struct pmb_view *v, uint32_t c, struct pmb_msg *m)
 {
-	struct pmb_hdr *h = p->hdr;
-	struct pmb_scan sc;
-	uint64_t claimed, i;
-
-	pmb_scan(p, -1, &sc, ws);
-	/* Claimed messages count as handed over, as in the kernel. */
-	claimed = pmb_claimed(p, &sc);
-	info->msgs = h->msgs - claimed;
-	info->bytes = h->bytes;
-	for (i = 0; i < claimed; i++) {
-		uint32_t c = pmb_q_nth(p, i);
-
-		if (c != PMB_NIL)
-			info->bytes -= pmb_msg(p, c)->len;
+	if (c >= v->h.nchunks)
+		return false;
+	if (v->fd < 0) {
+		memcpy(m, pmb_msg((struct pmb *)v->p, c), sizeof(*m));
+		return true;
 	}
-	info->receivers_waiting = sc.nrecv - (uint32_t)claimed + sc.npeek;
-	info->senders_waiting = sc.nsend;
-	info->state = h->state;
+	return pread(v->fd, m, sizeof(*m), v->off_chunks + (off_t)c * PMB_CHUNK) ==
+	       (ssize_t)sizeof(*m);
+}
+
+/*
+ * What the mailbox in view holds into info and st (st may be NULL): the
+ * counts as they were when copied, which may be torn if it changed
+ * meanwhile, and cannot be more wrong than that: every value is bounded
+ * before use.  Dead waiters are left out, not reaped.
+ */
+static void pmb_tally(const struct pmb_view *v, struct ipc_info *info,
+		      struct ipc_stat *st)
+{
+	const struct pmb_hdr *h = &v->h;
+	uint32_t order[PMB_NWAIT], nrecv = 0, npeek = 0, nsend = 0, i, j, c;
+	uint64_t msgs = h->msgs, bytes = h->bytes, claimed;
+	struct pmb_msg m;
+
+	for (i = 0; i < PMB_NWAIT; i++) {
+		const struct pmb_waiter *w = &v->w[i];
+
+		if (w->kind == W_NONE || w->kind > W_TAKEN || !w->tid ||
+		    pmb_dead(h->pidns, h->foreign, w->tid, (uint32_t)w->pid == w->tid))
+			continue;
+		if (w->kind == W_RECV) {
+			for (j = nrecv; j > 0 && v->w[order[j - 1]].ticket > w->ticket; j--)
+				order[j] = order[j - 1];
+			order[j] = i;
+			nrecv++;
+		} else if (w->kind == W_PEEK) {
+			npeek++;
+		} else {
+			nsend++;
+		}
+	}
+	if (msgs > h->nchunks)
+		msgs = h->nchunks;
+	/* Claimed messages count as handed over, as in the kernel. */
+	claimed = msgs < nrecv ? msgs : nrecv;
+	for (i = 0, c = h->qhead; i < claimed && pmb_view_msg(v, c, &m); i++, c = m.next)
+		bytes = bytes > m.len ? bytes - m.len : 0;
+	info->msgs = msgs - claimed;
+	info->bytes = bytes;
+	info->receivers_waiting = nrecv - (uint32_t)claimed + npeek;
+	info->senders_waiting = nsend;
+	info->state = h->state <= IPC_STATE_DESTROYED ? h->state : IPC_STATE_DESTROYED;
 	info->sent = h->sent;
 	info->received = h->received;
 	info->dropped = h->dropped;
-	if (h->linked && p->named)
+	if (!st)
+		return;
+	/* Receivers whose message is claimed are no longer blocked. */
+	for (i = (uint32_t)claimed; i < nrecv && st->nreceivers < IPC_STAT_PIDS; i++)
+		st->receivers[st->nreceivers++] = v->w[order[i]].pid;
+	for (i = 0; i < PMB_NWAIT; i++) {
+		const struct pmb_waiter *w = &v->w[i];
+
+		if (!w->tid || pmb_dead(h->pidns, h->foreign, w->tid, (uint32_t)w->pid == w->tid))
+			continue;
+		if ((w->kind == W_ROOM || w->kind == W_TAKEN) && st->nsenders < IPC_STAT_PIDS)
+			st->senders[st->nsenders++] = w->pid;
+		else if (w->kind == W_PEEK && st->nreceivers < IPC_STAT_PIDS)
+			st->receivers[st->nreceivers++] = w->pid;
+	}
+}
+
+/* The immutable part, from what the handle checked when it opened. */
+static void pmb_info_fixed(const struct pmb *p, bool linked, struct ipc_info *info)
+{
+	if (linked && p->named)
 		memcpy(info->name, p->name, sizeof(info->name));
 	info->id = p->id;
 	info->capacity = p->capacity;
@@ -51,32 +117,39 @@ static void pmb_snapshot(struct pmb *p, struct ipc_info *info,
 	info->mode = p->mode;
 	info->uid = p->uid;
 	info->gid = p->gid;
-	if (!st)
-		return;
-	/* Receivers whose message is claimed are no longer blocked. */
-	for (i = claimed; i < sc.nrecv && st->nreceivers < IPC_STAT_PIDS; i++)
-		st->receivers[st->nreceivers++] = p->w[sc.order[i]].pid;
-	for (i = 0; i < p->nwait; i++) {
-		uint32_t kind = p->w[i].kind;
-
-		if ((kind == W_ROOM || kind == W_TAKEN) && st->nsenders < IPC_STAT_PIDS)
-			st->senders[st->nsenders++] = p->w[i].pid;
-		else if (kind == W_PEEK && st->nreceivers < IPC_STAT_PIDS)
-			st->receivers[st->nreceivers++] = p->w[i].pid;
-	}
 }
 
+/*
+ * What the mailbox holds now into info, under its lock (dead peers reaped
+ * and a dead holder's work recovered, as a call would), or, if the lock is
+ * not to be had at once, from a copy.
+ */
 int pmb_info(struct ipc_mbox *mb, struct ipc_info *info)
 {
+	const struct pmb_dl now = { .mode = IPC_NONBLOCK };
 	struct pmb *p = to_pmb(mb);
 	struct pmb_wake ws = { .slots = false };
-	int ret;
+	struct pmb_view *v;
+	struct pmb_scan sc;
 
-	ret = pmb_lock(p);
-	if (ret)
-		return ret;
-	pmb_snapshot(p, info, NULL, &ws);
-	pmb_unlock(p, &ws);
+	if (pmb_lock(p, &now) == 0) {
+		/* What it says of waiters is what the next call finds. */
+		pmb_reap_now(p);
+		pmb_scan(p, -1, &sc, &ws);
+		pmb_unlock(p, &ws);
+	}
+	v = malloc(sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	memcpy(&v->h, p->hdr, sizeof(v->h));
+	memcpy(v->w, p->w, sizeof(v->w));
+	v->h.pidns = p->pidns;
+	v->h.nchunks = p->nchunks;
+	v->fd = -1;
+	v->p = p;
+	pmb_tally(v, info, NULL);
+	pmb_info_fixed(p, v->h.linked, info);
+	free(v);
 	info->access = mb->access;
 	return 0;
 }
@@ -86,24 +159,26 @@ int pmb_info(struct ipc_mbox *mb, struct ipc_info *info)
 /*
  * The stat of the segment in file (name: the name it must hold, or NULL).
  * One the caller may not open is described from the file alone when its
- * name is known, with IPC_STAT_PARTIAL.
+ * name is known, with IPC_STAT_PARTIAL.  Nothing is locked, mapped,
+ * repaired or waited for: the file is read, and checked as any input.
  */
 static int pmb_stat_at(const char *file, const char *name, struct ipc_stat *st)
 {
-	char path[sizeof(PMB_SHM_DIR) + NAME_MAX + 1];
-	struct pmb_wake ws = { .slots = false };
-	struct ipc_mbox *mb = NULL;
+	char path[sizeof(PMB_SHM_DIR) + NAME_MAX + 1], want[NAME_MAX + 1];
+	struct pmb_hdr *h;
+	struct pmb_view *v;
+	struct pmb_geom g;
 	struct stat fst;
-	struct pmb *p;
-	int ret;
+	int fd, ret;
 
-	ret = pmb_open_at(file, name, IPC_RECV, false, &mb);
-	if (ret == -EACCES || ret == -EPERM) {
-		snprintf(path, sizeof(path), PMB_SHM_DIR "/%s", file);
+	snprintf(path, sizeof(path), PMB_SHM_DIR "/%s", file);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+		ret = -errno;
 		if (!name && strlen(file) > sizeof(PMB_PREFIX) - 1 &&
 		    file[sizeof(PMB_PREFIX) - 1] != '#')
 			name = file + sizeof(PMB_PREFIX) - 1;
-		if (!name || lstat(path, &fst))
+		if (!name || lstat(path, &fst) || !S_ISREG(fst.st_mode))
 			return ret;
 		st->flags = IPC_STAT_PARTIAL;
 		st->info.uid = fst.st_uid;
@@ -111,15 +186,49 @@ static int pmb_stat_at(const char *file, const char *name, struct ipc_stat *st)
 		snprintf(st->info.name, sizeof(st->info.name), "%s", name);
 		return 0;
 	}
-	if (ret)
-		return ret;
-	p = to_pmb(mb);
-	ret = pmb_lock(p);
-	if (!ret) {
-		pmb_snapshot(p, &st->info, st, &ws);
-		pmb_unlock(p, &ws);
+	if (fd < 0)
+		return errno == ELOOP ? -EBADMSG : -errno;
+	v = malloc(sizeof(*v));
+	if (!v) {
+		ret = -ENOMEM;
+		goto out_close;
 	}
-	pmb_release(mb);
+	h = &v->h;
+	ret = -EBADMSG;		/* not a segment of ours, until shown to be */
+	if (fstat(fd, &fst) || !S_ISREG(fst.st_mode) ||
+	    pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h))
+		goto out_free;
+	h->name[sizeof(h->name) - 1] = '\0';
+	if (!pmb_header_ok(h, fst.st_size) || !h->name[0])
+		goto out_free;
+	if (!name)
+		pmb_file_name(h->name, want);
+	if ((name ? strcmp(h->name, name) : strcmp(want, file)) != 0)
+		goto out_free;
+	pmb_geometry(h->nwait, h->nchunks, &g);
+	if (pread(fd, v->w, sizeof(v->w), (off_t)g.off_wait) != (ssize_t)sizeof(v->w))
+		goto out_free;
+	ret = -ENOENT;		/* destroyed, its name not yet removed */
+	if (h->state == IPC_STATE_DESTROYED)
+		goto out_free;
+	v->fd = fd;
+	v->p = NULL;
+	v->off_chunks = (off_t)g.off_chunks;
+	pmb_tally(v, &st->info, st);
+	if (h->linked)
+		memcpy(st->info.name, h->name, sizeof(st->info.name));
+	st->info.id = h->id;
+	st->info.capacity = h->capacity;
+	st->info.max_msg_size = h->max_msg_size;
+	st->info.mode = h->mode;
+	/* The file's owner is the owner: the kernel vouches for that. */
+	st->info.uid = fst.st_uid;
+	st->info.gid = fst.st_gid;
+	ret = 0;
+out_free:
+	free(v);
+out_close:
+	close(fd);
 	return ret;
 }
 

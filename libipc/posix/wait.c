@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * The posix backend's waiting: futex waits and wakes, deadlines, the
- * mailbox lock, and sleeping with it dropped (design: pmb.h).
+ * The posix backend's waiting: futex waits and wakes, deadlines, waking
+ * waiters, and sleeping with the lock dropped (design: pmb.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -28,8 +28,7 @@
  * lets the kernel restart it (the timeout being absolute, nothing starts
  * over); so the restartable kind uses futex_waitv where there is one.
  */
-static int pmb_futex_wait(uint32_t *word, uint32_t val, int64_t abs_ns,
-			  bool restartable)
+int pmb_futex_wait(uint32_t *word, uint32_t val, int64_t abs_ns, bool restartable)
 {
 	static bool no_waitv;
 	struct timespec ts = {
@@ -60,9 +59,14 @@ static int pmb_futex_wait(uint32_t *word, uint32_t val, int64_t abs_ns,
 	return 0;
 }
 
+void pmb_futex_wake_n(uint32_t *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
 void pmb_futex_wake(uint32_t *word)
 {
-	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	pmb_futex_wake_n(word, INT_MAX);
 }
 
 void pmb_dl_init(struct pmb_dl *dl, const struct ipc_wait *w)
@@ -91,10 +95,17 @@ int pmb_may_sleep(const struct pmb_dl *dl, bool intr)
 
 /* ---- waking ------------------------------------------------------------------ */
 
+/*
+ * Wake the call waiting in slot i once the lock is dropped.  The futex
+ * word changes now, under the lock, so that a waiter about to sleep sees
+ * it did; the system call is made only if the waiter may be asleep (it
+ * says so in sleeping, under the lock, and clears it once awake).
+ */
 void pmb_wake_slot(struct pmb *p, uint32_t i, struct pmb_wake *ws)
 {
 	__atomic_add_fetch(&p->w[i].futex, 1, __ATOMIC_RELEASE);
-	ws->bits[i / 64] |= 1ULL << (i % 64);
+	if (__atomic_load_n(&p->w[i].sleeping, __ATOMIC_RELAXED))
+		ws->bits[i / 64] |= 1ULL << (i % 64);
 }
 
 void pmb_wake_kinds(struct pmb *p, uint32_t kinds, struct pmb_wake *ws)
@@ -110,11 +121,14 @@ void pmb_wake_kinds(struct pmb *p, uint32_t kinds, struct pmb_wake *ws)
 	}
 }
 
+/* Drop the lock, then wake whom ws says. */
 void pmb_unlock(struct pmb *p, struct pmb_wake *ws)
 {
+	bool slots = ws && ws->slots &&
+		     __atomic_load_n(&p->hdr->slot_sleepers, __ATOMIC_RELAXED);
 	uint32_t i, k;
 
-	pthread_mutex_unlock(&p->hdr->lock);
+	pmb_lock_drop(p);
 	if (!ws)
 		return;
 	for (k = 0; k < PMB_NWAIT / 64; k++)
@@ -123,43 +137,41 @@ void pmb_unlock(struct pmb *p, struct pmb_wake *ws)
 				ws->bits[k] &= ~(1ULL << i);
 				pmb_futex_wake(&p->w[k * 64 + i].futex);
 			}
-	if (ws->slots) {
-		ws->slots = false;
+	ws->slots = false;
+	if (slots)
 		pmb_futex_wake(&p->hdr->slot_futex);
-	}
-}
-
-/* ---- the lock ---------------------------------------------------------------- */
-
-int pmb_lock(struct pmb *p)
-{
-	int r = pthread_mutex_lock(&p->hdr->lock);
-
-	if (r == EOWNERDEAD) {
-		pmb_recover(p);
-		r = pthread_mutex_consistent(&p->hdr->lock);
-	}
-	return -r;
 }
 
 /*
- * Sleep on word with the lock dropped: until woken, dl passes (if given),
- * or PMB_POLL_NS pass, to look for dead peers.  -EINTR if a signal handler
- * ran; another error if the lock could not be taken back.
+ * Sleep with the lock dropped, in slot (or, -1, for a slot to be freed):
+ * until woken, dl passes, or PMB_POLL_NS pass, to look for dead peers.
+ * 0 or -EINTR (a signal handler ran) with the lock held again; or, when
+ * the lock could not be taken back within dl, -ETIMEDOUT or -EAGAIN
+ * without it (the caller then abandons its slot: pmb_abandon).
  */
-int pmb_sleep(struct pmb *p, uint32_t *word, const struct pmb_dl *dl,
+int pmb_sleep(struct pmb *p, int slot, const struct pmb_dl *dl,
 	      struct pmb_wake *ws)
 {
-	uint32_t val = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	struct pmb_hdr *h = p->hdr;
+	uint32_t *word = slot >= 0 ? &p->w[slot].futex : &h->slot_futex, val;
 	int64_t until = ipc_now_ns() + PMB_POLL_NS;
 	int ret, lret;
 
-	if (dl && (dl->mode == IPC_TIMEOUT || dl->mode == IPC_DEADLINE) &&
-	    dl->abs < until)
+	if (slot >= 0)
+		__atomic_store_n(&p->w[slot].sleeping, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&h->slot_sleepers, 1, __ATOMIC_RELAXED);
+	val = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	if ((dl->mode == IPC_TIMEOUT || dl->mode == IPC_DEADLINE) && dl->abs < until)
 		until = dl->abs;
 	pmb_unlock(p, ws);
-	ret = pmb_futex_wait(word, val, until, !dl || dl->mode != IPC_TIMEOUT);
-	lret = pmb_lock(p);
+	ret = pmb_futex_wait(word, val, until, dl->mode != IPC_TIMEOUT);
+	/* Awake: wakers need not make a system call for us any more. */
+	if (slot >= 0)
+		__atomic_store_n(&p->w[slot].sleeping, 0, __ATOMIC_RELAXED);
+	else
+		__atomic_sub_fetch(&h->slot_sleepers, 1, __ATOMIC_RELAXED);
+	lret = pmb_lock(p, dl);
 	if (lret)
 		return lret;
 	return ret == -EINTR ? -EINTR : 0;

@@ -5,6 +5,7 @@
  * segments that are not ours or are corrupt.
  */
 #include "lt.h"
+#include "posix/pmb.h"
 
 #include <sched.h>
 #include <sys/mount.h>
@@ -840,8 +841,8 @@ TEST_F(api, corrupt_segment_refused)
 	EXPECT_EQ(0, ipc_unlink(self->name));
 
 	/*
-	 * A good segment, then damaged in turn: magic, version, sizes.  The
-	 * offsets are those of struct pmb_hdr in libipc/posix/pmb.h.
+	 * A good segment, then damaged in turn: magic, version, sizes (the
+	 * fields of struct pmb_hdr, libipc/posix/pmb.h).
 	 */
 	ASSERT_EQ(0, ipc_create(self->name, &a, IPC_RECV | IPC_SEND, &self->mb));
 	ASSERT_EQ(0, ipc_send(self->mb, "ok", 2, NULL, 0));
@@ -855,17 +856,17 @@ TEST_F(api, corrupt_segment_refused)
 	ASSERT_EQ(0, ipc_open(self->name, IPC_RECV, &mb));
 	ipc_release(mb);
 
-	v = 2;
-	ASSERT_EQ(0, lt_poke(path, 8, &v, sizeof(v)));		/* version */
+	v = PMB_VERSION + 1;
+	ASSERT_EQ(0, lt_poke(path, offsetof(struct pmb_hdr, version), &v, sizeof(v)));
 	EXPECT_EQ(-EBADMSG, ipc_open(self->name, IPC_RECV, &mb));
-	v = 1;
-	ASSERT_EQ(0, lt_poke(path, 8, &v, sizeof(v)));
+	v = PMB_VERSION;
+	ASSERT_EQ(0, lt_poke(path, offsetof(struct pmb_hdr, version), &v, sizeof(v)));
 
 	v = 1U << 31;
-	ASSERT_EQ(0, lt_poke(path, 56, &v, sizeof(v)));		/* max_msg_size */
+	ASSERT_EQ(0, lt_poke(path, offsetof(struct pmb_hdr, max_msg_size), &v, sizeof(v)));
 	EXPECT_EQ(-EBADMSG, ipc_open(self->name, IPC_RECV, &mb));
 	v = 8192;
-	ASSERT_EQ(0, lt_poke(path, 56, &v, sizeof(v)));
+	ASSERT_EQ(0, lt_poke(path, offsetof(struct pmb_hdr, max_msg_size), &v, sizeof(v)));
 	ASSERT_EQ(0, ipc_open(self->name, IPC_RECV, &mb));
 	ipc_release(mb);
 

@@ -15,6 +15,7 @@
  */
 #include "lt.h"
 #include "testhook.h"
+#include "posix/pmb.h"
 
 /* ---- crash inside the lock (posix) ------------------------------------------- */
 
@@ -345,18 +346,18 @@ TEST_F(crash, recovery_interrupted)
  * A segment is shared memory any user of the mailbox can write.  Damage
  * must be found and repaired (or refused), never followed: no wild write,
  * no endless walk, no length beyond the mailbox's maximum.  The offsets
- * are those of libipc/posix/pmb.h (checked below on a fresh segment).
+ * are those of libipc/posix/pmb.h.
  */
-#define DM_HWM		412	/* struct pmb_hdr */
-#define DM_NWAITING	408
-#define DM_QHEAD	424
-#define DM_QTAIL	428
-#define DM_WAITERS	576	/* the first struct pmb_waiter */
-#define DM_WAITER_SIZE	80
-#define DM_WAITER_KIND	44
-#define DM_MSG_LEN	8	/* struct pmb_msg, the first 64 bytes of a message */
-#define DM_MSG_NEXT	20
-#define DM_MSG_DATA	64
+#define DM_HWM		offsetof(struct pmb_hdr, hwm)
+#define DM_NWAITING	offsetof(struct pmb_hdr, nwaiting)
+#define DM_QHEAD	offsetof(struct pmb_hdr, qhead)
+#define DM_QTAIL	offsetof(struct pmb_hdr, qtail)
+#define DM_WAITERS	pmb_align(sizeof(struct pmb_hdr), 64)	/* pmb_geometry */
+#define DM_WAITER_SIZE	sizeof(struct pmb_waiter)
+#define DM_WAITER_KIND	offsetof(struct pmb_waiter, kind)
+#define DM_MSG_LEN	offsetof(struct pmb_msg, len)
+#define DM_MSG_NEXT	offsetof(struct pmb_msg, next)
+#define DM_MSG_DATA	PMB_MSG_HDR
 
 FIXTURE(damage) {
 	struct ipc_mbox *mb;
