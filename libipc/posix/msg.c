@@ -33,6 +33,7 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	 */
 	handoff = must_take && dl.mode == IPC_NONBLOCK;
 	waits = must_take && !handoff;
+	pmb_notify_drain(p, &dl);
 	ret = pmb_lock(p);
 	if (ret)
 		return ret;
@@ -128,6 +129,7 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	h->pend.dropped = h->dropped;
 	h->pend.op = P_SEND;
 	p->cstate[head] = C_QUEUED;		/* sent */
+	pmb_changed(&ws);
 	PMB_HOOK(LIBIPC_HOOK_SEND_COMMIT);
 	before = h->msgs;
 	if (pmb_q_append(p, head)) {
@@ -207,6 +209,7 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 	ssize_t ret;
 
 	pmb_dl_init(&dl, req->wait);
+	pmb_notify_drain(p, &dl);
 	ret = pmb_lock(p);
 	if (ret)
 		return ret;
@@ -264,8 +267,11 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			break;
 		if (slot < 0) {
 			slot = pmb_slot_get(p, peek ? W_PEEK : W_RECV, &ws);
-			if (slot >= 0)
+			if (slot >= 0) {
+				/* A rendezvous sender may hand its message over now. */
+				pmb_changed(&ws);
 				continue;	/* in line now, the dead reaped: look again */
+			}
 		}
 		ret = pmb_sleep(p, slot >= 0 ? &p->w[slot].futex : &h->slot_futex,
 				&dl, &ws);
@@ -277,8 +283,10 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			return ret;
 		}
 	}
-	if (slot >= 0)
+	if (slot >= 0) {
 		pmb_slot_put(p, slot, &ws);
+		pmb_changed(&ws);	/* out of line: claims shift */
+	}
 	pmb_unlock(p, &ws);
 	return ret;
 }

@@ -127,6 +127,7 @@ void pmb_unlock(struct pmb *p, struct pmb_wake *ws)
 		ws->slots = false;
 		pmb_futex_wake(&p->hdr->slot_futex);
 	}
+	pmb_notify(p, ws);
 }
 
 /* ---- the lock ---------------------------------------------------------------- */
