@@ -27,6 +27,7 @@ int pmb_close(struct ipc_mbox *mb)
 		ret = -EPIPE;		/* closed already, as the kernel says */
 	} else if (h->state == IPC_STATE_OPEN) {
 		h->state = IPC_STATE_CLOSED;
+		pmb_changed(&ws);
 		PMB_HOOK(LIBIPC_HOOK_CLOSE);
 		/*
 		 * Senders still waiting for a receiver give up (claimed ones
@@ -101,6 +102,7 @@ int pmb_destroy(struct ipc_mbox *mb)
 	h->pend.dropped = h->dropped + dropped;
 	h->pend.op = P_DESTROY;
 	h->state = IPC_STATE_DESTROYED;		/* destroyed */
+	pmb_changed(&ws);
 	PMB_HOOK(LIBIPC_HOOK_DESTROY);
 	for (c = h->qhead, n = 0; !damaged && c != PMB_NIL; c = nc, n++) {
 		struct pmb_msg *m;

@@ -32,6 +32,7 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	 */
 	handoff = must_take && dl.mode == IPC_NONBLOCK;
 	waits = must_take && !handoff;
+	pmb_notify_drain(p, &dl);
 	ret = pmb_lock(p, &dl);
 	if (ret)
 		return ret;
@@ -126,6 +127,7 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	h->pend.dropped = h->dropped;
 	h->pend.op = P_SEND;
 	p->cstate[head] = C_QUEUED;		/* sent */
+	pmb_changed(&ws);
 	PMB_HOOK(LIBIPC_HOOK_SEND_COMMIT);
 	before = h->msgs;
 	if (pmb_q_append(p, head)) {
@@ -203,6 +205,7 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 	ssize_t ret;
 
 	pmb_dl_init(&dl, req->wait);
+	pmb_notify_drain(p, &dl);
 	ret = pmb_lock(p, &dl);
 	if (ret)
 		return ret;
@@ -276,8 +279,11 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			break;
 		if (slot < 0) {
 			slot = pmb_slot_get(p, peek ? W_PEEK : W_RECV, &ws);
-			if (slot >= 0)
+			if (slot >= 0) {
+				/* A rendezvous sender may hand its message over now. */
+				pmb_changed(&ws);
 				continue;	/* in line now, the dead reaped: look again */
+			}
 		}
 		ret = pmb_sleep(p, slot, &dl, &ws);
 		if (ret == -EINTR)
@@ -285,8 +291,10 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 		else if (ret)
 			return slot >= 0 ? pmb_abandon(p, slot, (int)ret) : ret;
 	}
-	if (slot >= 0)
+	if (slot >= 0) {
 		pmb_slot_put(p, slot, &ws);
+		pmb_changed(&ws);	/* out of line: claims shift */
+	}
 	pmb_unlock(p, &ws);
 	return ret;
 }

@@ -175,6 +175,7 @@ void pmb_release(struct ipc_mbox *mb)
 {
 	struct pmb *p = to_pmb(mb);
 
+	pmb_notify_release(p);
 	munmap(p->hdr, p->size);
 	if (p->fd >= 0)
 		close(p->fd);
@@ -386,7 +387,7 @@ int pmb_create(const char *name, const struct ipc_attr *attr,
 	struct pmb_hdr h;
 	struct pmb *p;
 	void *base;
-	int ret, tries;
+	int fd, ret, tries;
 
 	/*
 	 * Every process granted send access writes the whole segment: an
@@ -402,16 +403,20 @@ int pmb_create(const char *name, const struct ipc_attr *attr,
 		p = pmb_new(access);
 		if (!p)
 			return -ENOMEM;
+		/* A file if it can be had, for ipc_fd to watch (notify.c). */
+		fd = pmb_anon_file(pp.g.size);
 		base = mmap(NULL, pp.g.size, PROT_READ | PROT_WRITE,
-			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+			    fd >= 0 ? MAP_SHARED : MAP_SHARED | MAP_ANONYMOUS, fd, 0);
 		if (base == MAP_FAILED) {
 			ret = -errno;
+			if (fd >= 0)
+				close(fd);
 			free(p);
 			return ret;
 		}
 		pmb_format(base, &pp, NULL);
 		pmb_hdr_copy(&h, base);
-		pmb_wrap(p, base, &h, pp.g.size, -1, NULL, NULL);
+		pmb_wrap(p, base, &h, pp.g.size, fd, NULL, NULL);
 		*out = &p->base;
 		return 0;
 	}

@@ -24,12 +24,6 @@ static int pmb_init(void)
 	return 0;
 }
 
-static int pmb_fd(struct ipc_mbox *mb)
-{
-	(void)mb;
-	return -ENOTSUP;	/* no file descriptor to poll: see README */
-}
-
 const struct ipc_backend_ops ipc_posix_ops = {
 	.name = "posix",
 	.init = pmb_init,

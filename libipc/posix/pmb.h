@@ -113,6 +113,19 @@
  * process that changes its ids with set*id(2) sends with the old ones
  * until it forks or execs (the kernel backend stamps each message).
  *
+ * Polling.  ipc_fd() gives a handle an inotify instance watching the
+ * segment file for IN_MODIFY (an anonymous segment is a memfd for this);
+ * everyone who changes the mailbox in a way a non-blocking call could see
+ * (a message queued or taken, a receiver entering or leaving the line,
+ * close, destroy) says so in its struct pmb_wake, and pmb_unlock then
+ * writes one byte (hdr->poke) to the file if hdr->pollers says anybody
+ * polls; each instance gets its event.  A handle's own non-blocking send
+ * and receive read its instance empty first.  So the descriptor is
+ * readable after a change since the handle last looked: an edge, with
+ * spurious wake-ups (its own changes, a fallocate), never a level.  hdr->pollers
+ * is a hint (a peer may rewrite it): it only decides whether the byte is
+ * written.  Details: notify.c.
+ *
  * Files (libipc/posix/).  pmb.h: this design, the segment's layout, the
  * handle and what the files share; ops.c: the ops table and the test
  * hook; segment.c: geometry, header checks, backing store; lock.c: who
@@ -120,7 +133,8 @@
  * waking, sleeping; queue.c: chunks and the queue;
  * slots.c: waiter slots; recover.c: crash recovery; msg.c: send and
  * receive; close.c: close and destroy; access.c: names and permissions;
- * open.c: create, open, unlink; stat.c: info, stat, list.
+ * open.c: create, open, unlink; stat.c: info, stat, list; notify.c:
+ * ipc_fd and telling its pollers.
  *
  * Everything here is hidden (IPC_HIDDEN, and -fvisibility=hidden):
  * nothing of it is libipc's ABI.
@@ -239,6 +253,12 @@ struct pmb_hdr {
 	uint64_t msgs, bytes;	/* queued (derived) */
 	uint64_t sent, received, dropped;
 	struct pmb_pend pend;
+
+	/* Not under the lock: atomics, hints only (notify.c). */
+	uint32_t pollers;	/* handles with an ipc_fd descriptor */
+	uint8_t poke;		/* what pmb_notify writes, never read */
+	/* cppcheck-suppress unusedStructMember */
+	uint8_t pad2[3];
 };
 
 /* The first PMB_MSG_HDR bytes of a message's first chunk. */
@@ -290,13 +310,23 @@ struct pmb {
 	ino_t ino;
 	char file[NAME_MAX + 1];	/* named: its name in PMB_SHM_DIR */
 	char name[IPC_NAME_MAX + 1];
+	/* ipc_fd's inotify instance: pid << 32 | (fd + 1), 0 if none. */
+	uint64_t poll;
+	int poll_old;			/* fd + 1 of one inherited across fork */
 };
 
-/* Waiters to wake once the lock is dropped. */
+/* Waiters to wake once the lock is dropped, and whether to tell pollers. */
 struct pmb_wake {
 	uint64_t bits[PMB_NWAIT / 64];
 	bool slots;
+	bool notify;		/* changed as a non-blocking call could see */
 };
+
+/* Lock held: the mailbox changed; pollers are told at pmb_unlock. */
+static inline void pmb_changed(struct pmb_wake *ws)
+{
+	ws->notify = true;
+}
 
 /* How long a call may wait, made absolute when the call starts. */
 struct pmb_dl {
@@ -448,5 +478,12 @@ IPC_HIDDEN int pmb_unlink(const char *name);
 IPC_HIDDEN int pmb_info(struct ipc_mbox *mb, struct ipc_info *info);
 IPC_HIDDEN int pmb_stat(const char *name, struct ipc_stat *st);
 IPC_HIDDEN int pmb_list(ipc_list_fn fn, void *arg);
+
+/* notify.c: ipc_fd and its pollers */
+IPC_HIDDEN int pmb_anon_file(size_t size);
+IPC_HIDDEN int pmb_fd(struct ipc_mbox *mb);
+IPC_HIDDEN void pmb_notify(struct pmb *p, struct pmb_wake *ws);
+IPC_HIDDEN void pmb_notify_drain(struct pmb *p, const struct pmb_dl *dl);
+IPC_HIDDEN void pmb_notify_release(struct pmb *p);
 
 #endif /* LIBIPC_PMB_H */

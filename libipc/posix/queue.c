@@ -236,6 +236,7 @@ void pmb_unqueue(struct pmb *p, uint32_t c, uint32_t op, int result,
 	h->sent = pd->sent;
 	h->received = pd->received;
 	pd->op = P_NONE;
+	pmb_changed(ws);
 	pmb_wake_kinds(p, W_BIT(W_ROOM) | (op == P_WITHDRAW ?
 			  W_BIT(W_RECV) | W_BIT(W_PEEK) : 0), ws);
 }

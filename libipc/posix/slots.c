@@ -157,6 +157,7 @@ void pmb_reap(struct pmb *p, uint32_t i, struct pmb_wake *ws)
 	p->hdr->nwaiting--;
 	__atomic_add_fetch(&p->hdr->slot_futex, 1, __ATOMIC_RELEASE);
 	ws->slots = true;
+	pmb_changed(ws);	/* claims shift */
 	pmb_wake_kinds(p, W_ALL, ws);
 }
 

@@ -140,6 +140,7 @@ void pmb_unlock(struct pmb *p, struct pmb_wake *ws)
 	ws->slots = false;
 	if (slots)
 		pmb_futex_wake(&p->hdr->slot_futex);
+	pmb_notify(p, ws);
 }
 
 /*
