@@ -77,6 +77,8 @@ extern const struct peer peer_kmbox_ioctl, peer_kmbox_rw, peer_libipc;
 
 /* A byte-counted buffer for BENCH_DEPTH messages (peers.c). */
 size_t peer_byte_buf(size_t size, size_t dflt);
+/* A number from /proc (a sysctl), or -1. */
+long proc_long(const char *path);
 /* snprintf(why, len, fmt, what, strerror(err)); returns -1. */
 int peer_why(char *why, size_t len, const char *fmt, const char *what, int err);
 
@@ -151,8 +153,9 @@ struct bench_opts {
 double now_secs(void);
 int pin_cpu(int cpu);
 int ncpus(void);
-void measure_case(const struct bench_opts *o, enum bench_case k, const struct peer_spec *ps,
-		  size_t size, struct result *r);
+/* Each of npeers peers in case k at this size: res[0..npeers). */
+void measure_group(const struct bench_opts *o, enum bench_case k, const struct peer_spec *ps,
+		   int npeers, size_t size, struct result *res);
 void measure_floors(const struct bench_opts *o, FILE *out);
 void sleep_ms(int ms);
 

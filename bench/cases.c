@@ -66,10 +66,11 @@ struct shared {
 	struct proc_out out[MAX_PROCS];
 };
 
+/* The first 16 bytes of every message (the smallest size is 16). */
 struct msg_hdr {
 	uint64_t seq;
 	uint32_t sender;
-	uint32_t pad;
+	uint32_t pad;	/* cppcheck-suppress unusedStructMember ; explicit padding */
 };
 
 int case_parse(const char *s)
@@ -77,7 +78,7 @@ int case_parse(const char *s)
 	int k;
 
 	for (k = 0; k < NR_CASES; k++)
-		if (!strcmp(s, case_names[k]))
+		if (strcmp(s, case_names[k]) == 0)
 			return k;
 	return -1;
 }
@@ -106,8 +107,8 @@ static void mark(int which)
 
 static double rusage_cpu(struct rusage *ru)
 {
-	return ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 +
-	       ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
+	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
+	       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
 }
 
 /* A buffer with BENCH_HEADROOM bytes before it, cache-line aligned. */
@@ -337,7 +338,9 @@ static uint64_t trace_children(pid_t *pids, int n)
 		if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
 			struct __ptrace_syscall_info si;
 
-			if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(si), &si) > 0 &&
+			/* ptrace's addr and data are integers here: as the man page says. */
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, pid,
+				   (void *)sizeof(si), &si) > 0 && // NOLINT(performance-no-int-to-ptr)
 			    si.op == PTRACE_SYSCALL_INFO_ENTRY) {
 				if (si.entry.nr == SYS_close && (int)si.entry.args[0] == MARK_BEGIN)
 					counting[i] = 1;
@@ -349,10 +352,12 @@ static uint64_t trace_children(pid_t *pids, int n)
 			ptrace(PTRACE_SYSCALL, pid, NULL, NULL);
 		} else if (WSTOPSIG(st) == SIGSTOP && !counting[i]) {
 			ptrace(PTRACE_SETOPTIONS, pid, NULL,
-			       (void *)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL));
+			       (void *)(PTRACE_O_TRACESYSGOOD | // NOLINT(performance-no-int-to-ptr)
+					PTRACE_O_EXITKILL));
 			ptrace(PTRACE_SYSCALL, pid, NULL, NULL);
 		} else {
-			ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)WSTOPSIG(st));
+			ptrace(PTRACE_SYSCALL, pid, NULL,
+			       (void *)(long)WSTOPSIG(st)); // NOLINT(performance-no-int-to-ptr)
 		}
 	}
 	return total;

@@ -24,7 +24,22 @@
 static const char *const default_peers = "pipe,unix,mq,sysv,kmbox-ioctl,kmbox-rw,libipc";
 static const char *const default_sizes = "64,4096,65536,1048576";
 
-static void usage(void)
+/* A whole number or decimal, or usage(). */
+static double number(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0 || v > 1e9) {
+		fprintf(stderr, "bench: not a number: %s\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
 		"usage: kmbox-bench run [--env NAME] [--quick] [--runs N] [--secs S]\n"
@@ -33,7 +48,7 @@ static void usage(void)
 		"       kmbox-bench report OUTDIR FILE...\n"
 		"       kmbox-bench peers\n"
 		"  --env NAME    label of this run's results (host, vm)\n"
-		"  --quick       3 runs of 0.1 s, 500 traced messages, fewer mode variants\n"
+		"  --quick       3 runs of 0.1 s, 200 traced messages, fewer sizes and modes\n"
 		"  --runs N      timed runs per case (>= 3; default 5)\n"
 		"  --secs S      length of one run (default 0.3)\n"
 		"  --peers LIST  e.g. pipe,mq,libipc (default %s)\n"
@@ -102,6 +117,9 @@ static void infos(const struct bench_opts *o)
 	info(o, "method", buf);
 }
 
+/* Cases whose checks failed (a skip is not a failure). */
+static int failures;
+
 static void progress(const struct result *r)
 {
 	if (r->runs)
@@ -112,20 +130,45 @@ static void progress(const struct result *r)
 			r->peer, r->note);
 }
 
-static void one(const struct bench_opts *o, enum bench_case k, const char *peer, size_t size)
+static struct peer_spec *spec_of(const char *peer, struct peer_spec *ps)
 {
-	struct peer_spec ps;
-	struct result r;
-
-	if (peer_parse(peer, &ps)) {
+	if (peer_parse(peer, ps)) {
 		fprintf(stderr, "bench: unknown peer %s; known:", peer);
 		peer_list(stderr);
 		exit(2);
 	}
-	measure_case(o, k, &ps, size, &r);
-	result_print(stdout, &r);
+	return ps;
+}
+
+/* Every peer of the group in case k at this size, measured together. */
+static void group(const struct bench_opts *o, enum bench_case k, struct peer_spec *ps, int n,
+		  size_t size)
+{
+	struct result res[2 * MAX_LIST * MAX_LIST];
+	int i;
+
+	measure_group(o, k, ps, n, size, res);
+	for (i = 0; i < n; i++) {
+		if (!strncmp(res[i].note, "error:", 6))
+			failures++;
+		result_print(stdout, &res[i]);
+		progress(&res[i]);
+	}
 	fflush(stdout);
-	progress(&r);
+}
+
+/*
+ * Which sizes a case is measured at: all of them for the one-process cost
+ * and streaming across CPUs (the plot); with --quick the other cases at
+ * 64 B only; 4+4 at 64 B and 4 KiB at most.
+ */
+static int size_wanted(const struct bench_opts *o, enum bench_case k, size_t size)
+{
+	if (k == CASE_ONEPROC || k == CASE_STREAM_X)
+		return 1;
+	if (k == CASE_MPMC)
+		return size <= (o->quick ? 64 : 4096);
+	return !o->quick || size <= 64;
 }
 
 static int run(int argc, char **argv)
@@ -144,30 +187,31 @@ static int run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct bench_opts o = { .env = "host", .run_secs = -1, .runs = -1, .syscalls = -1 };
-	char *peers_s = strdup(default_peers), *sizes_s = strdup(default_sizes);
-	char *cases_s = NULL, *modes_s = NULL;
+	char peers_s[512], sizes_s[256], modes_s[128], cases_s[256] = "";
 	char *peer[MAX_LIST], *size_v[MAX_LIST], *case_v[NR_CASES], *mode[MAX_LIST];
-	int npeers, nsizes, ncases, nmodes, floors = 1, c, i, j, m, kk;
+	int npeers, nsizes, ncases, nmodes, floors = 1, modes = 0, c, i, j, m, kk;
 	enum bench_case cases[NR_CASES];
 	size_t sizes[MAX_LIST];
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 
+	snprintf(peers_s, sizeof(peers_s), "%s", default_peers);
+	snprintf(sizes_s, sizeof(sizes_s), "%s", default_sizes);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e': o.env = optarg; break;
 		case 'q': o.quick = 1; break;
-		case 'r': o.runs = atoi(optarg); break;
-		case 's': o.run_secs = atof(optarg); break;
-		case 'p': free(peers_s); peers_s = strdup(optarg); break;
-		case 'c': cases_s = optarg; break;
-		case 'z': free(sizes_s); sizes_s = strdup(optarg); break;
-		case 'm': modes_s = optarg; break;
-		case 'S': o.syscalls = atoi(optarg); break;
+		case 'r': o.runs = (int)number(optarg); break;
+		case 's': o.run_secs = number(optarg); break;
+		case 'p': snprintf(peers_s, sizeof(peers_s), "%s", optarg); break;
+		case 'c': snprintf(cases_s, sizeof(cases_s), "%s", optarg); break;
+		case 'z': snprintf(sizes_s, sizeof(sizes_s), "%s", optarg); break;
+		case 'm': snprintf(modes_s, sizeof(modes_s), "%s", optarg); modes = 1; break;
+		case 'S': o.syscalls = (int)number(optarg); break;
 		case 'F': floors = 0; break;
 		default: usage();
 		}
 	}
-	if (optind != argc || !peers_s || !sizes_s)
+	if (optind != argc)
 		usage();
 	if (o.runs < 0)
 		o.runs = o.quick ? 3 : 5;
@@ -178,24 +222,21 @@ static int run(int argc, char **argv)
 	if (o.run_secs <= 0)
 		o.run_secs = o.quick ? 0.1 : 0.3;
 	if (o.syscalls < 0)
-		o.syscalls = o.quick ? 500 : 2000;
-	if (!modes_s)
-		modes_s = o.quick ? "0" : "0,1,u";
-	modes_s = strdup(modes_s);
-	if (!modes_s)
-		return 1;
+		o.syscalls = o.quick ? 200 : 2000;
+	if (!modes)
+		snprintf(modes_s, sizeof(modes_s), "%s", o.quick ? "0" : "0,1,u");
 
 	npeers = split(peers_s, peer, MAX_LIST);
 	nsizes = split(sizes_s, size_v, MAX_LIST);
 	nmodes = split(modes_s, mode, MAX_LIST);
 	for (i = 0; i < nsizes; i++) {
-		sizes[i] = strtoul(size_v[i], NULL, 0);
+		sizes[i] = (size_t)number(size_v[i]);
 		if (sizes[i] < 16 || sizes[i] > (64u << 20)) {
 			fprintf(stderr, "bench: size %s: 16 bytes to 64 MiB\n", size_v[i]);
 			return 2;
 		}
 	}
-	if (cases_s) {
+	if (cases_s[0]) {
 		ncases = split(cases_s, case_v, NR_CASES);
 		for (i = 0; i < ncases; i++) {
 			kk = case_parse(case_v[i]);
@@ -226,47 +267,52 @@ static int run(int argc, char **argv)
 	if (floors)
 		measure_floors(&o, stdout);
 
-	/* Case by case, size by size, every peer close together in time. */
+	/*
+	 * Case by case, size by size, every peer close together in time; at
+	 * 64 B, in streaming and round trips, each capacity of the peers that
+	 * have one (--modes) too.
+	 */
 	for (i = 0; i < ncases; i++) {
 		for (j = 0; j < nsizes; j++) {
-			/* 4+4 among big messages says little more: 64 B, 4 KiB. */
-			if (cases[i] == CASE_MPMC && sizes[j] > 4096 && (o.quick || sizes[j] > 65536))
-				continue;
-			if (cases[i] == CASE_MPMC && o.quick && sizes[j] > 64)
+			struct peer_spec ps[MAX_LIST * (MAX_LIST + 1)];
+			int n = 0;
+
+			if (!size_wanted(&o, cases[i], sizes[j]))
 				continue;
 			for (m = 0; m < npeers; m++)
-				one(&o, cases[i], peer[m], sizes[j]);
-		}
-		/* The capacities of peers that have one, at 64 B. */
-		if (cases[i] != CASE_STREAM_X && cases[i] != CASE_RTT_1 && cases[i] != CASE_RTT_X)
-			continue;
-		for (m = 0; m < npeers; m++) {
-			struct peer_spec ps;
-			char label[64];
+				spec_of(peer[m], &ps[n++]);
+			if (sizes[j] == 64 && (cases[i] == CASE_STREAM_X || cases[i] == CASE_RTT_1 ||
+					       cases[i] == CASE_RTT_X)) {
+				for (m = 0; m < npeers; m++) {
+					char label[64];
+					int q;
 
-			if (peer_parse(peer[m], &ps) || !ps.peer->has_capacity || strchr(peer[m], ':'))
-				continue;
-			for (j = 0; j < nmodes; j++) {
-				snprintf(label, sizeof(label), "%s:%s", peer[m], mode[j]);
-				one(&o, cases[i], label, 64);
+					if (!ps[m].peer->has_capacity || strchr(peer[m], ':'))
+						continue;
+					for (q = 0; q < nmodes; q++) {
+						snprintf(label, sizeof(label), "%s:%s", peer[m], mode[q]);
+						spec_of(label, &ps[n++]);
+					}
+				}
 			}
+			group(&o, cases[i], ps, n, sizes[j]);
 		}
 	}
-	free(peers_s);
-	free(sizes_s);
-	free(modes_s);
-	return 0;
+	if (failures)
+		fprintf(stderr, "bench: %d case%s failed their checks\n", failures,
+			failures == 1 ? "" : "s");
+	return failures ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		usage();
-	if (!strcmp(argv[1], "run"))
+	if (strcmp(argv[1], "run") == 0)
 		return run(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "report") && argc >= 4)
+	if (strcmp(argv[1], "report") == 0 && argc >= 4)
 		return report(argc - 3, argv + 3, argv[2]);
-	if (!strcmp(argv[1], "peers")) {
+	if (strcmp(argv[1], "peers") == 0) {
 		peer_list(stdout);
 		return 0;
 	}

@@ -3,12 +3,13 @@
  * Measurement: how many messages a run gets, how many runs, what is kept
  * of them, and the floors every figure is read against.
  *
- * A case is first calibrated: runs of 8, 64, 512... messages until one
- * lasts a tenth of the target length; those runs are the warm-up (caches,
- * page tables, the peers' slab caches, the CPU frequency).  Then o->runs
- * runs of the calibrated count, each timed, and the min, median and max
- * rate kept; CPU time and context switches per message are the median
- * run's.  With o->syscalls set, a last run of that many messages at 64 B
+ * A case is first calibrated for each peer: runs of 8, 64, 512... messages
+ * (2, 16... with --quick) until one lasts a tenth of the target length;
+ * those runs are the warm-up (caches, page tables, the peers' slab caches,
+ * the CPU frequency).  Then o->runs runs of the calibrated count, each
+ * timed, interleaved among the peers of the case and size, and the min,
+ * median and max rate kept; CPU time and context switches per message are
+ * the median run's.  With o->syscalls set, a last run of that many messages at 64 B
  * is traced by ptrace to count system calls per message, all processes of
  * the case together (its timing is thrown away: tracing slows every call
  * down, so blocking patterns differ a little from the timed runs).
@@ -105,83 +106,147 @@ static void result_init(struct result *r, const struct bench_opts *o, const char
 	snprintf(r->note, sizeof(r->note), "-");
 }
 
-void measure_case(const struct bench_opts *o, enum bench_case k, const struct peer_spec *ps,
-		  size_t size, struct result *r)
+/* One peer's part of a group: its calibrated count and its runs. */
+struct member {
+	const struct peer_spec *ps;
+	struct result *r;
+	uint64_t n, cap;
+	double rates[MAX_RUNS], cpu[MAX_RUNS], csw[MAX_RUNS];
+	int done;		/* skipped or failed: no more runs */
+};
+
+static void member_fail(struct member *m, const char *what, const struct sample *s)
 {
-	double rates[MAX_RUNS], cpu[MAX_RUNS], csw[MAX_RUNS], sorted[MAX_RUNS], secs;
-	uint64_t n = 8, cap = UINT64_MAX;
+	m->r->runs = 0;
+	snprintf(m->r->note, sizeof(m->r->note), "%s: %s", what, s->err);
+	m->done = 1;
+}
+
+/* Calibration, which is the warm-up too: 0, or the member is done. */
+static void calibrate_member(const struct bench_opts *o, enum bench_case k, size_t size,
+			     struct member *m)
+{
 	struct sample s;
-	const char *why;
-	int i, runs = o->runs > MAX_RUNS ? MAX_RUNS : o->runs;
+	double secs;
 
-	result_init(r, o, "case", case_names[k], ps->label, size);
-	why = unsupported(k, ps, size);
-	if (why) {
-		snprintf(r->note, sizeof(r->note), "skip: %s", why);
-		return;
-	}
-	if (ps->peer->has_capacity && ps->capacity == BENCH_UNBOUNDED)
-		cap = UNBOUNDED_BYTES / (size + 256);
-
-	/* Calibration, which is the warm-up too. */
+	m->n = o->quick ? 2 : 8;
 	for (;;) {
-		if (case_run(k, ps, size, n, 0, &s)) {
-			snprintf(r->note, sizeof(r->note), "skip: %s", s.err);
+		if (case_run(k, m->ps, size, m->n, 0, &s)) {
+			member_fail(m, "skip", &s);
 			return;
 		}
-		if (!s.ok)
-			goto fail;
-		if (s.secs >= o->run_secs / 10 || n >= cap)
+		if (!s.ok) {
+			member_fail(m, "error", &s);
+			return;
+		}
+		if (s.secs >= o->run_secs / 10 || m->n >= m->cap)
 			break;
-		n *= 8;
-		if (n > cap)
-			n = cap;
+		m->n *= 8;
+		if (m->n > m->cap)
+			m->n = m->cap;
 	}
 	secs = s.secs > 1e-6 ? s.secs : 1e-6;
-	n = (uint64_t)((double)n * o->run_secs / secs);
-	if (n < 8)
-		n = 8;
-	if (n > cap)
-		n = cap;
+	m->n = (uint64_t)((double)m->n * o->run_secs / secs);
+	if (m->n < 4)
+		m->n = 4;
+	if (m->n > m->cap)
+		m->n = m->cap;
+	if (s.note[0])
+		snprintf(m->r->note, sizeof(m->r->note), "%s", s.note);
+}
 
-	for (i = 0; i < runs; i++) {
-		if (case_run(k, ps, size, n, 0, &s)) {
-			snprintf(r->note, sizeof(r->note), "skip: %s", s.err);
-			return;
-		}
-		if (!s.ok)
-			goto fail;
-		rates[i] = (double)s.msgs / (s.secs > 1e-9 ? s.secs : 1e-9);
-		cpu[i] = s.cpu_secs * 1e9 / (double)s.msgs;
-		csw[i] = (double)s.csw / (double)s.msgs;
-	}
-	memcpy(sorted, rates, sizeof(double) * (size_t)runs);
+static void member_stats(struct member *m, int runs)
+{
+	double sorted[MAX_RUNS];
+	struct result *r = m->r;
+	int i;
+
+	memcpy(sorted, m->rates, sizeof(double) * (size_t)runs);
 	qsort(sorted, (size_t)runs, sizeof(double), cmp_double);
-	r->n = n;
+	r->n = m->n;
 	r->runs = runs;
 	r->min = sorted[0];
 	r->med = sorted[runs / 2];
 	r->max = sorted[runs - 1];
-	for (i = 0; i < runs; i++)
-		if (rates[i] == r->med)
+	for (i = 0; i < runs - 1; i++)
+		if (m->rates[i] == r->med)
 			break;
-	r->cpu_ns = cpu[i];
-	r->csw = csw[i];
-	if (s.note[0])
-		snprintf(r->note, sizeof(r->note), "%s", s.note);
+	r->cpu_ns = m->cpu[i];
+	r->csw = m->csw[i];
+}
 
-	if (o->syscalls && size == 64) {
-		uint64_t tn = (uint64_t)o->syscalls;
+/*
+ * One case at one size for several peers.  The runs are interleaved (run
+ * 1 of every peer, then run 2...), so that a change of load on the machine
+ * while they run falls on every peer alike rather than on one: the ratios
+ * are what this benchmark is for.
+ */
+void measure_group(const struct bench_opts *o, enum bench_case k, const struct peer_spec *ps,
+		   int npeers, size_t size, struct result *res)
+{
+	struct member *mem = calloc((size_t)npeers, sizeof(*mem));
+	int i, j, runs = o->runs > MAX_RUNS ? MAX_RUNS : o->runs < 3 ? 3 : o->runs;
+	struct sample s;
 
-		if (tn > cap)
-			tn = cap;
-		if (!case_run(k, ps, size, tn, 1, &s) && s.ok)
-			r->syscalls = (double)s.syscalls / (double)s.msgs;
+	for (j = 0; j < npeers; j++) {
+		const char *why = unsupported(k, &ps[j], size);
+
+		result_init(&res[j], o, "case", case_names[k], ps[j].label, size);
+		if (!mem) {
+			snprintf(res[j].note, sizeof(res[j].note), "error: out of memory");
+			continue;
+		}
+		mem[j].ps = &ps[j];
+		mem[j].r = &res[j];
+		mem[j].cap = UINT64_MAX;
+		if (why) {
+			snprintf(res[j].note, sizeof(res[j].note), "skip: %s", why);
+			mem[j].done = 1;
+			continue;
+		}
+		if (ps[j].peer->has_capacity && ps[j].capacity == BENCH_UNBOUNDED)
+			mem[j].cap = UNBOUNDED_BYTES / (size + 256);
+		calibrate_member(o, k, size, &mem[j]);
 	}
-	return;
-fail:
-	r->runs = 0;
-	snprintf(r->note, sizeof(r->note), "error: %s", s.err);
+	if (!mem)
+		return;
+
+	for (i = 0; i < runs; i++) {
+		for (j = 0; j < npeers; j++) {
+			struct member *m = &mem[j];
+
+			if (m->done)
+				continue;
+			if (case_run(k, m->ps, size, m->n, 0, &s)) {
+				member_fail(m, "skip", &s);
+				continue;
+			}
+			if (!s.ok) {
+				member_fail(m, "error", &s);
+				continue;
+			}
+			m->rates[i] = (double)s.msgs / (s.secs > 1e-9 ? s.secs : 1e-9);
+			m->cpu[i] = s.cpu_secs * 1e9 / (double)s.msgs;
+			m->csw[i] = (double)s.csw / (double)s.msgs;
+		}
+	}
+
+	for (j = 0; j < npeers; j++) {
+		struct member *m = &mem[j];
+
+		if (m->done)
+			continue;
+		member_stats(m, runs);
+		if (o->syscalls && size == 64) {
+			uint64_t tn = (uint64_t)o->syscalls;
+
+			if (tn > m->cap)
+				tn = m->cap;
+			if (!case_run(k, m->ps, size, tn, 1, &s) && s.ok)
+				m->r->syscalls = (double)s.syscalls / (double)s.msgs;
+		}
+	}
+	free(mem);
 }
 
 /* ---- floors ------------------------------------------------------------ */

@@ -145,19 +145,6 @@ static ssize_t unix_recv(struct chan *c, void *buf, size_t cap)
 
 /* ---- POSIX mq ----------------------------------------------------------- */
 
-static long proc_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 /*
  * BENCH_DEPTH messages deep if allowed, else as deep as fs.mqueue.msg_max
  * lets an unprivileged caller (without CAP_SYS_RESOURCE) go, and said so.

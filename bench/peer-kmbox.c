@@ -155,5 +155,5 @@ const char *peer_libipc_name(void)
 
 	if (!be)
 		return "libipc-none";
-	return strcmp(be, "kernel") ? "libipc-posix" : "libipc-kernel";
+	return strcmp(be, "kernel") != 0 ? "libipc-posix" : "libipc-kernel";
 }

@@ -20,14 +20,8 @@ static int sysv_open(struct chan *c, char *why, size_t len)
 {
 	struct msqid_ds ds;
 	size_t want = 0;
-	long max = -1;
-	FILE *f = fopen("/proc/sys/kernel/msgmax", "r");
+	long max = proc_long("/proc/sys/kernel/msgmax");
 
-	if (f) {
-		if (fscanf(f, "%ld", &max) != 1)
-			max = -1;
-		fclose(f);
-	}
 	if (max >= 0 && c->size > (size_t)max) {
 		snprintf(why, len, "kernel.msgmax %ld < message", max);
 		return -1;
@@ -58,7 +52,7 @@ static int sysv_open(struct chan *c, char *why, size_t len)
 /* The mtype word goes in the headroom before the payload (bench.h). */
 static int sysv_send(struct chan *c, const void *buf, size_t len)
 {
-	long *mtype = (long *)((char *)(uintptr_t)buf - sizeof(long));
+	long *mtype = (long *)((char *)buf - sizeof(long));
 
 	*mtype = 1;
 	while (msgsnd(c->id, mtype, len, 0))

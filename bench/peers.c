@@ -34,6 +34,25 @@ size_t peer_byte_buf(size_t size, size_t dflt)
 	return want > dflt ? want : dflt;
 }
 
+/* A number from /proc (a sysctl), or -1. */
+long proc_long(const char *path)
+{
+	char buf[32], *end;
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f)) {
+		errno = 0;
+		v = strtol(buf, &end, 10);
+		if (errno || end == buf)
+			v = -1;
+	}
+	fclose(f);
+	return v;
+}
+
 int peer_why(char *why, size_t len, const char *fmt, const char *what, int err)
 {
 	snprintf(why, len, fmt, what, strerror(err));
@@ -75,7 +94,7 @@ int peer_parse(const char *s, struct peer_spec *ps)
 
 		if (!ps->peer->has_capacity)
 			return -1;
-		if (!strcmp(colon + 1, "u")) {
+		if (strcmp(colon + 1, "u") == 0) {
 			ps->capacity = BENCH_UNBOUNDED;
 		} else {
 			errno = 0;

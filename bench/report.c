@@ -4,6 +4,7 @@
  * back (result_parse) from one file per run (host, vm), and turned into
  *   OUTDIR/bench.txt          the targets of issues 11 and 12, floors, a
  *                             table of ratios per environment, every figure
+ *   OUTDIR/summary.txt        the same without every figure
  *   OUTDIR/bench.json         the same, machine-readable
  *   OUTDIR/throughput-ENV.dat streaming across CPUs, MB/s by size, per peer
  *   OUTDIR/plot.gp            gnuplot script drawing those into bench.png
@@ -70,7 +71,7 @@ int result_parse(const char *line, struct result *r)
 	field_copy(r->peer, sizeof(r->peer), f[4]);
 	r->size = strtoul(f[5], NULL, 10);
 	r->n = strtoull(f[6], NULL, 10);
-	r->runs = atoi(f[7]);
+	r->runs = (int)strtol(f[7], NULL, 10);
 	r->min = strtod(f[8], NULL);
 	r->med = strtod(f[9], NULL);
 	r->max = strtod(f[10], NULL);
@@ -96,8 +97,8 @@ static const struct result *find(const struct db *db, const char *env, const cha
 	for (i = 0; i < db->n; i++) {
 		const struct result *r = &db->r[i];
 
-		if (!strcmp(r->env, env) && !strcmp(r->kind, kind) && !strcmp(r->name, name) &&
-		    (!peer || !strcmp(r->peer, peer)) && r->size == size)
+		if (strcmp(r->env, env) == 0 && strcmp(r->kind, kind) == 0 && strcmp(r->name, name) == 0 &&
+		    (!peer || strcmp(r->peer, peer) == 0) && r->size == size)
 			return r;
 	}
 	return NULL;
@@ -127,9 +128,9 @@ static int base_peers(const struct db *db, const char *env, const char **out)
 	for (i = 0; i < db->n; i++) {
 		const struct result *r = &db->r[i];
 
-		if (strcmp(r->env, env) || strcmp(r->kind, "case") || strchr(r->peer, ':'))
+		if (strcmp(r->env, env) != 0 || strcmp(r->kind, "case") != 0 || strchr(r->peer, ':'))
 			continue;
-		for (j = 0; j < n && strcmp(out[j], r->peer); j++)
+		for (j = 0; j < n && strcmp(out[j], r->peer) != 0; j++)
 			;
 		if (j == n && n < MAX_PEERS)
 			out[n++] = r->peer;
@@ -212,7 +213,7 @@ static int has_env(const struct db *db, const char *env)
 	int i;
 
 	for (i = 0; i < db->nenvs; i++)
-		if (!strcmp(db->envs[i], env))
+		if (strcmp(db->envs[i], env) == 0)
 			return 1;
 	return 0;
 }
@@ -225,7 +226,7 @@ static void text_floors(FILE *f, const struct db *db, const char *env)
 	for (i = 0; i < db->n; i++) {
 		const struct result *r = &db->r[i];
 
-		if (strcmp(r->env, env) || strcmp(r->kind, "floor"))
+		if (strcmp(r->env, env) != 0 || strcmp(r->kind, "floor") != 0)
 			continue;
 		fprintf(f, "  %-14s %9.0f [%.0f..%.0f]  %s\n", r->name, r->med, r->min, r->max,
 			r->note);
@@ -240,7 +241,58 @@ static void fmt_ratio(char *buf, size_t len, double x)
 		snprintf(buf, len, "%.2f", x);
 }
 
-static void text_env(FILE *f, const struct db *db, const char *env)
+/* The capacities of the peers that have one (labels "peer:cap"), 64 B. */
+static void text_modes(FILE *f, const struct db *db, const char *env)
+{
+	int i, k, any = 0;
+
+	for (k = 0; k < NR_CASES; k++) {
+		double pipe = rate(db, env, case_names[k], "pipe", 64);
+
+		for (i = 0; i < db->n; i++) {
+			const struct result *r = &db->r[i];
+			char cell[16];
+
+			if (strcmp(r->env, env) != 0 || strcmp(r->kind, "case") != 0 ||
+			    strcmp(r->name, case_names[k]) != 0 || !strchr(r->peer, ':') ||
+			    r->size != 64)
+				continue;
+			if (!any)
+				fprintf(f, "\nCapacities at 64 B (peer:0 rendezvous, :1, :u unbounded; "
+					   "others %d deep), ratio to the pipe:\n", BENCH_DEPTH);
+			any = 1;
+			fmt_ratio(cell, sizeof(cell), r->runs ? r->med / pipe : NAN);
+			fprintf(f, "  %-9s %-18s %6s%s%s\n", r->name, r->peer, cell,
+				r->runs ? "" : "  ", r->runs ? "" : r->note);
+		}
+	}
+}
+
+/* What limits made a peer smaller than asked, once per peer and note. */
+static void text_notes(FILE *f, const struct db *db, const char *env)
+{
+	int i, j, any = 0;
+
+	for (i = 0; i < db->n; i++) {
+		const struct result *r = &db->r[i], *q = NULL;
+
+		if (strcmp(r->env, env) != 0 || strcmp(r->kind, "case") != 0 || !r->runs ||
+		    strcmp(r->note, "-") == 0)
+			continue;
+		for (j = 0; j < i && !q; j++)
+			if (strcmp(db->r[j].env, env) == 0 && strcmp(db->r[j].peer, r->peer) == 0 &&
+			    strcmp(db->r[j].note, r->note) == 0 && db->r[j].runs)
+				q = &db->r[j];
+		if (q)
+			continue;
+		if (!any)
+			fprintf(f, "\nLimits in force (the peer ran, smaller than asked):\n");
+		any = 1;
+		fprintf(f, "  %-18s %s\n", r->peer, r->note);
+	}
+}
+
+static void text_env(FILE *f, const struct db *db, const char *env, int detail)
 {
 	const char *peers[MAX_PEERS];
 	size_t sizes[] = { 64, 4096, 65536, 1048576 };
@@ -256,7 +308,7 @@ static void text_env(FILE *f, const struct db *db, const char *env)
 	fprintf(f, "\nRatios to the pipe in the same case and size (msgs/s over pipe's; > 1 is faster):\n");
 	fprintf(f, "%-9s %-7s %13s", "case", "size", "pipe msgs/s");
 	for (i = 0; i < np; i++)
-		if (strcmp(peers[i], "pipe"))
+		if (strcmp(peers[i], "pipe") != 0)
 			fprintf(f, " %13s", peers[i]);
 	fputc('\n', f);
 	for (k = 0; k < NR_CASES; k++) {
@@ -271,7 +323,7 @@ static void text_env(FILE *f, const struct db *db, const char *env)
 			size_str(sz, sizeof(sz), sizes[s]);
 			fprintf(f, "%-9s %-7s %13.0f", case_names[k], sz, pipe);
 			for (i = 0; i < np; i++) {
-				if (!strcmp(peers[i], "pipe"))
+				if (strcmp(peers[i], "pipe") == 0)
 					continue;
 				fmt_ratio(cell, sizeof(cell),
 					  rate(db, env, case_names[k], peers[i], sizes[s]) / pipe);
@@ -280,6 +332,10 @@ static void text_env(FILE *f, const struct db *db, const char *env)
 			fputc('\n', f);
 		}
 	}
+	text_modes(f, db, env);
+	text_notes(f, db, env);
+	if (!detail)
+		return;
 
 	fprintf(f, "\nEvery result (rtt: round trips; CPU: user+sys of all processes per message;\n"
 		   "csw: context switches per message; sys: system calls per message, ptrace pass):\n");
@@ -289,7 +345,7 @@ static void text_env(FILE *f, const struct db *db, const char *env)
 		const struct result *r = &db->r[i];
 		char range[48], sys[16], xp[16], xm[16];
 
-		if (strcmp(r->env, env) || strcmp(r->kind, "case"))
+		if (strcmp(r->env, env) != 0 || strcmp(r->kind, "case") != 0)
 			continue;
 		size_str(sz, sizeof(sz), r->size);
 		if (!r->runs) {
@@ -305,7 +361,7 @@ static void text_env(FILE *f, const struct db *db, const char *env)
 		fmt_ratio(xm, sizeof(xm), r->med / rate(db, env, r->name, "mq", r->size));
 		fprintf(f, "%-9s %-7s %-18s %11.0f %23s %9.0f %7.3f %6s %6s %6s%s%s\n", r->name, sz,
 			r->peer, r->med, range, r->cpu_ns, r->csw, sys, xp, xm,
-			strcmp(r->note, "-") ? "  " : "", strcmp(r->note, "-") ? r->note : "");
+			strcmp(r->note, "-") != 0 ? "  " : "", strcmp(r->note, "-") != 0 ? r->note : "");
 	}
 }
 
@@ -368,8 +424,9 @@ static void json_env(FILE *f, const struct db *db, const char *env)
 	for (i = 0; i < db->n; i++) {
 		const struct result *r = &db->r[i];
 
-		if (strcmp(r->env, env) || strcmp(r->kind, "info"))
-			continue;
+		if (strcmp(r->env, env) != 0 || strcmp(r->kind, "info") != 0 ||
+		    find(db, env, "info", r->name, NULL, 0) != r)
+			continue;	/* a second run in the same environment */
 		fprintf(f, "%s", first ? "" : ", ");
 		json_str(f, r->name);
 		fprintf(f, ": ");
@@ -381,7 +438,7 @@ static void json_env(FILE *f, const struct db *db, const char *env)
 	for (i = 0; i < db->n; i++) {
 		const struct result *r = &db->r[i];
 
-		if (strcmp(r->env, env) || strcmp(r->kind, "floor"))
+		if (strcmp(r->env, env) != 0 || strcmp(r->kind, "floor") != 0)
 			continue;
 		fprintf(f, "%s\n        {\"name\": ", first ? "" : ",");
 		json_str(f, r->name);
@@ -402,7 +459,7 @@ static void json_env(FILE *f, const struct db *db, const char *env)
 	for (i = 0; i < db->n; i++) {
 		const struct result *r = &db->r[i];
 
-		if (strcmp(r->env, env) || strcmp(r->kind, "case"))
+		if (strcmp(r->env, env) != 0 || strcmp(r->kind, "case") != 0)
 			continue;
 		fprintf(f, "%s\n        {\"case\": ", first ? "" : ",");
 		json_str(f, r->name);
@@ -579,7 +636,7 @@ int report(int nfiles, char **files, const char *outdir)
 			if (result_parse(line, r))
 				continue;
 			db.n++;
-			for (j = 0; j < db.nenvs && strcmp(db.envs[j], r->env); j++)
+			for (j = 0; j < db.nenvs && strcmp(db.envs[j], r->env) != 0; j++)
 				;
 			if (j == db.nenvs && j < MAX_ENVS)
 				snprintf(db.envs[db.nenvs++], sizeof(db.envs[0]), "%s", r->env);
@@ -592,14 +649,16 @@ int report(int nfiles, char **files, const char *outdir)
 		return 1;
 	}
 
-	f = out_open(outdir, "bench.txt");
-	if (f) {
+	for (j = 0; j < 2; j++) {
+		f = out_open(outdir, j ? "bench.txt" : "summary.txt");
+		if (!f) {
+			ret = 1;
+			continue;
+		}
 		text_targets(f, &db);
 		for (i = 0; i < db.nenvs; i++)
-			text_env(f, &db, db.envs[i]);
+			text_env(f, &db, db.envs[i], j);
 		ret |= fclose(f) ? 1 : 0;
-	} else {
-		ret = 1;
 	}
 	f = out_open(outdir, "bench.json");
 	if (f) {
