@@ -22,6 +22,10 @@
 #   make fuzz       the fuzzer and stress test in a VM for FUZZ_SECONDS (60),
 #                   with seed FUZZ_SEED (random, printed) and FUZZ_ARGS
 #   make fuzz-debug the same on the debug kernel, FUZZ_DEBUG_SECONDS (300)
+#   make bench      kmbox-bench here (libipc's posix backend) and in a VM (the
+#                   module), against pipe, AF_UNIX, POSIX mq, SysV msg: ratios,
+#                   JSON and a plot in build/bench/ (docs/performance.md);
+#                   BENCH_QUICK=1 for a short run (under 10 minutes)
 #
 # KDIR picks the kernel to build against: by default Debian's own kernel
 # (the headers linux-headers-amd64 depends on), else the newest installed
@@ -40,7 +44,7 @@ MODULE = build/kmod/$(KVER)/kmod/kmbox.ko
 
 .PHONY: all modules lib tools tests examples deps check demo lint clean kselftest-install \
 	install-kernels debug-kernel check-debug matrix check-fresh fuzz fuzz-debug man-check \
-	install install-module install-user uninstall dkms-install dkms-uninstall
+	install install-module install-user uninstall dkms-install dkms-uninstall bench
 
 all: modules lib tools tests examples
 
@@ -144,6 +148,15 @@ fuzz-debug: deps
 	+scripts/check-debug --fuzz --seconds $(FUZZ_DEBUG_SECONDS) --slack 60 \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(FUZZ_ARGS)
 
+# Benchmarks, never assertions: figures are reported, not judged by the
+# exit status (which fails only if a run fails or a sequence check does).
+BENCH_QUICK ?=
+bench: deps
+	scripts/install-deps bench
+	$(MAKE) modules lib
+	$(MAKE) -C bench
+	+scripts/bench --kver "$(KVER)" $(if $(BENCH_QUICK),--quick)
+
 lint:
 	scripts/install-deps lint
 	+KDIR="$(KDIR)" scripts/lint
@@ -239,4 +252,5 @@ clean:
 	$(MAKE) -C tests/libipc clean
 	$(MAKE) -C libipc clean
 	$(MAKE) -C examples clean
+	$(MAKE) -C bench clean
 	rm -rf build
