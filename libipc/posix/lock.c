@@ -124,7 +124,9 @@ static char pmb_tid_state(uint32_t tid)
 	/* "pid (comm) S ...": comm may hold ')', the state follows the last. */
 	for (rp = buf + n; rp > buf && rp[-1] != ')'; rp--)
 		;
-	return rp > buf && rp[0] == ' ' && rp[1] ? rp[1] : '?';
+	if (rp == buf || rp[0] != ' ' || !rp[1])
+		return '?';
+	return rp[1];
 }
 
 /*
