@@ -176,6 +176,26 @@ static bool pmb_holder_stuck(struct pmb *p, uint32_t tid)
 /* ---- the lock ---------------------------------------------------------------------- */
 
 /*
+ * A process of another pid namespace than the mailbox's says so before its
+ * tid is ever in the segment (the lock word, or a waiter slot, written
+ * with the lock held): opening the mailbox does (pmb_attach), but a handle
+ * inherited across fork into a new pid namespace (unshare(CLONE_NEWPID),
+ * as container tools do) was never opened there, and its tids, numbers
+ * of that namespace, would be looked up in the mailbox's one, where they
+ * name another thread or none: a live holder taken for dead, and its lock
+ * taken over.  The compare-and-swap that publishes our tid in the word
+ * is a release too (free on x86), which orders the flag before it; a
+ * reader loads the word, or a slot's tid, with acquire before the flag.
+ */
+static void pmb_check_ns(struct pmb *p)
+{
+	if (__builtin_expect(pmb_self()->pidns == p->pidns, 1) ||
+	    __atomic_load_n(&p->hdr->foreign, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&p->hdr->foreign, 1, __ATOMIC_RELAXED);
+}
+
+/*
  * Take the lock, waiting no later than dl says (NULL: for as long as it
  * takes): 0; -EAGAIN or -ETIMEDOUT when the time is up.  A holder found
  * dead is replaced, and the mailbox recovered.
@@ -193,7 +213,8 @@ int pmb_lock(struct pmb *p, const struct pmb_dl *dl)
 	bool nonblock = dl && dl->mode == IPC_NONBLOCK;
 	int spin;
 
-	if (__atomic_compare_exchange_n(word, &cur, me, false, __ATOMIC_ACQUIRE,
+	pmb_check_ns(p);
+	if (__atomic_compare_exchange_n(word, &cur, me, false, __ATOMIC_ACQ_REL,
 					__ATOMIC_RELAXED))
 		return 0;
 	for (spin = 0; spin < PMB_LOCK_SPIN; spin++) {
@@ -201,7 +222,7 @@ int pmb_lock(struct pmb *p, const struct pmb_dl *dl)
 		cur = 0;
 		if (__atomic_load_n(word, __ATOMIC_RELAXED) == 0 &&
 		    __atomic_compare_exchange_n(word, &cur, me, false,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			return 0;
 	}
 	now = since = ipc_now_ns();
@@ -215,7 +236,7 @@ int pmb_lock(struct pmb *p, const struct pmb_dl *dl)
 		if (cur == 0) {
 			/* Others may sleep on it still: whoever unlocks wakes one. */
 			if (__atomic_compare_exchange_n(word, &cur, me | PMB_LOCK_WAITERS,
-							false, __ATOMIC_ACQUIRE,
+							false, __ATOMIC_ACQ_REL,
 							__ATOMIC_RELAXED))
 				return 0;
 			continue;
@@ -237,10 +258,10 @@ int pmb_lock(struct pmb *p, const struct pmb_dl *dl)
 		if (until < slice)
 			slice = until;
 		if (pmb_futex_wait(word, cur, slice, true) == -ETIMEDOUT &&
-		    __atomic_load_n(word, __ATOMIC_RELAXED) == cur &&
+		    __atomic_load_n(word, __ATOMIC_ACQUIRE) == cur &&
 		    pmb_holder_dead(p, tid) &&
 		    __atomic_compare_exchange_n(word, &cur, me | PMB_LOCK_WAITERS,
-						false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+						false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
 			pmb_recover(p);
 			return 0;
 		}

@@ -68,10 +68,11 @@
  *    operation's after-values go to hdr->pend first, and recovery applies
  *    them iff the operation's publishing store happened.
  * A tid names a thread only in one pid namespace: the segment records its
- * creator's, and once a process of another one opens it (hdr->foreign),
- * nobody is declared dead any more: a dead holder's lock is then never
- * taken over, and blocking calls on that mailbox wait for good (timed
- * ones time out).  A dead holder whose tid a new thread got meanwhile
+ * creator's, and once a process of another one opens it, or locks it
+ * through a handle inherited across fork into another (hdr->foreign, set
+ * before its tid is ever in the segment), nobody is declared dead any
+ * more: a dead holder's lock is then never taken over, and blocking calls
+ * on that mailbox wait for good (timed ones time out).  A dead holder whose tid a new thread got meanwhile
  * looks alive, with the same result; pids are not reused soon (pid_max is
  * 4 million on most systems), and this is accepted.
  * A process that dies while blocked (lock not held) leaves a waiter slot,
@@ -237,7 +238,7 @@ struct pmb_hdr {
 
 	/* lock (PMB_LOCK_*) protects the rest, but for what says otherwise. */
 	uint32_t lock;
-	uint32_t foreign;	/* set for good once another pid namespace opens it */
+	uint32_t foreign;	/* set for good once another pid namespace uses it */
 	uint32_t slot_sleepers;	/* calls sleeping on slot_futex (a hint) */
 	uint32_t state;		/* IPC_STATE_* */
 	uint32_t linked;	/* the name still leads here */

@@ -7,6 +7,8 @@
  *            within its access; non-blocking calls still return at once,
  *            timed ones at their deadline, and ipc_stat and ipc_list do
  *            not wait for it.  Once it runs again, everything works.
+ * pidns:     a holder in a child pid namespace, its handle inherited
+ *            across fork, is never taken for dead by the others.
  * addresses: no process's addresses are ever stored in the segment
  *            (finding 3): glibc's robust mutexes keep their holders'
  *            robust-list links there, which give a peer the holder's
@@ -214,6 +216,120 @@ TEST_F_TIMEOUT(held, stopped_holder, 120)
 	EXPECT_EQ(0, ipc_send(self->mb, "after", 5, NULL, 0));
 	EXPECT_EQ(5, lt_recv_str(self->mb, buf, sizeof(buf), NULL));
 	EXPECT_EQ(0, failures);
+}
+
+/* ---- a holder in a child pid namespace ---------------------------------------------------- */
+
+struct hl_ns_report {
+	pid_t holder;		/* its pid in its own namespace */
+	int stopped;
+};
+
+/*
+ * The init of a new pid namespace: a child of its (pid last + 1 there)
+ * stops holding the lock, with the handle inherited across fork; reported
+ * on up, resumed when down says so.  Exits with the holder's status.
+ */
+static void __attribute__((noreturn)) hl_ns_init(struct ipc_mbox *mb, pid_t last,
+						 int up, int down)
+{
+	struct hl_ns_report rep = { 0, 0 };
+	int fd, status;
+	char c;
+
+	fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || dprintf(fd, "%d", (int)last) < 0)
+		_exit(5);
+	close(fd);
+	rep.holder = fork();
+	if (rep.holder == 0) {
+		libipc_test_crash_signal = SIGSTOP;
+		libipc_test_crash_point = LIBIPC_HOOK_SEND_COMMIT;
+		libipc_test_crash_after = 1;
+		_exit(ipc_send(mb, "held", 4, NULL, 0) ? 1 : 0);
+	}
+	if (rep.holder < 0 || waitpid(rep.holder, &status, WUNTRACED) != rep.holder)
+		_exit(6);
+	rep.stopped = WIFSTOPPED(status);
+	if (write(up, &rep, sizeof(rep)) != sizeof(rep) || read(down, &c, 1) != 1)
+		_exit(7);
+	kill(rep.holder, SIGCONT);
+	if (waitpid(rep.holder, &status, 0) != rep.holder)
+		_exit(8);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 9);
+}
+
+/*
+ * A process that forked into a new pid namespace (unshare(CLONE_NEWPID),
+ * as container tools do), its handle inherited and never opened there,
+ * holds the lock, stopped.  Its tid is of another namespace, and names no
+ * thread at all here: the mailbox's other users must not take it for dead
+ * and the lock over (two holders at once), but treat the mailbox as one
+ * of two namespaces (pmb.h, "Crashes"): a non-blocking call returns
+ * -EAGAIN.  Once the holder runs again, its send completes.
+ */
+TEST_F_TIMEOUT(held, holder_in_child_pidns, 60)
+{
+	struct hl_ns_report rep = { 0, 0 };
+	int up[2], down[2], pid_max = 0;
+	pid_t spare = 0, x, init;
+	char buf[64];
+	FILE *f;
+	long r;
+
+	if (geteuid() != 0)
+		TC_SKIP("unshare(CLONE_NEWPID) needs root");
+	f = fopen("/proc/sys/kernel/pid_max", "re");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%d", &pid_max));
+	fclose(f);
+	/* A pid nothing has here, for the holder to have there. */
+	for (x = pid_max - 1; x > 1000 && !spare; x--)
+		if (kill(x, 0) && errno == ESRCH)
+			spare = x;
+	ASSERT_LT(0, spare);
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	self->other = tc_fork();
+	if (self->other == 0) {
+		int status;
+
+		if (unshare(CLONE_NEWPID))
+			_exit(4);
+		init = fork();
+		if (init == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			hl_ns_init(self->mb, spare - 1, up[1], down[0]);
+		}
+		if (init < 0 || waitpid(init, &status, 0) != init)
+			_exit(10);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 11);
+	}
+	close(up[1]);
+	close(down[0]);
+	if (read(up[0], &rep, sizeof(rep)) != sizeof(rep)) {
+		r = tc_wait(self->other);
+		self->other = 0;
+		if (r == 4 || r == 5)
+			TC_SKIP("no new pid namespace here (%ld)", r);
+		ASSERT_EQ(0, r);
+	}
+	ASSERT_TRUE(rep.stopped);
+	ASSERT_EQ(spare, rep.holder);
+	ASSERT_NE(0, kill(spare, 0));
+
+	r = ipc_send(self->mb, "x", 1, IPC_WAIT_NONE, 0);
+	EXPECT_EQ(-EAGAIN, r);
+	r = ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL);
+	EXPECT_EQ(-EAGAIN, r);
+
+	ASSERT_EQ(1, write(down[1], "c", 1));
+	EXPECT_EQ(0, tc_wait(self->other));
+	self->other = 0;
+	close(up[0]);
+	close(down[1]);
+	ASSERT_EQ(3, lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NS(TC_SEC)));
+	EXPECT_STREQ("one", buf);
 }
 
 /* ---- no addresses in the segment (finding 3) ---------------------------------------------- */
