@@ -21,6 +21,7 @@ enum libipc_hook {
 	LIBIPC_HOOK_CLOSE,		/* closed, blocked senders not failed */
 	LIBIPC_HOOK_DESTROY,		/* destroyed, queue not dropped */
 	LIBIPC_HOOK_RECOVER,		/* recovering: totals applied, waiters not told */
+	LIBIPC_HOOK_ABANDON,		/* leaving a slot unlocked: outcome decided, tid kept */
 	LIBIPC_HOOK_MAX,
 };
 

@@ -84,6 +84,10 @@
  * slot's tid, so that the slot is reaped as a dead one's, and a waiting
  * sender's outcome is settled by one compare-and-swap on its result word
  * against the receiver taking its message (pmb_abandon, pmb_take_sender).
+ * "Taken" is then made final (PMB_RES_LEFT) by a second one, against
+ * recovery giving a message whose taker died back to its waiting sender
+ * (0 to 1 again): that sender is still there, or has left told "sent",
+ * and its message then stays queued for the next receiver.
  *
  * Waiting.  Each blocked call holds a waiter slot and sleeps on the slot's
  * futex word, which wakers bump under the lock and FUTEX_WAKE after
@@ -180,6 +184,8 @@
 #define PMB_LOCK_CHECK_NS	(5 * 1000000LL)	/* then looks at its holder this often */
 #define PMB_LOCK_NB_NS		(2 * 1000000LL)	/* for one holder, then EAGAIN */
 #define PMB_LOCK_NB_MAX_NS	(100 * 1000000LL) /* for all, then EAGAIN */
+/* struct pmb_waiter.result: taken, final (pmb_abandon; recovery keeps it). */
+#define PMB_RES_LEFT		2
 
 /* cstate[]: what a chunk holds. */
 enum { C_FREE, C_WRITING, C_QUEUED, C_BODY };
@@ -199,7 +205,8 @@ struct pmb_waiter {
 	uint32_t sleeping;	/* on futex: wake it (set, then futex rechecked) */
 	uint64_t ticket;	/* arrival order */
 	int32_t pid;
-	int32_t result;		/* W_TAKEN: 1 pending, 0 taken, -errno withdrawn */
+	int32_t result;		/* W_TAKEN: 1 pending, 0 taken, -errno withdrawn, */
+				/* PMB_RES_LEFT taken and its sender left told so */
 	uint32_t gen;		/* tells this use of the slot from later ones */
 	uint32_t msg;		/* W_TAKEN: first chunk of its message */
 	uint64_t seq;		/* W_TAKEN: its message's sequence number */

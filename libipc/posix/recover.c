@@ -104,17 +104,35 @@ static void pmb_recover_waiters(struct pmb *p, const struct pmb_pend *pend,
 		if (kind != W_TAKEN)
 			continue;
 		if (pmb_present(p, msg, seq)) {
-			if (w->tid)
-				w->result = 1;		/* still waiting for a taker */
-			else if (w->result == 0)	/* its sender left, told "sent" */
+			int32_t res = 0;
+
+			/*
+			 * Taken (0), by a receiver that died before it
+			 * consumed it.  A sender still there waits for
+			 * another taker; but it may be leaving without the
+			 * lock (pmb_abandon), and what it was told must
+			 * hold: hence a compare-and-swap against its own.
+			 */
+			if (w->tid && __atomic_compare_exchange_n(&w->result, &res, 1, false,
+								  __ATOMIC_ACQ_REL,
+								  __ATOMIC_ACQUIRE))
+				continue;
+			res = __atomic_load_n(&w->result, __ATOMIC_ACQUIRE);
+			/* Its sender left, told "sent": queued for the next receiver. */
+			if (res == PMB_RES_LEFT || (res == 0 && !w->tid))
 				pmb_msg(p, msg)->sender = 0;
-		} else if (w->result == 1 && msg != PMB_NIL) {
+		} else if (msg != PMB_NIL) {
+			int32_t pending = 1, res;
+
 			if (state == IPC_STATE_DESTROYED)
-				w->result = -EIDRM;
+				res = -EIDRM;
 			else if (pend_done && pend->head == msg && pend->seq == seq)
-				w->result = pend->op == P_RECV ? 0 : pend->result;
+				res = pend->op == P_RECV ? 0 : pend->result;
 			else
-				w->result = -EBADMSG;	/* cannot happen */
+				res = -EBADMSG;	/* cannot happen */
+			/* Unless its sender left first, told what it said. */
+			__atomic_compare_exchange_n(&w->result, &pending, res, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 		}
 	}
 	h->nwaiting = nwaiting;

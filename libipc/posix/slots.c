@@ -114,13 +114,33 @@ bool pmb_slot_alive(struct pmb *p, uint32_t i)
 int pmb_abandon(struct pmb *p, int i, int err)
 {
 	struct pmb_waiter *w = &p->w[i];
-	int32_t pending = 1;
-	int ret = err;
+	int32_t cur = 1;
+	int ret = err, tries;
 
-	if (__atomic_load_n(&w->kind, __ATOMIC_RELAXED) == W_TAKEN &&
-	    !__atomic_compare_exchange_n(&w->result, &pending, err, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		ret = pending;
+	/*
+	 * Taken (0) is final only once marked so: recovery, after a taker
+	 * died, sets 0 back to 1 for a sender it finds still there (this
+	 * one, until it clears its tid below), and reaping would then
+	 * withdraw a message this call said was sent.  Only recovery moves
+	 * 0 back to 1, once: a few tries are enough, and bound what a peer
+	 * flipping the word can make us do.
+	 */
+	for (tries = 0; __atomic_load_n(&w->kind, __ATOMIC_RELAXED) == W_TAKEN &&
+	     tries < 8; tries++) {
+		if (__atomic_compare_exchange_n(&w->result, &cur, err, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;			/* not sent: withdrawn when reaped */
+		if (cur == 0 && !__atomic_compare_exchange_n(&w->result, &cur, PMB_RES_LEFT,
+							     false, __ATOMIC_ACQ_REL,
+							     __ATOMIC_ACQUIRE))
+			continue;		/* recovery: pending again, or else */
+		if (cur == 0 || cur == PMB_RES_LEFT)
+			ret = 0;		/* sent: taken */
+		else if (cur < 0 && cur >= -4095)
+			ret = cur;		/* withdrawn: close, destroy */
+		break;
+	}
+	PMB_HOOK(LIBIPC_HOOK_ABANDON);
 	__atomic_store_n(&w->tid, 0, __ATOMIC_RELEASE);
 	return ret;
 }
@@ -136,7 +156,7 @@ bool pmb_take_sender(struct pmb *p, int s)
 
 	return __atomic_compare_exchange_n(&p->w[s].result, &pending, 0, false,
 					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
-	       pending == 0;
+	       pending == 0 || pending == PMB_RES_LEFT;
 }
 
 /*
@@ -148,9 +168,14 @@ void pmb_reap(struct pmb *p, uint32_t i, struct pmb_wake *ws)
 {
 	struct pmb_waiter *w = &p->w[i];
 	uint32_t msg = w->msg;
+	int32_t res = __atomic_load_n(&w->result, __ATOMIC_ACQUIRE);
 
-	/* Result 0: a receiver has it, and dies committing (pmb_recover). */
-	if (w->kind == W_TAKEN && pmb_present(p, msg, w->seq) && w->result != 0)
+	/*
+	 * Taken (0, PMB_RES_LEFT): a receiver has it, or had it and died
+	 * (pmb_recover then left it queued for the next one).
+	 */
+	if (w->kind == W_TAKEN && pmb_present(p, msg, w->seq) && res != 0 &&
+	    res != PMB_RES_LEFT)
 		pmb_unqueue(p, msg, P_WITHDRAW, 0, ws);
 	w->kind = W_NONE;
 	w->tid = 0;

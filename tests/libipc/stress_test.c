@@ -311,6 +311,67 @@ TEST_F(crash, destroy_leftover_removed_once)
  * a synchronous sender whose message a receiver took (the receiver died
  * right after) learns 0, not an error, however many recoveries it takes.
  */
+/*
+ * A synchronous sender whose deadline passes while the receiver taking its
+ * message holds the lock (stopped there) leaves without the lock
+ * (pmb_abandon), told "sent": the receiver had taken the message.  The
+ * receiver then dies before consuming it, and another process recovers
+ * the mailbox while the sender is still on its way out (stopped at
+ * LIBIPC_HOOK_ABANDON: outcome decided, slot not yet let go).  Whatever
+ * the sender was told must hold: "sent", so the message is still there
+ * for the next receiver; not withdrawn with the sender's slot.
+ */
+TEST_F_TIMEOUT(crash, sync_sender_leaves_during_recovery, 30)
+{
+	struct ipc_info info;
+	pid_t sender, taker;
+	char buf[CR_MSG + 1];
+	int status, told;
+	ssize_t n;
+
+	ASSERT_EQ(4, cr_drain(self->mb));
+	sender = tc_fork();
+	if (sender == 0) {
+		int r;
+
+		libipc_test_crash_signal = SIGSTOP;
+		libipc_test_crash_point = LIBIPC_HOOK_ABANDON;
+		libipc_test_crash_after = 1;
+		r = ipc_send(self->mb, "s", 1, IPC_WAIT_NS(500 * TC_MS), IPC_SYNC);
+		_exit(r == 0 ? 0 : r == -ETIMEDOUT ? 2 : 3);
+	}
+	ASSERT_LT(0, sender);
+	ASSERT_EQ(0, lt_wait_waiters(self->mb, 1, 0));
+	/* The taker stops holding the lock, the message taken, not consumed. */
+	taker = tc_fork();
+	if (taker == 0) {
+		libipc_test_crash_signal = SIGSTOP;
+		libipc_test_crash_point = LIBIPC_HOOK_RECV_COPY;
+		libipc_test_crash_after = 1;
+		ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NS(TC_SEC), 0, NULL);
+		_exit(1);
+	}
+	ASSERT_EQ(taker, waitpid(taker, &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	/* The sender's deadline passes: it leaves, and stops on its way out. */
+	ASSERT_EQ(sender, waitpid(sender, &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	/* The taker dies; we recover; the sender goes on. */
+	tc_kill(taker);
+	ASSERT_EQ(0, ipc_info(self->mb, &info));
+	ASSERT_EQ(0, kill(sender, SIGCONT));
+	told = tc_wait(sender);
+	ASSERT_TRUE(told == 0 || told == 2);
+	n = lt_recv_str(self->mb, buf, sizeof(buf), IPC_WAIT_NONE);
+	if (told == 0) {
+		EXPECT_EQ(1, n);	/* sent: here to be received */
+		EXPECT_STREQ("s", buf);
+	} else {
+		EXPECT_EQ(-EAGAIN, n);	/* not sent: withdrawn */
+	}
+	EXPECT_EQ(-EAGAIN, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL));
+}
+
 TEST_F(crash, recovery_interrupted)
 {
 	struct ipc_info info;
