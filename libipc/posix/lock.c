@@ -52,8 +52,15 @@ static void pmb_self_read(unsigned int gen)
 	__atomic_store_n(&pmb_proc.gen, gen, __ATOMIC_RELEASE);
 }
 
+/*
+ * Another thread of the parent may have been reading the ids, holding
+ * pmb_self_lock, when this one forked: it is not in the child, and the
+ * copy of the lock would stay held for good.  The child has one thread
+ * now: nobody else holds or waits for it.
+ */
 static void pmb_atfork_child(void)
 {
+	pthread_mutex_init(&pmb_self_lock, NULL);
 	__atomic_add_fetch(&pmb_fork_gen, 1, __ATOMIC_RELAXED);
 }
 
