@@ -92,7 +92,9 @@
  * Waiting.  Each blocked call holds a waiter slot and sleeps on the slot's
  * futex word, which wakers bump under the lock and FUTEX_WAKE after
  * unlocking, and only if the waiter said it may be asleep (sleeping): no
- * system call wakes nobody.  Senders
+ * system call wakes nobody.  A waiter watches its word PMB_SLEEP_SPIN_NS
+ * before it says so and sleeps, when another CPU could answer it meanwhile
+ * (pmb_spin).  Senders
  * and receivers may each hold half the slots; a call that finds its half
  * taken sleeps on slot_futex until a slot is freed.  Futexes
  * rather than condition variables: glibc's process-shared condvars keep
@@ -170,6 +172,7 @@
 #define PMB_MIN_QUOTA		4096ULL
 #define PMB_MAX_QUOTA		(1ULL << 36)	/* chunk indices fit 32 bits */
 #define PMB_POLL_NS		(100 * 1000000LL)
+#define PMB_SLEEP_SPIN_NS	(50 * 1000LL)	/* a blocked call spins before sleeping */
 #define PMB_REAP_NS		(20 * 1000000LL)	/* dead waiters looked for */
 #define PMB_NIL			UINT32_MAX
 #define PMB_SHM_DIR		"/dev/shm"
@@ -180,7 +183,7 @@
 /* The lock word: 0 free, else the holder's tid, and PMB_LOCK_WAITERS. */
 #define PMB_LOCK_WAITERS	0x80000000u
 #define PMB_LOCK_TID		0x3fffffffu
-#define PMB_LOCK_SPIN		100		/* looks at a held lock before sleeping */
+#define PMB_LOCK_SPIN		1000		/* looks at a held lock before sleeping */
 #define PMB_LOCK_CHECK_NS	(5 * 1000000LL)	/* then looks at its holder this often */
 #define PMB_LOCK_NB_NS		(2 * 1000000LL)	/* for one holder, then EAGAIN */
 #define PMB_LOCK_NB_MAX_NS	(100 * 1000000LL) /* for all, then EAGAIN */

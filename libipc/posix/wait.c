@@ -99,12 +99,12 @@ int pmb_may_sleep(const struct pmb_dl *dl, bool intr)
  * Wake the call waiting in slot i once the lock is dropped.  The futex
  * word changes now, under the lock, so that a waiter about to sleep sees
  * it did; the system call is made only if the waiter may be asleep (it
- * says so in sleeping, under the lock, and clears it once awake).
+ * says so in sleeping, and clears it once awake: see pmb_spin).
  */
 void pmb_wake_slot(struct pmb *p, uint32_t i, struct pmb_wake *ws)
 {
-	__atomic_add_fetch(&p->w[i].futex, 1, __ATOMIC_RELEASE);
-	if (__atomic_load_n(&p->w[i].sleeping, __ATOMIC_RELAXED))
+	__atomic_add_fetch(&p->w[i].futex, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&p->w[i].sleeping, __ATOMIC_SEQ_CST))
 		ws->bits[i / 64] |= 1ULL << (i % 64);
 }
 
@@ -143,6 +143,48 @@ void pmb_unlock(struct pmb *p, struct pmb_wake *ws)
 	pmb_notify(p, ws);
 }
 
+/* Are there other CPUs to make a change while we spin?  Asked once. */
+static bool pmb_may_spin(void)
+{
+	static int ncpus;
+	int n = __atomic_load_n(&ncpus, __ATOMIC_RELAXED);
+
+	if (!n) {
+		n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+		n = n > 0 ? n : 1;
+		__atomic_store_n(&ncpus, n, __ATOMIC_RELAXED);
+	}
+	return n > 1;
+}
+
+/*
+ * Before sleeping in a slot, watch its futex word for PMB_SLEEP_SPIN_NS:
+ * a peer on another CPU often answers within that (a rendezvous taken, the
+ * next message of a stream), and then neither side makes a system call.
+ * Only then say "sleeping" (wakers make the FUTEX_WAKE call for sleepers
+ * alone) and look again: the waker bumps the word, then reads sleeping;
+ * we write sleeping, then read the word; both sequentially consistent, so
+ * one of us sees the other.  True if the word changed.
+ */
+static bool pmb_spin(struct pmb *p, int slot, uint32_t *word, uint32_t val)
+{
+	int64_t end;
+	int i;
+
+	if (pmb_may_spin()) {
+		end = ipc_now_ns() + PMB_SLEEP_SPIN_NS;
+		do {
+			for (i = 0; i < 64; i++) {
+				if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != val)
+					return true;
+				pmb_cpu_relax();
+			}
+		} while (ipc_now_ns() < end);
+	}
+	__atomic_store_n(&p->w[slot].sleeping, 1, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(word, __ATOMIC_SEQ_CST) != val;
+}
+
 /*
  * Sleep with the lock dropped, in slot (or, -1, for a slot to be freed):
  * until woken, dl passes, or PMB_POLL_NS pass, to look for dead peers.
@@ -156,17 +198,16 @@ int pmb_sleep(struct pmb *p, int slot, const struct pmb_dl *dl,
 	struct pmb_hdr *h = p->hdr;
 	uint32_t *word = slot >= 0 ? &p->w[slot].futex : &h->slot_futex, val;
 	int64_t until = ipc_now_ns() + PMB_POLL_NS;
-	int ret, lret;
+	int ret = 0, lret;
 
-	if (slot >= 0)
-		__atomic_store_n(&p->w[slot].sleeping, 1, __ATOMIC_RELAXED);
-	else
+	if (slot < 0)
 		__atomic_add_fetch(&h->slot_sleepers, 1, __ATOMIC_RELAXED);
 	val = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 	if ((dl->mode == IPC_TIMEOUT || dl->mode == IPC_DEADLINE) && dl->abs < until)
 		until = dl->abs;
 	pmb_unlock(p, ws);
-	ret = pmb_futex_wait(word, val, until, dl->mode != IPC_TIMEOUT);
+	if (slot < 0 || !pmb_spin(p, slot, word, val))
+		ret = pmb_futex_wait(word, val, until, dl->mode != IPC_TIMEOUT);
 	/* Awake: wakers need not make a system call for us any more. */
 	if (slot >= 0)
 		__atomic_store_n(&p->w[slot].sleeping, 0, __ATOMIC_RELAXED);
