@@ -182,6 +182,8 @@ static bool pmb_holder_stuck(struct pmb *p, uint32_t tid)
 
 /* ---- the lock ---------------------------------------------------------------------- */
 
+const struct pmb_dl pmb_dl_nowait = { .mode = IPC_NONBLOCK };
+
 /*
  * A process of another pid namespace than the mailbox's says so before its
  * tid is ever in the segment (the lock word, or a waiter slot, written

@@ -236,9 +236,10 @@ int pmb_open_at(const char *file, const char *name, unsigned int access,
 		 * Its destroyer died before removing the name.  Only under
 		 * its lock and while it is linked: whoever cleans up first
 		 * clears that, so that nobody removes the name once a new
-		 * mailbox has it.
+		 * mailbox has it.  Not behind a stopped lock holder: then
+		 * the next opener cleans up.
 		 */
-		if (!pmb_lock(p, NULL)) {
+		if (!pmb_lock(p, &pmb_dl_nowait)) {
 			if (p->hdr->linked)
 				pmb_unlink_own(p);
 			p->hdr->linked = 0;
@@ -469,14 +470,23 @@ int pmb_unlink(const char *name)
 	}
 	if (ret)
 		return ret;	/* ENOENT; or EMFILE, ENOMEM...: the name stays */
+	/*
+	 * Under the lock, so that info sees linked and the name agree; but a
+	 * peer holding the lock and stopped does not keep the owner from
+	 * removing the name: pmb_unlink_own removes it only while it still
+	 * leads to this segment.
+	 */
 	p = to_pmb(mb);
-	ret = pmb_lock(p, NULL);
-	if (!ret) {
+	if (!pmb_lock(p, &pmb_dl_nowait)) {
 		if (p->hdr->linked)
 			pmb_unlink_own(p);
 		p->hdr->linked = 0;
 		pmb_unlock(p, NULL);
+	} else {
+		pmb_unlink_own(p);
+		__atomic_store_n(&p->hdr->linked, 0, __ATOMIC_RELAXED);
 	}
+	ret = 0;
 	pmb_release(mb);
 	return ret;
 }

@@ -412,6 +412,7 @@ IPC_HIDDEN int pmb_fallocate(int fd, size_t off, size_t len);
 IPC_HIDDEN int pmb_back(struct pmb *p, uint32_t need);
 
 /* lock.c: who we are, the lock */
+IPC_HIDDEN extern const struct pmb_dl pmb_dl_nowait;	/* IPC_NONBLOCK's */
 IPC_HIDDEN const struct pmb_self *pmb_self(void);
 IPC_HIDDEN uint32_t pmb_tid(void);
 IPC_HIDDEN bool pmb_dead(uint64_t pidns, uint32_t foreign, uint32_t tid,

@@ -126,13 +126,12 @@ static void pmb_info_fixed(const struct pmb *p, bool linked, struct ipc_info *in
  */
 int pmb_info(struct ipc_mbox *mb, struct ipc_info *info)
 {
-	const struct pmb_dl now = { .mode = IPC_NONBLOCK };
 	struct pmb *p = to_pmb(mb);
 	struct pmb_wake ws = { .slots = false };
 	struct pmb_view *v;
 	struct pmb_scan sc;
 
-	if (pmb_lock(p, &now) == 0) {
+	if (pmb_lock(p, &pmb_dl_nowait) == 0) {
 		/* What it says of waiters is what the next call finds. */
 		pmb_reap_now(p);
 		pmb_scan(p, -1, &sc, &ws);

@@ -82,7 +82,9 @@ static pid_t hl_stopped_holder(struct ipc_mbox *mb)
 
 enum {
 	HL_RECV_NONE, HL_PEEK_NONE, HL_SEND_NONE, HL_RECV_TIMED, HL_SEND_TIMED,
-	HL_RECV_DEADLINE, HL_INFO, HL_STAT, HL_LIST, HL_OPEN, HL_NCHECKS
+	HL_RECV_DEADLINE, HL_INFO, HL_STAT, HL_LIST, HL_OPEN,
+	HL_UNLINK,	/* last: the name is gone after it */
+	HL_NCHECKS
 };
 
 /* In a child: report and exit 1 if cond is false. */
@@ -158,6 +160,13 @@ static void __attribute__((noreturn)) hl_check(struct ipc_mbox *mb, const char *
 		r = ipc_open(name, IPC_RECV | IPC_SEND, &mb2);
 		HL_CHECK(r == 0, "returned %ld", r);
 		ipc_release(mb2);
+		break;
+	case HL_UNLINK:
+		/* The owner removes the name whoever holds the lock. */
+		hv_step(pg, HV_PROMPT_MS, false, "ipc_unlink");
+		r = ipc_unlink(name);
+		HL_CHECK(r == 0, "returned %ld", r);
+		HL_CHECK(ipc_stat(name, &st) == -ENOENT, "the name is still there");
 		break;
 	}
 	ms = hv_ms_since(t0);
