@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -34,12 +35,24 @@ static pthread_mutex_t pmb_self_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread unsigned int pmb_tid_gen;
 static __thread uint32_t pmb_tid_cached;
 
-static uint64_t pmb_read_pidns(void)
+/*
+ * Our pid namespace, 0 if unknown (then treated as another one's), or if
+ * the /proc mounted here is of another pid namespace than ours: its
+ * numbers would not be the tids the segment holds.
+ */
+static uint64_t pmb_read_pidns(pid_t pid)
 {
+	char link[32], want[32];
 	struct stat st;
+	ssize_t n;
 
-	if (stat("/proc/self/ns/pid", &st))
-		return 0;		/* unknown: treated as another namespace's */
+	n = readlink("/proc/self", link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	snprintf(want, sizeof(want), "%d", (int)pid);
+	if (strcmp(link, want) != 0 || stat("/proc/self/ns/pid", &st))
+		return 0;
 	return (uint64_t)st.st_dev << 32 ^ (uint64_t)st.st_ino;
 }
 
@@ -48,7 +61,7 @@ static void pmb_self_read(unsigned int gen)
 	pmb_proc.pid = getpid();
 	pmb_proc.uid = geteuid();
 	pmb_proc.gid = getegid();
-	pmb_proc.pidns = pmb_read_pidns();
+	pmb_proc.pidns = pmb_read_pidns(pmb_proc.pid);
 	__atomic_store_n(&pmb_proc.gen, gen, __ATOMIC_RELEASE);
 }
 
