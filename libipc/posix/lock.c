@@ -183,14 +183,18 @@ bool pmb_holder_dead(struct pmb *p, uint32_t tid)
 }
 
 /* Is the lock's holder tid not going to let go soon: stopped, or unknown? */
+/*
+ * Is the lock's holder tid not going to let go soon?  A holder never
+ * sleeps with the lock, so one that is not running or runnable ('R') is
+ * stopped, or the word names some other thread (a peer wrote it, or it is
+ * our own); and one that cannot be looked at may be either.
+ */
 static bool pmb_holder_stuck(struct pmb *p, uint32_t tid)
 {
-	char st;
-
-	if (!pmb_tid_ours(p->pidns, __atomic_load_n(&p->hdr->foreign, __ATOMIC_RELAXED)))
+	if (tid == pmb_tid() ||
+	    !pmb_tid_ours(p->pidns, __atomic_load_n(&p->hdr->foreign, __ATOMIC_RELAXED)))
 		return true;
-	st = pmb_tid_state(tid);
-	return st == 'T' || st == 't' || st == '?';
+	return pmb_tid_state(tid) != 'R';
 }
 
 /* ---- the lock ---------------------------------------------------------------------- */
@@ -224,8 +228,8 @@ static void pmb_check_ns(struct pmb *p)
  *
  * Holders are in for microseconds, but there may be many in a row: a
  * non-blocking call waits while they come and go or run, and gives up
- * when one that holds it PMB_LOCK_NB_NS is found stopped (or cannot be
- * looked at), or after PMB_LOCK_NB_MAX_NS in all; a timed one gets PMB_LOCK_NB_NS of
+ * when one that holds it PMB_LOCK_NB_NS is found not running (stopped, or
+ * not a holder at all), or after PMB_LOCK_NB_MAX_NS in all; a timed one gets PMB_LOCK_NB_NS of
  * grace past its deadline, so as not to fail for a holder just leaving.
  */
 int pmb_lock(struct pmb *p, const struct pmb_dl *dl)

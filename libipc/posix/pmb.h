@@ -186,7 +186,7 @@
 #define PMB_LOCK_SPIN		1000		/* looks at a held lock before sleeping */
 #define PMB_LOCK_CHECK_NS	(5 * 1000000LL)	/* then looks at its holder this often */
 #define PMB_LOCK_NB_NS		(2 * 1000000LL)	/* for one holder, then EAGAIN */
-#define PMB_LOCK_NB_MAX_NS	(100 * 1000000LL) /* for all, then EAGAIN */
+#define PMB_LOCK_NB_MAX_NS	(1000 * 1000000LL) /* for all, then EAGAIN */
 /* struct pmb_waiter.result: taken, final (pmb_abandon; recovery keeps it). */
 #define PMB_RES_LEFT		2
 
