@@ -37,6 +37,12 @@ struct kmbox_ucopy {
 struct kmbox_ioctl_op {
 	size_t size;		/* sizeof the struct in this module */
 	size_t min_size;	/* *_SIZE_VER0 */
+	/*
+	 * The handler checks itself that what it writes back is writable
+	 * (the hot paths: SEND writes nothing, RECV a few fields); else the
+	 * dispatcher proves the whole struct writable before the call.
+	 */
+	bool own_output;
 	long (*fn)(struct file *file, union kmbox_ioctl_args *args,
 		   const struct kmbox_ucopy *u);
 };
@@ -247,6 +253,28 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
 			  current_cred());
 }
 
+/* What RECV writes back: len, timeout_ns (as read), pid, uid, gid. */
+#define KMBOX_RECV_OUT_START	offsetof(struct kmbox_recv, len)
+#define KMBOX_RECV_OUT_END	offsetofend(struct kmbox_recv, gid)
+
+/*
+ * Proves a RECV struct's results writable before a message is taken, so
+ * that a read-only struct fails with EFAULT and consumes nothing.  The
+ * results span two pages at most: storing back the bytes just read at
+ * their first and last byte costs two stores instead of a copy of the
+ * whole struct.
+ */
+static int kmbox_recv_probe(const struct kmbox_ucopy *u, const struct kmbox_recv *r)
+{
+	const u8 *k = (const u8 *)r;
+	u8 __user *p = u->ptr;
+
+	if (put_user(k[KMBOX_RECV_OUT_START], p + KMBOX_RECV_OUT_START) ||
+	    put_user(k[KMBOX_RECV_OUT_END - 1], p + KMBOX_RECV_OUT_END - 1))
+		return -EFAULT;
+	return 0;
+}
+
 static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 			   const struct kmbox_ucopy *u)
 {
@@ -264,6 +292,9 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 	ret = kmbox_deadline_init(&dl, r->flags & KMBOX_MODE_MASK, r->timeout_ns);
 	if (ret)
 		return ret;
+	ret = kmbox_recv_probe(u, r);
+	if (ret)
+		return ret;
 	/* No message is longer than this: a bigger buffer is as good. */
 	iov_iter_ubuf(&to, ITER_DEST, u64_to_user_ptr(r->buf),
 		      min_t(u64, r->len, KMBOX_MSG_SIZE_CEILING));
@@ -276,11 +307,14 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 	r->uid = res.uid;
 	r->gid = res.gid;
 	/*
-	 * The dispatcher found this struct writable.  If another thread took
-	 * that away since, the message is still ours: say so by the return
-	 * value rather than fail a receive that consumed a message.
+	 * The probe found the results writable.  If another thread took that
+	 * away since, the message is still ours: say so by the return value
+	 * rather than fail a receive that consumed a message.
 	 */
-	if (kmbox_copy_out(u, r, sizeof(*r)) && ret == -EMSGSIZE)
+	if (copy_to_user(u->ptr + KMBOX_RECV_OUT_START,
+			 (u8 *)r + KMBOX_RECV_OUT_START,
+			 KMBOX_RECV_OUT_END - KMBOX_RECV_OUT_START) &&
+	    ret == -EMSGSIZE)
 		return -EFAULT;
 	return ret;
 }
@@ -332,9 +366,12 @@ static long kmbox_ioc_list(struct file *file, union kmbox_ioctl_args *args,
 #define KMBOX_DEV_BASE	0x00
 #define KMBOX_MBOX_BASE	0x10
 
-#define KMBOX_OP(_base, _cmd, _fn, _type, _ver0)			\
+#define KMBOX_OP_OUT(_base, _cmd, _fn, _type, _ver0, _own)		\
 	[_IOC_NR(_cmd) - (_base)] = {					\
-		.size = sizeof(struct _type), .min_size = (_ver0), .fn = (_fn) }
+		.size = sizeof(struct _type), .min_size = (_ver0),	\
+		.own_output = (_own), .fn = (_fn) }
+#define KMBOX_OP(_base, _cmd, _fn, _type, _ver0)			\
+	KMBOX_OP_OUT(_base, _cmd, _fn, _type, _ver0, false)
 
 static const struct kmbox_ioctl_op kmbox_dev_ops[] = {
 	KMBOX_OP(KMBOX_DEV_BASE, KMBOX_IOC_LIMITS, kmbox_ioc_limits,
@@ -354,10 +391,10 @@ static const struct kmbox_ioctl_op kmbox_dev_ops[] = {
 };
 
 static const struct kmbox_ioctl_op kmbox_mbox_ops[] = {
-	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_SEND, kmbox_ioc_send,
-		 kmbox_send, KMBOX_SEND_SIZE_VER0),
-	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_RECV, kmbox_ioc_recv,
-		 kmbox_recv, KMBOX_RECV_SIZE_VER0),
+	KMBOX_OP_OUT(KMBOX_MBOX_BASE, KMBOX_IOC_SEND, kmbox_ioc_send,
+		     kmbox_send, KMBOX_SEND_SIZE_VER0, true),
+	KMBOX_OP_OUT(KMBOX_MBOX_BASE, KMBOX_IOC_RECV, kmbox_ioc_recv,
+		     kmbox_recv, KMBOX_RECV_SIZE_VER0, true),
 	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_INFO, kmbox_ioc_info,
 		 kmbox_info, KMBOX_INFO_SIZE_VER0),
 };
@@ -385,13 +422,15 @@ static long kmbox_dispatch(const struct kmbox_ioctl_op *ops, unsigned int nops,
 	if (ret)
 		return ret;
 	/*
-	 * Every command writes its struct back.  Find out now whether it can,
-	 * before anything changes, so that a read-only struct fails with
+	 * A command that writes its struct back must find out now whether it
+	 * can, before anything changes, so that a read-only struct fails with
 	 * EFAULT and leaves no mailbox created nor message consumed.
 	 */
-	ret = kmbox_copy_out(&u, &args, op->size);
-	if (ret)
-		return ret;
+	if (!op->own_output) {
+		ret = kmbox_copy_out(&u, &args, op->size);
+		if (ret)
+			return ret;
+	}
 	return op->fn(file, &args, &u);
 }
 

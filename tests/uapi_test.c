@@ -337,6 +337,34 @@ TEST(names_are_exact)
 
 #define KT_BIG 1024	/* bytes of the longer structs */
 
+/*
+ * SEND has no results: it only reads its struct, which may sit in
+ * read-only memory (as write(2)'s buffer may), and sends.
+ */
+TEST(send_struct_read_only_sends)
+{
+	struct kmbox_send *s;
+	char buf[16];
+	char *map;
+	int fd;
+
+	fd = kt_anon(4);
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	strcpy(map + 512, "gamma");
+	s = (struct kmbox_send *)map;
+	s->buf = (uintptr_t)(map + 512);
+	s->len = 5;
+	ASSERT_EQ(0, mprotect(map, 4096, PROT_READ));
+	EXPECT_EQ(0, kt_ioctl(fd, KMBOX_IOC_SEND, s));
+	EXPECT_EQ(5, kt_recv_str(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK));
+	EXPECT_STREQ("gamma", buf);
+	munmap(map, 4096);
+	close(fd);
+}
+
 TEST(longer_structs_with_zero_tail)
 {
 	union {
@@ -457,7 +485,9 @@ enum kt_size {
  * size, the kernel's part readable and the zero tail running into a
  * PROT_NONE page.
  */
-enum kt_place { PL_NORMAL, PL_READONLY, PL_HALF, PL_TAIL_FAULT };
+enum kt_place {
+	PL_NORMAL, PL_READONLY, PL_HALF, PL_TAIL_FAULT, PL_RO_FROM_LEN, PL_RO_FROM_GID
+};
 
 /* How the command itself is mangled: its direction bits. */
 enum kt_dir { DIR_RW, DIR_NONE, DIR_READ, DIR_WRITE };
@@ -595,6 +625,24 @@ static void *kt_place_struct(const void *src, size_t size, size_t readable,
 	return p;
 }
 
+/*
+ * The struct across two pages, its bytes from split on on the second,
+ * which is read-only.
+ */
+static void *kt_place_split(const void *src, size_t size, size_t split)
+{
+	char *map = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
+
+	if (map == MAP_FAILED)
+		return kt_bad_ptr();
+	p = map + 4096 - split;
+	memcpy(p, src, size);
+	mprotect(map + 4096, 4096, PROT_READ);
+	return p;
+}
+
 /* The lowest free descriptor: none may be installed by a failing call. */
 static int kt_next_fd(void)
 {
@@ -706,6 +754,14 @@ TEST_F(bad_input, fails_and_changes_nothing)
 		case PL_TAIL_FAULT:
 			arg = kt_place_struct(&r.u, size, ksize + 8, false);
 			break;
+		case PL_RO_FROM_LEN:
+			arg = kt_place_split(&r.u, size,
+					     offsetof(struct kmbox_recv, len));
+			break;
+		case PL_RO_FROM_GID:
+			arg = kt_place_split(&r.u, size,
+					     offsetof(struct kmbox_recv, gid) + 3);
+			break;
 		default:
 			arg = variant->bad_arg ? kt_bad_ptr() : (void *)&r.u;
 			break;
@@ -791,13 +847,10 @@ TEST_F(bad_input, fails_and_changes_nothing)
  * read-only struct fails with EFAULT before anything is done: the result
  * could not be written back), each wrong direction.
  */
-#define BAD_STRUCT(pfx, op)						\
+#define BAD_STRUCT_IN(pfx, op)						\
 	BAD_SIZE(pfx##_short1, op, EINVAL, SZ_SHORT1);			\
 	BAD_SIZE(pfx##_tail_first_byte, op, E2BIG, SZ_TAIL1);		\
 	BAD_SIZE(pfx##_max_size_tail, op, E2BIG, SZ_MAX_TAIL);		\
-	BAD_PLACE(pfx##_readonly, op, EFAULT, SZ_NORMAL, PL_READONLY);	\
-	BAD_PLACE(pfx##_readonly_long, op, EFAULT, SZ_LONG_ZERO,	\
-		  PL_READONLY);						\
 	BAD_PLACE(pfx##_readonly_long_tail, op, E2BIG, SZ_LONG_TAIL,	\
 		  PL_READONLY);						\
 	BAD_PLACE(pfx##_half_mapped, op, EFAULT, SZ_NORMAL, PL_HALF);	\
@@ -806,14 +859,28 @@ TEST_F(bad_input, fails_and_changes_nothing)
 	BAD_DIR(pfx##_dir_none, op, DIR_NONE);				\
 	BAD_DIR(pfx##_dir_read, op, DIR_READ);				\
 	BAD_DIR(pfx##_dir_write, op, DIR_WRITE)
+/* A struct with results: read-only, it is refused before anything is done. */
+#define BAD_STRUCT(pfx, op)						\
+	BAD_STRUCT_IN(pfx, op);						\
+	BAD_PLACE(pfx##_readonly, op, EFAULT, SZ_NORMAL, PL_READONLY);	\
+	BAD_PLACE(pfx##_readonly_long, op, EFAULT, SZ_LONG_ZERO,	\
+		  PL_READONLY)
 
 BAD_STRUCT(limits, OP_LIMITS);
 BAD_STRUCT(create, OP_CREATE);
 BAD_STRUCT(open, OP_OPEN);
 BAD_STRUCT(unlink, OP_UNLINK);
-BAD_STRUCT(send, OP_SEND);
+BAD_STRUCT_IN(send, OP_SEND);	/* SEND only reads it: see below */
 BAD_STRUCT(recv, OP_RECV);
 BAD_STRUCT(info, OP_INFO);
+/*
+ * RECV's results (len to gid) start or end on a read-only page while
+ * the rest of the struct is writable: still refused, nothing consumed.
+ */
+BAD_PLACE(recv_results_start_readonly, OP_RECV, EFAULT, SZ_NORMAL,
+	  PL_RO_FROM_LEN);
+BAD_PLACE(recv_results_end_readonly, OP_RECV, EFAULT, SZ_NORMAL,
+	  PL_RO_FROM_GID);
 
 /* A name whose bytes run into a page that is not mapped. */
 static uintptr_t kt_unterminated_name(void)

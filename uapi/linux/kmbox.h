@@ -59,7 +59,8 @@
  *                capacity/size/mode, struct shorter than *_SIZE_VER0
  *   E2BIG        struct longer than the kernel's with non-zero tail bytes
  *   ENOTTY       command not valid on this kind of descriptor
- *   EFAULT       a bad pointer; nothing was changed or consumed
+ *   EFAULT       a bad pointer; nothing was changed or consumed (a struct
+ *                with results is proven writable first; SEND's has none)
  *   ENAMETOOLONG name longer than KMBOX_NAME_MAX
  *   ENOENT       OPEN/UNLINK of a name that does not exist; STAT_ID or
  *                DESTROY_ID of an id no mailbox has
@@ -289,6 +290,9 @@ struct kmbox_unlink {
  * @len:	its length, 0..max_msg_size
  * @timeout_ns:	with KMBOX_MSG_TIMEOUT or KMBOX_MSG_DEADLINE, else 0
  * @__reserved:	must be 0
+ *
+ * SEND only reads this struct (it writes nothing back): it may be in
+ * read-only memory.
  */
 struct kmbox_send {
 	__u32 flags;
