@@ -211,7 +211,7 @@ void kmbox_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	bool can_recv = file->f_mode & FMODE_READ;
 	bool can_send = file->f_mode & FMODE_WRITE;
-	struct kmbox *mb = file->private_data;
+	struct kmbox *mb = kmbox_file_mbox(file);
 
 	seq_printf(m, "kmbox-id:\t%llu\nkmbox-name:\t", mb->id);
 	spin_lock(&mb->lock);

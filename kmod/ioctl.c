@@ -104,6 +104,7 @@ static long kmbox_install(int fd, struct kmbox *mb, bool created, u32 access,
 			  u32 fdflags, const struct kmbox_ucopy *u,
 			  const void *kbuf, size_t ksize)
 {
+	struct kmbox_handle *h;
 	int oflags = 0;
 	struct file *file;
 	long ret;
@@ -117,10 +118,15 @@ static long kmbox_install(int fd, struct kmbox *mb, bool created, u32 access,
 	if (fdflags & KMBOX_FD_NONBLOCK)
 		oflags |= O_NONBLOCK;
 
-	file = anon_inode_getfile("[kmbox]", &kmbox_mbox_fops, mb, oflags);
+	h = kmbox_handle_new(mb);
+	if (!h) {
+		ret = -ENOMEM;
+		goto err_forget;
+	}
+	file = anon_inode_getfile("[kmbox]", &kmbox_mbox_fops, h, oflags);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
-		goto err_forget;
+		goto err_free_handle;
 	}
 	ret = kmbox_copy_out(u, kbuf, ksize);
 	if (ret)
@@ -132,6 +138,12 @@ err_fput:
 	if (created)
 		kmbox_forget(mb);
 	fput(file);		/* drops our reference through release */
+	put_unused_fd(fd);
+	return ret;
+err_free_handle:
+	if (created)
+		kmbox_forget(mb);
+	kmbox_handle_free(h);	/* and our reference to mb */
 	put_unused_fd(fd);
 	return ret;
 err_forget:
@@ -298,7 +310,7 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 	/* No message is longer than this: a bigger buffer is as good. */
 	iov_iter_ubuf(&to, ITER_DEST, u64_to_user_ptr(r->buf),
 		      min_t(u64, r->len, KMBOX_MSG_SIZE_CEILING));
-	ret = kmbox_recv(file->private_data, &to, r->flags & KMBOX_RECV_PEEK,
+	ret = kmbox_recv(kmbox_file_mbox(file), &to, r->flags & KMBOX_RECV_PEEK,
 			 &dl, &res);
 	if (ret < 0 && ret != -EMSGSIZE)
 		return ret;
@@ -332,8 +344,8 @@ static long kmbox_ioc_info(struct file *file, union kmbox_ioctl_args *args,
 		info->access |= KMBOX_ACCESS_RECV;
 	if (file->f_mode & FMODE_WRITE)
 		info->access |= KMBOX_ACCESS_SEND;
-	kmbox_get_info(file->private_data, info);
-	kmbox_get_waiters(file->private_data, info);
+	kmbox_get_info(kmbox_file_mbox(file), info);
+	kmbox_get_waiters(kmbox_file_mbox(file), info);
 	return kmbox_copy_out(u, info, sizeof(*info));
 }
 
@@ -450,14 +462,14 @@ long kmbox_mbox_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EINVAL;
 		if (!(file->f_mode & FMODE_WRITE))
 			return -EBADF;
-		ret = kmbox_close_permission(file->private_data);
+		ret = kmbox_close_permission(kmbox_file_mbox(file));
 		if (ret)
 			return ret;
-		return kmbox_close(file->private_data);
+		return kmbox_close(kmbox_file_mbox(file));
 	case KMBOX_IOC_DESTROY:
 		if (arg)
 			return -EINVAL;
-		return kmbox_destroy(file->private_data);
+		return kmbox_destroy(kmbox_file_mbox(file));
 	}
 	return kmbox_dispatch(kmbox_mbox_ops, ARRAY_SIZE(kmbox_mbox_ops), KMBOX_MBOX_BASE,
 			      file, cmd, arg);

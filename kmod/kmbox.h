@@ -64,6 +64,7 @@
 #ifndef _KMBOX_H
 #define _KMBOX_H
 
+#include <linux/fs.h>
 #include <linux/hashtable.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
@@ -214,6 +215,25 @@ struct kmbox {
 	wait_queue_head_t wq;
 };
 
+/*
+ * An open handle: a mailbox file's private_data.  Set when the handle is
+ * made, never changed, freed at release.
+ */
+struct kmbox_handle {
+	struct kmbox *mb;		/* referenced */
+	/*
+	 * The opener's accounting (f_cred's euid in f_cred's user namespace),
+	 * referenced: what every write(2), and every SEND by a task with the
+	 * opener's ids, is charged to, found without a lookup.
+	 */
+	struct kmbox_user *sender;
+};
+
+static inline struct kmbox *kmbox_file_mbox(const struct file *file)
+{
+	return ((struct kmbox_handle *)file->private_data)->mb;
+}
+
 /* How long a send or receive may wait. */
 struct kmbox_deadline {
 	bool nonblock;
@@ -232,6 +252,8 @@ struct kmbox_recv_result {
 
 /* user.c */
 struct kmbox_user *kmbox_user_get(struct user_namespace *ns, kuid_t uid);
+struct kmbox_user *kmbox_user_get_cred(struct kmbox_user *cached,
+				       const struct cred *cred);
 void kmbox_user_put(struct kmbox_user *user);
 bool kmbox_user_charge(struct kmbox_user *user, enum kmbox_quota quota,
 		       long amount);
@@ -255,6 +277,8 @@ long kmbox_destroy(struct kmbox *mb);
 void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info);
 void kmbox_forget(struct kmbox *mb);
 void kmbox_put(struct kmbox *mb);
+struct kmbox_handle *kmbox_handle_new(struct kmbox *mb);
+void kmbox_handle_free(struct kmbox_handle *h);
 void kmbox_name_drop(struct kmbox *mb);
 void kmbox_wake(struct kmbox *mb);
 void kmbox_wake_receivers(struct kmbox *mb);
@@ -294,7 +318,7 @@ void kmbox_fail_senders(struct kmbox *mb, int result);
 void kmbox_drop_queue(struct kmbox *mb, struct list_head *list);
 void kmbox_put_msgs(struct list_head *list);
 int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns);
-long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
+long kmbox_send(struct kmbox_handle *h, struct iov_iter *from, bool sync,
 		const struct kmbox_deadline *dl, const struct cred *cred);
 bool kmbox_send_ready(const struct kmbox *mb);
 bool kmbox_drained(const struct kmbox *mb);

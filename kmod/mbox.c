@@ -121,6 +121,36 @@ void kmbox_put(struct kmbox *mb)
 	kref_put(&mb->ref, kmbox_release);
 }
 
+/*
+ * A handle's private part, for a file about to be made by the current
+ * task (its opener, whose credentials become f_cred).  Takes over the
+ * caller's reference to mb on success only.
+ */
+struct kmbox_handle *kmbox_handle_new(struct kmbox *mb)
+{
+	const struct cred *cred = current_cred();
+	struct kmbox_handle *h;
+
+	h = kmalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return NULL;
+	h->sender = kmbox_user_get(cred->user_ns, cred->euid);
+	if (!h->sender) {
+		kfree(h);
+		return NULL;
+	}
+	h->mb = mb;
+	return h;
+}
+
+/* Drops what a handle holds, its mailbox reference last. */
+void kmbox_handle_free(struct kmbox_handle *h)
+{
+	kmbox_user_put(h->sender);
+	kmbox_put(h->mb);
+	kfree(h);
+}
+
 /* Wakes pollers, peekers and senders waiting for room.  Never under lock. */
 void kmbox_wake(struct kmbox *mb)
 {
@@ -433,7 +463,7 @@ void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info)
 
 static int kmbox_fop_release(struct inode *inode, struct file *file)
 {
-	kmbox_put(file->private_data);
+	kmbox_handle_free(file->private_data);
 	return 0;
 }
 
@@ -448,7 +478,7 @@ static ssize_t kmbox_fop_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct kmbox_deadline dl = { .nonblock = kmbox_iocb_nonblock(iocb) };
 	struct kmbox_recv_result res;
 
-	return kmbox_recv(iocb->ki_filp->private_data, to, false, &dl, &res);
+	return kmbox_recv(kmbox_file_mbox(iocb->ki_filp), to, false, &dl, &res);
 }
 
 /*
@@ -487,7 +517,7 @@ static __poll_t kmbox_fop_poll(struct file *file, poll_table *wait)
 {
 	bool can_recv = file->f_mode & FMODE_READ;
 	bool can_send = file->f_mode & FMODE_WRITE;
-	struct kmbox *mb = file->private_data;
+	struct kmbox *mb = kmbox_file_mbox(file);
 	__poll_t mask = 0;
 	bool queued;
 

@@ -46,15 +46,19 @@ size_t kmbox_msg_charge(size_t len)
 	return len + sizeof(struct kmbox_msg);
 }
 
+/*
+ * A message from cred's euid, charged up its user namespace chain:
+ * cached is the handle's opener's accounting, used when that is who sends.
+ */
 static struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len,
+				       struct kmbox_user *cached,
 				       const struct cred *cred)
 {
 	struct kmbox_user *user;
 	struct kmbox_msg *msg;
 	int ret;
 
-	/* The sender's euid, charged up its user namespace chain. */
-	user = kmbox_user_get(cred->user_ns, cred->euid);
+	user = kmbox_user_get_cred(cached, cred);
 	if (!user)
 		return ERR_PTR(-ENOMEM);
 	if (!kmbox_user_charge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len))) {
@@ -482,12 +486,13 @@ static long kmbox_state_error(const struct kmbox *mb)
 }
 
 /*
- * Sends as cred: the caller's for the SEND ioctl, the opener's
- * (file->f_cred) for write(2).
+ * Sends through handle h as cred: the caller's for the SEND ioctl, the
+ * opener's (file->f_cred) for write(2).
  */
-long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
+long kmbox_send(struct kmbox_handle *h, struct iov_iter *from, bool sync,
 		const struct kmbox_deadline *dl, const struct cred *cred)
 {
+	struct kmbox *mb = h->mb;
 	struct kmbox_sender sender = { .task = current, .result = 1 };
 	bool must_take = sync || mb->capacity == 0;
 	size_t len = iov_iter_count(from);
@@ -501,7 +506,7 @@ long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
 		return ret;
 	if (len > mb->max_msg_size)
 		return -EMSGSIZE;
-	msg = kmbox_msg_new(from, len, cred);
+	msg = kmbox_msg_new(from, len, h->sender, cred);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 

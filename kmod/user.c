@@ -124,6 +124,21 @@ struct kmbox_user *kmbox_user_get(struct user_namespace *ns, kuid_t uid)
 	return user;
 }
 
+/*
+ * A reference to the accounting of cred's euid: cached's (a handle's
+ * opener's) when it is that user, as it nearly always is, without taking
+ * kmbox_users_lock; else found as kmbox_user_get finds it.
+ */
+struct kmbox_user *kmbox_user_get_cred(struct kmbox_user *cached,
+				       const struct cred *cred)
+{
+	if (cached && cached->ns == cred->user_ns && uid_eq(cached->uid, cred->euid)) {
+		refcount_inc(&cached->ref);
+		return cached;
+	}
+	return kmbox_user_get(cred->user_ns, cred->euid);
+}
+
 /* Drops a reference; the last one drops the user's on its parent level. */
 void kmbox_user_put(struct kmbox_user *user)
 {

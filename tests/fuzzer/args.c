@@ -122,10 +122,11 @@ void mkarg(struct iarg *a, unsigned long cmd, const void *s,
 		a->expect = EFAULT, a->expect2 = nonzero_tail ? E2BIG : 0;
 	else if (nonzero_tail)
 		a->expect = E2BIG;
-	else if (place == P_RO)
+	else if (place == P_RO && cmd != KMBOX_IOC_SEND)
 		a->expect = EFAULT;	/* the struct cannot be written back */
 	else
-		a->ok = place == P_NORMAL;
+		/* SEND only reads its struct: read-only is as good */
+		a->ok = place == P_NORMAL || place == P_RO;
 	snprintf(a->desc, sizeof(a->desc), "size %zu%s%s, struct %s",
 		 size, nonzero_tail ? " (non-zero tail)" : "",
 		 mangled ? ", mangled command" : "", place_name[place]);
