@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "bench.h"
 
@@ -207,6 +209,112 @@ static void mq_close_chan(struct chan *c)
 		mq_close((mqd_t)c->rfd);
 	c->rfd = c->wfd = -1;
 }
+
+/*
+ * pipe-batch: what a program batching over a pipe does.  A message is a
+ * frame, its 4-byte length then its bytes; a batch of frames is one
+ * writev, and one read takes whatever is there (the rest of a frame cut
+ * short waits in c->rbuf for the next call).
+ */
+static int pipe_batch_open(struct chan *c, char *why, size_t len)
+{
+	int ret = pipe_open(c, why, len);
+
+	if (ret)
+		return ret;
+	c->rcap = (size_t)c->batch * (sizeof(uint32_t) + c->size);
+	c->rbuf = malloc(c->rcap);
+	if (!c->rbuf) {
+		fd_close(c);
+		return peer_why(why, len, "%s: %s", "malloc", ENOMEM);
+	}
+	return 0;
+}
+
+static void pipe_batch_close(struct chan *c)
+{
+	free(c->rbuf);
+	c->rbuf = NULL;
+	fd_close(c);
+}
+
+static int pipe_batch_send(struct chan *c, char *const *bufs, size_t len, unsigned int n)
+{
+	struct iovec iov[2 * BENCH_BATCH_MAX], *v = iov;
+	uint32_t hdr = (uint32_t)len;
+	int cnt = 2 * (int)n;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		iov[2 * i] = (struct iovec){ .iov_base = &hdr, .iov_len = sizeof(hdr) };
+		iov[2 * i + 1] = (struct iovec){ .iov_base = bufs[i], .iov_len = len };
+	}
+	while (cnt) {
+		ssize_t w = writev(c->wfd, v, cnt);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		/* A short write (past PIPE_BUF): go on from where it stopped. */
+		while (cnt && (size_t)w >= v->iov_len) {
+			w -= (ssize_t)v->iov_len;
+			v++;
+			cnt--;
+		}
+		if (cnt) {
+			v->iov_base = (char *)v->iov_base + w;
+			v->iov_len -= (size_t)w;
+		}
+	}
+	return (int)n;
+}
+
+static int pipe_batch_recv(struct chan *c, char *const *bufs, size_t cap, unsigned int n,
+			   size_t *lens)
+{
+	unsigned int got = 0;
+	size_t off = 0;
+	uint32_t flen;
+
+	for (;;) {
+		while (got < n && c->rhave - off >= sizeof(flen)) {
+			memcpy(&flen, c->rbuf + off, sizeof(flen));
+			if (flen > cap)
+				return -EMSGSIZE;
+			if (c->rhave - off - sizeof(flen) < flen)
+				break;
+			memcpy(bufs[got], c->rbuf + off + sizeof(flen), flen);
+			lens[got++] = flen;
+			off += sizeof(flen) + flen;
+		}
+		if (got)
+			break;
+		/* Not one whole frame yet: one read, of what is there. */
+		for (;;) {
+			ssize_t r = read(c->rfd, c->rbuf + c->rhave, c->rcap - c->rhave);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return -errno;
+			if (r == 0)
+				return -EPIPE;
+			c->rhave += (size_t)r;
+			break;
+		}
+	}
+	memmove(c->rbuf, c->rbuf + off, c->rhave - off);
+	c->rhave -= off;
+	return (int)got;
+}
+
+const struct peer peer_pipe_batch = {
+	.name = "pipe-batch", .open = pipe_batch_open, .send = pipe_send,
+	.recv = pipe_recv, .close = pipe_batch_close,
+	.send_batch = pipe_batch_send, .recv_batch = pipe_batch_recv,
+};
 
 const struct peer peer_pipe = {
 	.name = "pipe", .open = pipe_open, .send = pipe_send, .recv = pipe_recv,

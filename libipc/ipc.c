@@ -415,18 +415,29 @@ IPC_EXPORT ssize_t ipc_recv(struct ipc_mbox *mb, void *buf, size_t size,
 
 /* ---- batches ------------------------------------------------------------- */
 
-/* The entries' reserved fields, and the count: the kernel's errnos. */
-static int ipc_check_vec(const struct ipc_msgvec *vec, unsigned int count)
+/*
+ * The entries' reserved fields, and the count: the kernel's errnos.  A
+ * NULL buffer of a non-zero length ends the batch there, as a bad buffer
+ * does in the kernel, but before anything else about that message is
+ * looked at, as ipc_send and ipc_recv check theirs: *count is cut to the
+ * entries before it, and one at entry 0 is EFAULT.
+ */
+static int ipc_check_vec(const struct ipc_msgvec *vec, unsigned int *count)
 {
-	unsigned int i;
+	unsigned int i, n = *count;
 
-	if (count > IPC_BATCH_MAX)
+	if (n > IPC_BATCH_MAX)
 		return -EINVAL;
-	if (count && !vec)
+	if (n && !vec)
 		return -EFAULT;
-	for (i = 0; i < count; i++)
+	for (i = 0; i < n; i++)
 		if (vec[i].__reserved[0] || vec[i].__reserved[1])
 			return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!vec[i].buf && vec[i].len) {
+			*count = i;
+			return i ? 0 : -EFAULT;
+		}
 	return 0;
 }
 
@@ -527,7 +538,7 @@ IPC_EXPORT int ipc_send_batch(struct ipc_mbox *mb, const struct ipc_msgvec *vec,
 		w = &ipc_wait_block;
 	ret = ipc_check_wait(w);
 	if (!ret)
-		ret = ipc_check_vec(vec, count);
+		ret = ipc_check_vec(vec, &count);
 	if (ret || !count)
 		return ret;
 	if (mb->ops->send_batch)
@@ -551,7 +562,7 @@ IPC_EXPORT int ipc_recv_batch(struct ipc_mbox *mb, struct ipc_msgvec *vec,
 		w = &ipc_wait_block;
 	ret = ipc_check_wait(w);
 	if (!ret)
-		ret = ipc_check_vec(vec, count);
+		ret = ipc_check_vec(vec, &count);
 	if (ret || !count)
 		return ret;
 	if (mb->ops->recv_batch)
