@@ -240,32 +240,28 @@ static void pipe_batch_close(struct chan *c)
 
 static int pipe_batch_send(struct chan *c, char *const *bufs, size_t len, unsigned int n)
 {
-	struct iovec iov[2 * BENCH_BATCH_MAX], *v = iov;
+	struct iovec iov[2 * BENCH_BATCH_MAX];
+	size_t i, k = 0, total = 2 * (size_t)n, done;
 	uint32_t hdr = (uint32_t)len;
-	int cnt = 2 * (int)n;
-	unsigned int i;
+	ssize_t w;
 
 	for (i = 0; i < n; i++) {
 		iov[2 * i] = (struct iovec){ .iov_base = &hdr, .iov_len = sizeof(hdr) };
 		iov[2 * i + 1] = (struct iovec){ .iov_base = bufs[i], .iov_len = len };
 	}
-	while (cnt) {
-		ssize_t w = writev(c->wfd, v, cnt);
-
+	while (k < total) {
+		w = writev(c->wfd, &iov[k], (int)(total - k));
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
 		/* A short write (past PIPE_BUF): go on from where it stopped. */
-		while (cnt && (size_t)w >= v->iov_len) {
-			w -= (ssize_t)v->iov_len;
-			v++;
-			cnt--;
-		}
-		if (cnt) {
-			v->iov_base = (char *)v->iov_base + w;
-			v->iov_len -= (size_t)w;
+		for (done = (size_t)w; k < total && done >= iov[k].iov_len; k++)
+			done -= iov[k].iov_len;
+		if (k < total) {
+			iov[k].iov_base = (char *)iov[k].iov_base + done;
+			iov[k].iov_len -= done;
 		}
 	}
 	return (int)n;

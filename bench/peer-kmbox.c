@@ -135,11 +135,9 @@ static int kmbox_batch_send(struct chan *c, char *const *bufs, size_t len, unsig
 	unsigned int i;
 	int ret;
 
-	memset(vec, 0, n * sizeof(vec[0]));
-	for (i = 0; i < n; i++) {
-		vec[i].buf = (uintptr_t)bufs[i];
-		vec[i].len = len;
-	}
+	for (i = 0; i < n; i++)
+		/* cppcheck-suppress unreadVariable ; the kernel reads it, through b.vec */
+		vec[i] = (struct kmbox_msgvec){ .buf = (uintptr_t)bufs[i], .len = len };
 	while ((ret = ioctl(c->wfd, KMBOX_IOC_SEND_BATCH, &b)) < 0)
 		if (errno != EINTR)
 			return -errno;
@@ -154,11 +152,8 @@ static int kmbox_batch_recv(struct chan *c, char *const *bufs, size_t cap, unsig
 	unsigned int i;
 	int ret;
 
-	memset(vec, 0, n * sizeof(vec[0]));
-	for (i = 0; i < n; i++) {
-		vec[i].buf = (uintptr_t)bufs[i];
-		vec[i].len = cap;
-	}
+	for (i = 0; i < n; i++)
+		vec[i] = (struct kmbox_msgvec){ .buf = (uintptr_t)bufs[i], .len = cap };
 	while ((ret = ioctl(c->rfd, KMBOX_IOC_RECV_BATCH, &b)) < 0)
 		if (errno != EINTR)
 			return -errno;
