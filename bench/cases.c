@@ -530,10 +530,11 @@ int case_run(enum bench_case k, const struct peer_spec *ps, size_t size, uint64_
 	for (i = 0; i < nchans; i++)
 		if (chan_open(&c[i], ps, size, s->err, sizeof(s->err)))
 			goto out_chans;
-	/* One process sends, then receives: the message must fit in whole. */
-	if (k == CASE_ONEPROC && c[0].hold && c[0].hold < size) {
-		snprintf(s->err, sizeof(s->err), "holds %zu bytes, less than one message",
-			 c[0].hold);
+	/* One process sends, then receives: the message (batch) must fit in whole. */
+	if (k == CASE_ONEPROC && c[0].hold &&
+	    c[0].hold < (c[0].batch ? c[0].rcap : size)) {
+		snprintf(s->err, sizeof(s->err), "holds %zu bytes, less than one %s",
+			 c[0].hold, c[0].batch ? "batch" : "message");
 		goto out_chans;
 	}
 

@@ -223,6 +223,9 @@ static int pipe_batch_open(struct chan *c, char *why, size_t len)
 	if (ret)
 		return ret;
 	c->rcap = (size_t)c->batch * (sizeof(uint32_t) + c->size);
+	/* One process writes a whole batch before it reads: it must fit. */
+	if (c->hold < c->rcap && fcntl(c->wfd, F_SETPIPE_SZ, (int)c->rcap) > 0)
+		c->hold = (size_t)fcntl(c->wfd, F_GETPIPE_SZ);
 	c->rbuf = malloc(c->rcap);
 	if (!c->rbuf) {
 		fd_close(c);
