@@ -186,7 +186,7 @@ DKMS_SRC := /usr/src/kmbox-$(VERSION)
 MAN_PAGES := $(wildcard man/*.[1-8])
 # Functions documented on another one's page: installed as symlinks.
 MAN_LINKS := ipc_sendv.3:ipc_send.3 ipc_recvv.3:ipc_recv.3 ipc_list.3:ipc_stat.3 \
-	ipc_stat_id.3:ipc_stat.3 ipc_destroy_id.3:ipc_destroy.3
+	ipc_stat_id.3:ipc_stat.3 ipc_destroy_id.3:ipc_destroy.3 ipc_recv_batch.3:ipc_send_batch.3
 
 install: install-module install-user
 

@@ -50,6 +50,9 @@ struct chan {
 	int rfd, wfd;		/* pipe, unix, mq (both the same mqd_t) */
 	int id;			/* SysV queue id */
 	struct ipc_mbox *mb;	/* libipc */
+	unsigned int batch;	/* batched peers: messages per call */
+	char *rbuf;		/* pipe-batch: bytes read, not yet taken */
+	size_t rcap, rhave;
 	char note[64];		/* a limit that made it smaller than asked */
 };
 
@@ -63,17 +66,31 @@ struct peer {
 	int (*send)(struct chan *c, const void *buf, size_t len);
 	ssize_t (*recv)(struct chan *c, void *buf, size_t cap);
 	void (*close)(struct chan *c);
+	/*
+	 * Batched peers only (label "name/N", N messages per call): send
+	 * or receive up to n messages (n <= c->batch) in one call.  The
+	 * number that went (>= 1; lens[] their lengths), or -errno.
+	 */
+	int (*send_batch)(struct chan *c, char *const *bufs, size_t len, unsigned int n);
+	int (*recv_batch)(struct chan *c, char *const *bufs, size_t cap, unsigned int n,
+			  size_t *lens);
 };
+
+/* Most messages per call a batched peer is asked for (--batches). */
+#define BENCH_BATCH_MAX	64
 
 /* A peer with its capacity: what --peers names, e.g. "kmbox-ioctl:0". */
 struct peer_spec {
 	const struct peer *peer;
 	uint64_t capacity;
-	char label[48];		/* "kmbox-ioctl", "kmbox-ioctl:0", "libipc-posix:u" */
+	unsigned int batch;	/* batched peers: messages per call, else 0 */
+	char label[48];		/* "kmbox-ioctl", "kmbox-ioctl:0", "libipc-posix:u",
+				 * "kmbox-batch/16" */
 };
 
 extern const struct peer peer_pipe, peer_unix, peer_mq, peer_sysv;
 extern const struct peer peer_kmbox_ioctl, peer_kmbox_rw, peer_libipc;
+extern const struct peer peer_pipe_batch, peer_kmbox_batch, peer_libipc_batch;
 
 /* A byte-counted buffer for BENCH_DEPTH messages (peers.c). */
 size_t peer_byte_buf(size_t size, size_t dflt);

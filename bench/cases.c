@@ -267,9 +267,109 @@ static void role_loop(const struct role *r, char *buf, struct proc_out *o)
 	o->ok = 1;
 }
 
+/* Sends messages first..first+k-1, as many calls as it takes. */
+static int send_batch_all(struct chan *c, char *const *bufs, size_t size, uint64_t first,
+			  unsigned int k, struct proc_out *o)
+{
+	unsigned int i, sent = 0;
+	int n;
+
+	for (i = 0; i < k; i++)
+		stamp(bufs[i], first + i, 0);
+	while (sent < k) {
+		n = c->peer->send_batch(c, bufs + sent, size, k - sent);
+		if (n <= 0) {
+			snprintf(o->err, sizeof(o->err), "batched send: %s",
+				 n ? strerror(-n) : "sent nothing");
+			return -1;
+		}
+		sent += (unsigned int)n;
+	}
+	return 0;
+}
+
+/* Receives up to k messages in one call, checking they are *next on: how many. */
+static int recv_batch_check(struct chan *c, char *const *bufs, size_t size, uint64_t *next,
+			    unsigned int k, struct proc_out *o)
+{
+	size_t lens[BENCH_BATCH_MAX];
+	int n, i;
+
+	n = c->peer->recv_batch(c, bufs, size, k, lens);
+	if (n <= 0) {
+		snprintf(o->err, sizeof(o->err), "batched receive: %s",
+			 n ? strerror(-n) : "received nothing");
+		return -1;
+	}
+	for (i = 0; i < n; i++, (*next)++) {
+		if (lens[i] != size) {
+			snprintf(o->err, sizeof(o->err), "received %zu bytes, sent %zu", lens[i],
+				 size);
+			return -1;
+		}
+		if (hdr_of(bufs[i]).seq != *next) {
+			snprintf(o->err, sizeof(o->err), "expected message %llu, got %llu",
+				 (unsigned long long)*next,
+				 (unsigned long long)hdr_of(bufs[i]).seq);
+			return -1;
+		}
+	}
+	return n;
+}
+
+/*
+ * The loop of a batched peer (c->batch messages per call): one process
+ * sends a batch and receives it back, or a sender streams batches to a
+ * receiver that takes what each call gives it.
+ */
+static void batch_loop(const struct role *r, char *const *bufs, struct proc_out *o)
+{
+	unsigned int b = r->c0->batch;
+	uint64_t i, next = 0;
+	unsigned int k;
+	int n;
+
+	switch (r->k) {
+	case CASE_ONEPROC:
+		for (i = 0; i < r->n; i += k) {
+			k = r->n - i < b ? (unsigned int)(r->n - i) : b;
+			if (send_batch_all(r->c0, bufs, r->size, i, k, o))
+				return;
+			while (next < i + k) {
+				n = recv_batch_check(r->c0, bufs, r->size, &next,
+						     (unsigned int)(i + k - next), o);
+				if (n < 0)
+					return;
+			}
+		}
+		break;
+	case CASE_STREAM_X:
+	case CASE_STREAM_1:
+		if (r->idx == 0) {
+			for (i = 0; i < r->n; i += k) {
+				k = r->n - i < b ? (unsigned int)(r->n - i) : b;
+				if (send_batch_all(r->c0, bufs, r->size, i, k, o))
+					return;
+			}
+			break;
+		}
+		while (next < r->n) {
+			k = r->n - next < b ? (unsigned int)(r->n - next) : b;
+			if (recv_batch_check(r->c0, bufs, r->size, &next, k, o) < 0)
+				return;
+		}
+		break;
+	default:
+		FAIL(o, "no batched form of case %s", case_names[r->k]);
+	}
+	o->ok = 1;
+}
+
 static void __attribute__((noreturn)) child(const struct role *r, struct shared *sh)
 {
 	struct proc_out *o = &sh->out[r->idx];
+	char *bufs[BENCH_BATCH_MAX] = { NULL };
+	unsigned int nbufs = r->c0->batch ? r->c0->batch : 1, i;
 	struct rusage ru0, ru1;
 	char *buf;
 
@@ -281,7 +381,12 @@ static void __attribute__((noreturn)) child(const struct role *r, struct shared 
 	if (pin_cpu(r->cpu))
 		snprintf(o->err, sizeof(o->err), "sched_setaffinity(CPU %d): %s", r->cpu,
 			 strerror(errno));
-	buf = msg_buf(r->size);
+	for (i = 0; i < nbufs; i++)
+		bufs[i] = msg_buf(r->size);
+	buf = bufs[nbufs - 1];
+	for (i = 0; i < nbufs; i++)
+		if (!bufs[i])
+			buf = NULL;
 	if (!buf)
 		snprintf(o->err, sizeof(o->err), "out of memory");
 	barrier(sh);
@@ -291,14 +396,18 @@ static void __attribute__((noreturn)) child(const struct role *r, struct shared 
 	o->t0 = now_secs();
 	if (r->trace)
 		mark(MARK_BEGIN);
-	role_loop(r, buf, o);
+	if (r->c0->batch)
+		batch_loop(r, bufs, o);
+	else
+		role_loop(r, buf, o);
 	if (r->trace)
 		mark(MARK_END);
 	o->t1 = now_secs();
 	getrusage(RUSAGE_SELF, &ru1);
 	o->cpu = rusage_cpu(&ru1) - rusage_cpu(&ru0);
 	o->csw = (uint64_t)(ru1.ru_nvcsw - ru0.ru_nvcsw + ru1.ru_nivcsw - ru0.ru_nivcsw);
-	msg_free(buf);
+	for (i = 0; i < nbufs; i++)
+		msg_free(bufs[i]);
 	_exit(o->ok ? 0 : 1);
 }
 
@@ -421,10 +530,11 @@ int case_run(enum bench_case k, const struct peer_spec *ps, size_t size, uint64_
 	for (i = 0; i < nchans; i++)
 		if (chan_open(&c[i], ps, size, s->err, sizeof(s->err)))
 			goto out_chans;
-	/* One process sends, then receives: the message must fit in whole. */
-	if (k == CASE_ONEPROC && c[0].hold && c[0].hold < size) {
-		snprintf(s->err, sizeof(s->err), "holds %zu bytes, less than one message",
-			 c[0].hold);
+	/* One process sends, then receives: the message (batch) must fit in whole. */
+	if (k == CASE_ONEPROC && c[0].hold &&
+	    c[0].hold < (c[0].batch ? c[0].rcap : size)) {
+		snprintf(s->err, sizeof(s->err), "holds %zu bytes, less than one %s",
+			 c[0].hold, c[0].batch ? "batch" : "message");
 		goto out_chans;
 	}
 

@@ -21,7 +21,8 @@
 
 #define MAX_LIST	16
 
-static const char *const default_peers = "pipe,unix,mq,sysv,kmbox-ioctl,kmbox-rw,libipc";
+static const char *const default_peers =
+	"pipe,unix,mq,sysv,kmbox-ioctl,kmbox-rw,libipc,pipe-batch,kmbox-batch,libipc-batch";
 static const char *const default_sizes = "64,4096,65536,1048576";
 
 /* A whole number or decimal, or usage(). */
@@ -44,7 +45,7 @@ static void __attribute__((noreturn)) usage(void)
 	fprintf(stderr,
 		"usage: kmbox-bench run [--env NAME] [--quick] [--runs N] [--secs S]\n"
 		"                       [--peers LIST] [--cases LIST] [--sizes LIST]\n"
-		"                       [--modes LIST] [--syscalls N] [--no-floors]\n"
+		"                       [--modes LIST] [--batches LIST] [--syscalls N] [--no-floors]\n"
 		"       kmbox-bench report OUTDIR FILE...\n"
 		"       kmbox-bench peers\n"
 		"  --env NAME    label of this run's results (host, vm)\n"
@@ -56,9 +57,12 @@ static void __attribute__((noreturn)) usage(void)
 		"  --sizes LIST  message sizes in bytes (default %s)\n"
 		"  --modes LIST  capacities tried at 64 B for peers that have one: 0 (rendezvous),\n"
 		"                N, u (unbounded) (default 0,1,u; quick 0)\n"
+		"  --batches LIST messages per call of the batched peers (pipe-batch, kmbox-batch,\n"
+		"                libipc-batch), 1..%d, in oneproc and streaming at 64 B and 4 KiB\n"
+		"                (default 1,4,16,64; quick 16)\n"
 		"  --syscalls N  count system calls by ptrace over N messages at 64 B (0: off)\n"
 		"  --no-floors   skip the null-syscall, ioctl and futex floors\n",
-		default_peers, default_sizes);
+		default_peers, default_sizes, BENCH_BATCH_MAX);
 	exit(2);
 }
 
@@ -157,6 +161,12 @@ static void group(const struct bench_opts *o, enum bench_case k, struct peer_spe
 	fflush(stdout);
 }
 
+/* Batched peers: one process and streaming, at 64 B and 4 KiB. */
+static int batch_wanted(enum bench_case k, size_t size)
+{
+	return (k == CASE_ONEPROC || k == CASE_STREAM_X || k == CASE_STREAM_1) && size <= 4096;
+}
+
 /*
  * Which sizes a case is measured at: all of them for the one-process cost
  * and streaming across CPUs (the plot); with --quick the other cases at
@@ -182,14 +192,16 @@ static int run(int argc, char **argv)
 		{ "cases", required_argument, NULL, 'c' },
 		{ "sizes", required_argument, NULL, 'z' },
 		{ "modes", required_argument, NULL, 'm' },
+		{ "batches", required_argument, NULL, 'b' },
 		{ "syscalls", required_argument, NULL, 'S' },
 		{ "no-floors", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct bench_opts o = { .env = "host", .run_secs = -1, .runs = -1, .syscalls = -1 };
-	char peers_s[512], sizes_s[256], modes_s[128], cases_s[256] = "";
+	char peers_s[512], sizes_s[256], modes_s[128], cases_s[256] = "", batches_s[128] = "";
 	char *peer[MAX_LIST], *size_v[MAX_LIST], *case_v[NR_CASES], *mode[MAX_LIST];
-	int npeers, nsizes, ncases, nmodes, floors = 1, modes = 0, c, i, j, m, kk;
+	char *batch_v[MAX_LIST];
+	int npeers, nsizes, ncases, nmodes, nbatches, floors = 1, modes = 0, c, i, j, m, kk;
 	enum bench_case cases[NR_CASES];
 	size_t sizes[MAX_LIST];
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -206,6 +218,7 @@ static int run(int argc, char **argv)
 		case 'c': snprintf(cases_s, sizeof(cases_s), "%s", optarg); break;
 		case 'z': snprintf(sizes_s, sizeof(sizes_s), "%s", optarg); break;
 		case 'm': snprintf(modes_s, sizeof(modes_s), "%s", optarg); modes = 1; break;
+		case 'b': snprintf(batches_s, sizeof(batches_s), "%s", optarg); break;
 		case 'S': o.syscalls = (int)number(optarg); break;
 		case 'F': floors = 0; break;
 		default: usage();
@@ -225,10 +238,13 @@ static int run(int argc, char **argv)
 		o.syscalls = o.quick ? 200 : 2000;
 	if (!modes)
 		snprintf(modes_s, sizeof(modes_s), "%s", o.quick ? "0" : "0,1,u");
+	if (!batches_s[0])
+		snprintf(batches_s, sizeof(batches_s), "%s", o.quick ? "16" : "1,4,16,64");
 
 	npeers = split(peers_s, peer, MAX_LIST);
 	nsizes = split(sizes_s, size_v, MAX_LIST);
 	nmodes = split(modes_s, mode, MAX_LIST);
+	nbatches = split(batches_s, batch_v, MAX_LIST);
 	for (i = 0; i < nsizes; i++) {
 		sizes[i] = (size_t)number(size_v[i]);
 		if (sizes[i] < 16 || sizes[i] > (64u << 20)) {
@@ -279,15 +295,39 @@ static int run(int argc, char **argv)
 
 			if (!size_wanted(&o, cases[i], sizes[j]))
 				continue;
-			for (m = 0; m < npeers; m++)
-				spec_of(peer[m], &ps[n++]);
+			for (m = 0; m < npeers; m++) {
+				struct peer_spec probe;
+				char label[64];
+				int q;
+
+				spec_of(peer[m], &probe);
+				if (!probe.peer->send_batch) {
+					ps[n++] = probe;
+					continue;
+				}
+				/* A batched peer: each batch size, where it has a form. */
+				if (!batch_wanted(cases[i], sizes[j]))
+					continue;
+				if (strchr(peer[m], '/')) {
+					ps[n++] = probe;
+					continue;
+				}
+				for (q = 0; q < nbatches; q++) {
+					snprintf(label, sizeof(label), "%s/%s", peer[m], batch_v[q]);
+					spec_of(label, &ps[n++]);
+				}
+			}
+			if (!n)
+				continue;
 			if (sizes[j] == 64 && (cases[i] == CASE_STREAM_X || cases[i] == CASE_RTT_1 ||
 					       cases[i] == CASE_RTT_X)) {
 				for (m = 0; m < npeers; m++) {
+					struct peer_spec probe;
 					char label[64];
 					int q;
 
-					if (!ps[m].peer->has_capacity || strchr(peer[m], ':'))
+					spec_of(peer[m], &probe);
+					if (!probe.peer->has_capacity || strchr(peer[m], ':'))
 						continue;
 					for (q = 0; q < nmodes; q++) {
 						snprintf(label, sizeof(label), "%s:%s", peer[m], mode[q]);

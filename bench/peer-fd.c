@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "bench.h"
 
@@ -207,6 +209,111 @@ static void mq_close_chan(struct chan *c)
 		mq_close((mqd_t)c->rfd);
 	c->rfd = c->wfd = -1;
 }
+
+/*
+ * pipe-batch: what a program batching over a pipe does.  A message is a
+ * frame, its 4-byte length then its bytes; a batch of frames is one
+ * writev, and one read takes whatever is there (the rest of a frame cut
+ * short waits in c->rbuf for the next call).
+ */
+static int pipe_batch_open(struct chan *c, char *why, size_t len)
+{
+	int ret = pipe_open(c, why, len);
+
+	if (ret)
+		return ret;
+	c->rcap = (size_t)c->batch * (sizeof(uint32_t) + c->size);
+	/* One process writes a whole batch before it reads: it must fit. */
+	if (c->hold < c->rcap && fcntl(c->wfd, F_SETPIPE_SZ, (int)c->rcap) > 0)
+		c->hold = (size_t)fcntl(c->wfd, F_GETPIPE_SZ);
+	c->rbuf = malloc(c->rcap);
+	if (!c->rbuf) {
+		fd_close(c);
+		return peer_why(why, len, "%s: %s", "malloc", ENOMEM);
+	}
+	return 0;
+}
+
+static void pipe_batch_close(struct chan *c)
+{
+	free(c->rbuf);
+	c->rbuf = NULL;
+	fd_close(c);
+}
+
+static int pipe_batch_send(struct chan *c, char *const *bufs, size_t len, unsigned int n)
+{
+	struct iovec iov[2 * BENCH_BATCH_MAX];
+	size_t i, k = 0, total = 2 * (size_t)n, done;
+	uint32_t hdr = (uint32_t)len;
+	ssize_t w;
+
+	for (i = 0; i < n; i++) {
+		iov[2 * i] = (struct iovec){ .iov_base = &hdr, .iov_len = sizeof(hdr) };
+		iov[2 * i + 1] = (struct iovec){ .iov_base = bufs[i], .iov_len = len };
+	}
+	while (k < total) {
+		w = writev(c->wfd, &iov[k], (int)(total - k));
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		/* A short write (past PIPE_BUF): go on from where it stopped. */
+		for (done = (size_t)w; k < total && done >= iov[k].iov_len; k++)
+			done -= iov[k].iov_len;
+		if (k < total) {
+			iov[k].iov_base = (char *)iov[k].iov_base + done;
+			iov[k].iov_len -= done;
+		}
+	}
+	return (int)n;
+}
+
+static int pipe_batch_recv(struct chan *c, char *const *bufs, size_t cap, unsigned int n,
+			   size_t *lens)
+{
+	unsigned int got = 0;
+	size_t off = 0;
+	uint32_t flen;
+
+	for (;;) {
+		while (got < n && c->rhave - off >= sizeof(flen)) {
+			memcpy(&flen, c->rbuf + off, sizeof(flen));
+			if (flen > cap)
+				return -EMSGSIZE;
+			if (c->rhave - off - sizeof(flen) < flen)
+				break;
+			memcpy(bufs[got], c->rbuf + off + sizeof(flen), flen);
+			lens[got++] = flen;
+			off += sizeof(flen) + flen;
+		}
+		if (got)
+			break;
+		/* Not one whole frame yet: one read, of what is there. */
+		for (;;) {
+			ssize_t r = read(c->rfd, c->rbuf + c->rhave, c->rcap - c->rhave);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return -errno;
+			if (r == 0)
+				return -EPIPE;
+			c->rhave += (size_t)r;
+			break;
+		}
+	}
+	memmove(c->rbuf, c->rbuf + off, c->rhave - off);
+	c->rhave -= off;
+	return (int)got;
+}
+
+const struct peer peer_pipe_batch = {
+	.name = "pipe-batch", .open = pipe_batch_open, .send = pipe_send,
+	.recv = pipe_recv, .close = pipe_batch_close,
+	.send_batch = pipe_batch_send, .recv_batch = pipe_batch_recv,
+};
 
 const struct peer peer_pipe = {
 	.name = "pipe", .open = pipe_open, .send = pipe_send, .recv = pipe_recv,

@@ -126,6 +126,77 @@ static void libipc_close(struct chan *c)
 	c->mb = NULL;
 }
 
+/* ---- batched: KMBOX_IOC_SEND_BATCH / RECV_BATCH, ipc_*_batch ---------- */
+
+static int kmbox_batch_send(struct chan *c, char *const *bufs, size_t len, unsigned int n)
+{
+	struct kmbox_msgvec vec[BENCH_BATCH_MAX];
+	struct kmbox_batch b = { .count = n, .vec = (uintptr_t)vec };
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++)
+		/* cppcheck-suppress unreadVariable ; the kernel reads it, through b.vec */
+		vec[i] = (struct kmbox_msgvec){ .buf = (uintptr_t)bufs[i], .len = len };
+	while ((ret = ioctl(c->wfd, KMBOX_IOC_SEND_BATCH, &b)) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return ret;
+}
+
+static int kmbox_batch_recv(struct chan *c, char *const *bufs, size_t cap, unsigned int n,
+			    size_t *lens)
+{
+	struct kmbox_msgvec vec[BENCH_BATCH_MAX];
+	struct kmbox_batch b = { .count = n, .vec = (uintptr_t)vec };
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++)
+		vec[i] = (struct kmbox_msgvec){ .buf = (uintptr_t)bufs[i], .len = cap };
+	while ((ret = ioctl(c->rfd, KMBOX_IOC_RECV_BATCH, &b)) < 0)
+		if (errno != EINTR)
+			return -errno;
+	for (i = 0; i < (unsigned int)ret; i++)
+		lens[i] = vec[i].len;
+	return ret;
+}
+
+static int libipc_batch_send(struct chan *c, char *const *bufs, size_t len, unsigned int n)
+{
+	struct ipc_msgvec vec[BENCH_BATCH_MAX];
+	unsigned int i;
+	int ret;
+
+	memset(vec, 0, n * sizeof(vec[0]));
+	for (i = 0; i < n; i++) {
+		vec[i].buf = bufs[i];
+		vec[i].len = len;
+	}
+	while ((ret = ipc_send_batch(c->mb, vec, n, NULL, 0)) == -EINTR)
+		;
+	return ret;
+}
+
+static int libipc_batch_recv(struct chan *c, char *const *bufs, size_t cap, unsigned int n,
+			     size_t *lens)
+{
+	struct ipc_msgvec vec[BENCH_BATCH_MAX];
+	unsigned int i;
+	int ret;
+
+	memset(vec, 0, n * sizeof(vec[0]));
+	for (i = 0; i < n; i++) {
+		vec[i].buf = bufs[i];
+		vec[i].len = cap;
+	}
+	while ((ret = ipc_recv_batch(c->mb, vec, n, NULL, 0)) == -EINTR)
+		;
+	for (i = 0; ret > 0 && i < (unsigned int)ret; i++)
+		lens[i] = vec[i].len;
+	return ret;
+}
+
 /* A kmbox handle is one fd, both ways. */
 static void kmbox_close(struct chan *c)
 {
@@ -147,6 +218,18 @@ const struct peer peer_kmbox_rw = {
 const struct peer peer_libipc = {
 	.name = "libipc", .has_capacity = 1, .can_mpmc_big = 1, .open = libipc_open,
 	.send = libipc_send, .recv = libipc_recv, .close = libipc_close,
+};
+
+const struct peer peer_kmbox_batch = {
+	.name = "kmbox-batch", .open = kmbox_open_chan, .send = kmbox_ioctl_send,
+	.recv = kmbox_ioctl_recv, .close = kmbox_close,
+	.send_batch = kmbox_batch_send, .recv_batch = kmbox_batch_recv,
+};
+
+const struct peer peer_libipc_batch = {
+	.name = "libipc-batch", .open = libipc_open, .send = libipc_send,
+	.recv = libipc_recv, .close = libipc_close,
+	.send_batch = libipc_batch_send, .recv_batch = libipc_batch_recv,
 };
 
 const char *peer_libipc_name(void)

@@ -61,6 +61,7 @@ int peer_why(char *why, size_t len, const char *fmt, const char *what, int err)
 
 static const struct peer *const peers[] = {
 	&peer_pipe, &peer_unix, &peer_mq, &peer_sysv, &peer_kmbox_ioctl, &peer_kmbox_rw, &peer_libipc,
+	&peer_pipe_batch, &peer_kmbox_batch, &peer_libipc_batch,
 };
 
 void peer_list(FILE *f)
@@ -68,25 +69,29 @@ void peer_list(FILE *f)
 	size_t i;
 
 	for (i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
-		fprintf(f, " %s%s", peers[i]->name, peers[i]->has_capacity ? "[:0|:1|:N|:u]" : "");
+		fprintf(f, " %s%s%s", peers[i]->name, peers[i]->has_capacity ? "[:0|:1|:N|:u]" : "",
+			peers[i]->send_batch ? "[/N]" : "");
 	fputc('\n', f);
 }
 
 /*
- * "name" or "name:cap" (cap 0 rendezvous, N bounded, u unbounded).  The
- * label names libipc by its backend, so results say which one ran.
+ * "name" or "name:cap" (cap 0 rendezvous, N bounded, u unbounded); a
+ * batched peer "name/N", N messages per call (BENCH_BATCH_MAX at most; 16
+ * if not said).  The label names libipc by its backend, so results say
+ * which one ran.
  */
 int peer_parse(const char *s, struct peer_spec *ps)
 {
-	const char *colon = strchr(s, ':');
-	size_t nlen = colon ? (size_t)(colon - s) : strlen(s);
+	const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
+	size_t nlen = colon ? (size_t)(colon - s) : slash ? (size_t)(slash - s) : strlen(s);
+	char base[32];
 	size_t i;
 
 	memset(ps, 0, sizeof(*ps));
 	for (i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
 		if (strlen(peers[i]->name) == nlen && !strncmp(peers[i]->name, s, nlen))
 			ps->peer = peers[i];
-	if (!ps->peer)
+	if (!ps->peer || (colon && slash))
 		return -1;
 	ps->capacity = BENCH_DEPTH;
 	if (colon) {
@@ -103,9 +108,31 @@ int peer_parse(const char *s, struct peer_spec *ps)
 				return -1;
 		}
 	}
-	snprintf(ps->label, sizeof(ps->label), "%s%s",
-		 ps->peer == &peer_libipc ? peer_libipc_name() : ps->peer->name,
-		 colon ? colon : "");
+	if (slash && !ps->peer->send_batch)
+		return -1;
+	if (ps->peer->send_batch) {
+		ps->batch = 16;
+		if (slash) {
+			char *end;
+			unsigned long b;
+
+			errno = 0;
+			b = strtoul(slash + 1, &end, 10);
+			if (errno || end == slash + 1 || *end || !b || b > BENCH_BATCH_MAX)
+				return -1;
+			ps->batch = (unsigned int)b;
+		}
+	}
+	if (ps->peer == &peer_libipc)
+		snprintf(base, sizeof(base), "%s", peer_libipc_name());
+	else if (ps->peer == &peer_libipc_batch)
+		snprintf(base, sizeof(base), "%s-batch", peer_libipc_name());
+	else
+		snprintf(base, sizeof(base), "%s", ps->peer->name);
+	if (ps->batch)
+		snprintf(ps->label, sizeof(ps->label), "%s/%u", base, ps->batch);
+	else
+		snprintf(ps->label, sizeof(ps->label), "%s%s", base, colon ? colon : "");
 	return 0;
 }
 
@@ -115,6 +142,7 @@ int chan_open(struct chan *c, const struct peer_spec *ps, size_t size, char *why
 	c->peer = ps->peer;
 	c->capacity = ps->capacity;
 	c->size = size;
+	c->batch = ps->batch;
 	c->rfd = c->wfd = c->id = -1;
 	why[0] = '\0';
 	return ps->peer->open(c, why, whylen);

@@ -26,6 +26,7 @@ union kmbox_ioctl_args {
 	struct kmbox_info info;
 	struct kmbox_destroy_id destroy_id;
 	struct kmbox_list list;
+	struct kmbox_batch batch;
 };
 
 /* Where the caller's struct is, and how big the caller thinks it is. */
@@ -349,6 +350,19 @@ static long kmbox_ioc_info(struct file *file, union kmbox_ioctl_args *args,
 	return kmbox_copy_out(u, info, sizeof(*info));
 }
 
+/* Batches (batch.c). */
+static long kmbox_ioc_send_batch(struct file *file, union kmbox_ioctl_args *args,
+				 const struct kmbox_ucopy *u)
+{
+	return kmbox_send_batch(file->private_data, file->f_mode, &args->batch);
+}
+
+static long kmbox_ioc_recv_batch(struct file *file, union kmbox_ioctl_args *args,
+				 const struct kmbox_ucopy *u)
+{
+	return kmbox_recv_batch(file->private_data, file->f_mode, &args->batch);
+}
+
 /* Administration by id (admin.c). */
 static long kmbox_ioc_stat_id(struct file *file, union kmbox_ioctl_args *args,
 			      const struct kmbox_ucopy *u)
@@ -409,6 +423,10 @@ static const struct kmbox_ioctl_op kmbox_mbox_ops[] = {
 		     kmbox_recv, KMBOX_RECV_SIZE_VER0, true),
 	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_INFO, kmbox_ioc_info,
 		 kmbox_info, KMBOX_INFO_SIZE_VER0),
+	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_SEND_BATCH, kmbox_ioc_send_batch,
+		 kmbox_batch, KMBOX_BATCH_SIZE_VER0),
+	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_RECV_BATCH, kmbox_ioc_recv_batch,
+		 kmbox_batch, KMBOX_BATCH_SIZE_VER0),
 };
 
 static long kmbox_dispatch(const struct kmbox_ioctl_op *ops, unsigned int nops,

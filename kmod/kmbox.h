@@ -325,6 +325,10 @@ bool kmbox_drained(const struct kmbox *mb);
 long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
 		const struct kmbox_deadline *dl, struct kmbox_recv_result *res);
 
+/* batch.c */
+long kmbox_send_batch(struct kmbox *mb, fmode_t fmode, const struct kmbox_batch *b);
+long kmbox_recv_batch(struct kmbox *mb, fmode_t fmode, const struct kmbox_batch *b);
+
 /* ioctl.c */
 long kmbox_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long kmbox_mbox_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

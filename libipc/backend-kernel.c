@@ -2,8 +2,9 @@
 /*
  * The kernel backend: each call is one ioctl of the raw layer.  The module
  * does the work and the checking; this file only translates structs.  The
- * ABI has no vectored send or receive, so the iovec variants go through a
- * bounce buffer.
+ * ABI has no vectored send or receive of one message, so the iovec
+ * variants of more than one element go through a bounce buffer; a batch
+ * of messages is one call.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -269,6 +270,95 @@ static ssize_t kbox_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 		ret = (int)r.len;
 	}
 	free(to_free);
+	return ret;
+}
+
+/*
+ * Batches: one KMBOX_IOC_SEND_BATCH or RECV_BATCH, the entries translated
+ * into the ABI's (on the stack for the usual sizes).  A module older than
+ * the calls gets one call per message (ipc.c's loop), with the same rules.
+ */
+#define KBOX_BATCH_STACK	64
+
+static struct kmbox_msgvec *kbox_vec(unsigned int count, struct kmbox_msgvec *stack)
+{
+	if (count <= KBOX_BATCH_STACK)
+		return stack;
+	return malloc(count * sizeof(struct kmbox_msgvec));
+}
+
+static uint32_t kbox_batch_flags(const struct ipc_wait *w, unsigned int flags)
+{
+	return kbox_mode(w) | ((flags & IPC_SYNC) ? KMBOX_SEND_SYNC : 0) |
+	       ((flags & IPC_WAITALL) ? KMBOX_BATCH_WAITALL : 0);
+}
+
+static int kbox_send_batch(struct ipc_mbox *mb, const struct ipc_msgvec *vec,
+			   unsigned int count, const struct ipc_wait *w,
+			   unsigned int flags)
+{
+	struct kmbox_msgvec stack[KBOX_BATCH_STACK], *kv;
+	struct kmbox_batch b = {
+		.flags = kbox_batch_flags(w, flags),
+		.count = count,
+		.timeout_ns = w->ns,
+	};
+	unsigned int i;
+	int ret;
+
+	if (!kbox_has(KMBOX_FEATURE_BATCH))
+		return ipc_send_batch_loop(mb, vec, count, w, flags);
+	kv = kbox_vec(count, stack);
+	if (!kv)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		memset(&kv[i], 0, sizeof(kv[i]));
+		kv[i].buf = (uintptr_t)vec[i].buf;
+		kv[i].len = vec[i].len;
+	}
+	b.vec = (uintptr_t)kv;
+	ret = kmbox_raw_send_batch(to_kbox(mb)->fd, &b);
+	if (kv != stack)
+		free(kv);
+	return ret;
+}
+
+static int kbox_recv_batch(struct ipc_mbox *mb, struct ipc_msgvec *vec,
+			   unsigned int count, const struct ipc_wait *w,
+			   unsigned int flags)
+{
+	struct kmbox_msgvec stack[KBOX_BATCH_STACK], *kv;
+	struct kmbox_batch b = {
+		.flags = kbox_batch_flags(w, flags),
+		.count = count,
+		.timeout_ns = w->ns,
+	};
+	unsigned int i;
+	int ret;
+
+	if (!kbox_has(KMBOX_FEATURE_BATCH))
+		return ipc_recv_batch_loop(mb, vec, count, w, flags);
+	kv = kbox_vec(count, stack);
+	if (!kv)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		memset(&kv[i], 0, sizeof(kv[i]));
+		kv[i].buf = (uintptr_t)vec[i].buf;
+		kv[i].len = vec[i].len;
+	}
+	b.vec = (uintptr_t)kv;
+	ret = kmbox_raw_recv_batch(to_kbox(mb)->fd, &b);
+	for (i = 0; ret > 0 && i < (unsigned int)ret; i++) {
+		vec[i].len = kv[i].len;
+		vec[i].pid = kv[i].pid;
+		vec[i].uid = kv[i].uid;
+		vec[i].gid = kv[i].gid;
+		vec[i].flags = IPC_MSG_CRED_VERIFIED;
+	}
+	if (ret == -EMSGSIZE)
+		vec[0].len = kv[0].len;
+	if (kv != stack)
+		free(kv);
 	return ret;
 }
 
@@ -595,6 +685,8 @@ const struct ipc_backend_ops ipc_kernel_ops = {
 	.release = kbox_release,
 	.send = kbox_send,
 	.recv = kbox_recv,
+	.send_batch = kbox_send_batch,
+	.recv_batch = kbox_recv_batch,
 	.info = kbox_info,
 	.fd = kbox_fd,
 	.stat = kbox_stat,

@@ -52,6 +52,17 @@ struct ipc_backend_ops {
 	int (*send)(struct ipc_mbox *mb, const struct ipc_msg_req *req);
 	ssize_t (*recv)(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			struct ipc_msginfo *info);
+	/*
+	 * Checked batches (count 1..IPC_BATCH_MAX, reserved fields zero):
+	 * the count or -errno.  NULL: ipc_send_batch_loop and
+	 * ipc_recv_batch_loop do them with send and recv.
+	 */
+	int (*send_batch)(struct ipc_mbox *mb, const struct ipc_msgvec *vec,
+			  unsigned int count, const struct ipc_wait *w,
+			  unsigned int flags);
+	int (*recv_batch)(struct ipc_mbox *mb, struct ipc_msgvec *vec,
+			  unsigned int count, const struct ipc_wait *w,
+			  unsigned int flags);
 	int (*info)(struct ipc_mbox *mb, struct ipc_info *info);
 	int (*fd)(struct ipc_mbox *mb);
 	/* st is zeroed. */
@@ -77,5 +88,11 @@ IPC_HIDDEN int64_t ipc_now_ns(void);
 IPC_HIDDEN int ipc_stat_id_by_list(const struct ipc_backend_ops *ops, uint64_t id,
 				   struct ipc_stat *st);
 IPC_HIDDEN int ipc_destroy_id_by_name(const struct ipc_backend_ops *ops, uint64_t id);
+IPC_HIDDEN int ipc_send_batch_loop(struct ipc_mbox *mb, const struct ipc_msgvec *vec,
+				   unsigned int count, const struct ipc_wait *w,
+				   unsigned int flags);
+IPC_HIDDEN int ipc_recv_batch_loop(struct ipc_mbox *mb, struct ipc_msgvec *vec,
+				   unsigned int count, const struct ipc_wait *w,
+				   unsigned int flags);
 
 #endif /* LIBIPC_BACKEND_H */

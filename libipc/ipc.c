@@ -413,6 +413,163 @@ IPC_EXPORT ssize_t ipc_recv(struct ipc_mbox *mb, void *buf, size_t size,
 	return ipc_recvv(mb, &iov, 1, w, flags, info);
 }
 
+/* ---- batches ------------------------------------------------------------- */
+
+/*
+ * The entries' reserved fields, and the count: the kernel's errnos.  A
+ * NULL buffer of a non-zero length ends the batch there, as a bad buffer
+ * does in the kernel, but before anything else about that message is
+ * looked at, as ipc_send and ipc_recv check theirs: *count is cut to the
+ * entries before it, and one at entry 0 is EFAULT.
+ */
+static int ipc_check_vec(const struct ipc_msgvec *vec, unsigned int *count)
+{
+	unsigned int i, n = *count;
+
+	if (n > IPC_BATCH_MAX)
+		return -EINVAL;
+	if (n && !vec)
+		return -EFAULT;
+	for (i = 0; i < n; i++)
+		if (vec[i].__reserved[0] || vec[i].__reserved[1])
+			return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!vec[i].buf && vec[i].len) {
+			*count = i;
+			return i ? 0 : -EFAULT;
+		}
+	return 0;
+}
+
+/*
+ * How the messages of a batch done one call at a time wait: the first as
+ * w says, the rest not at all, or with IPC_WAITALL each until the one
+ * deadline (a relative timeout is made absolute once, here).
+ */
+static void ipc_batch_waits(const struct ipc_wait *w, unsigned int flags,
+			    struct ipc_wait *first, struct ipc_wait *later)
+{
+	int64_t now;
+
+	*first = *w;
+	if (w->mode == IPC_TIMEOUT && (flags & IPC_WAITALL)) {
+		now = ipc_now_ns();
+		first->mode = IPC_DEADLINE;
+		first->ns = w->ns > INT64_MAX - now ? INT64_MAX : now + w->ns;
+	}
+	*later = *first;
+	if (!(flags & IPC_WAITALL)) {
+		later->mode = IPC_NONBLOCK;
+		later->ns = 0;
+	}
+}
+
+int ipc_send_batch_loop(struct ipc_mbox *mb, const struct ipc_msgvec *vec,
+			unsigned int count, const struct ipc_wait *w,
+			unsigned int flags)
+{
+	struct ipc_wait first, later;
+	unsigned int i;
+	int ret = 0;
+
+	ipc_batch_waits(w, flags, &first, &later);
+	for (i = 0; i < count; i++) {
+		struct iovec iov = { .iov_base = vec[i].buf, .iov_len = vec[i].len };
+		struct ipc_msg_req req = {
+			.iov = &iov, .iovcnt = 1, .len = vec[i].len,
+			.wait = i ? &later : &first, .flags = flags & IPC_SYNC,
+		};
+
+		ret = ipc_check_iov(&iov, 1, &req.len);
+		if (!ret)
+			ret = mb->ops->send(mb, &req);
+		if (ret)
+			break;
+	}
+	return i ? (int)i : ret;
+}
+
+int ipc_recv_batch_loop(struct ipc_mbox *mb, struct ipc_msgvec *vec,
+			unsigned int count, const struct ipc_wait *w,
+			unsigned int flags)
+{
+	struct ipc_wait first, later;
+	struct ipc_msginfo info;
+	unsigned int i;
+	ssize_t ret = 0;
+
+	ipc_batch_waits(w, flags, &first, &later);
+	for (i = 0; i < count; i++) {
+		struct iovec iov = { .iov_base = vec[i].buf, .iov_len = vec[i].len };
+		struct ipc_msg_req req = {
+			.iov = &iov, .iovcnt = 1, .wait = i ? &later : &first,
+		};
+
+		memset(&info, 0, sizeof(info));
+		ret = ipc_check_iov(&iov, 1, &req.len);
+		if (!ret)
+			ret = mb->ops->recv(mb, &req, &info);
+		if (ret < 0)
+			break;
+		vec[i].len = info.len;
+		vec[i].pid = info.pid;
+		vec[i].uid = info.uid;
+		vec[i].gid = info.gid;
+		vec[i].flags = info.flags;
+	}
+	if (!i && ret == -EMSGSIZE)
+		vec[0].len = info.len;
+	return i ? (int)i : (int)ret;
+}
+
+IPC_EXPORT int ipc_send_batch(struct ipc_mbox *mb, const struct ipc_msgvec *vec,
+			      unsigned int count, const struct ipc_wait *w,
+			      unsigned int flags)
+{
+	int ret;
+
+	if (!mb)
+		return -EINVAL;
+	if (!(mb->access & IPC_SEND))
+		return -EBADF;
+	if (flags & ~(IPC_SYNC | IPC_WAITALL))
+		return -EINVAL;
+	if (!w)
+		w = &ipc_wait_block;
+	ret = ipc_check_wait(w);
+	if (!ret)
+		ret = ipc_check_vec(vec, &count);
+	if (ret || !count)
+		return ret;
+	if (mb->ops->send_batch)
+		return mb->ops->send_batch(mb, vec, count, w, flags);
+	return ipc_send_batch_loop(mb, vec, count, w, flags);
+}
+
+IPC_EXPORT int ipc_recv_batch(struct ipc_mbox *mb, struct ipc_msgvec *vec,
+			      unsigned int count, const struct ipc_wait *w,
+			      unsigned int flags)
+{
+	int ret;
+
+	if (!mb)
+		return -EINVAL;
+	if (!(mb->access & IPC_RECV))
+		return -EBADF;
+	if (flags & ~IPC_WAITALL)
+		return -EINVAL;
+	if (!w)
+		w = &ipc_wait_block;
+	ret = ipc_check_wait(w);
+	if (!ret)
+		ret = ipc_check_vec(vec, &count);
+	if (ret || !count)
+		return ret;
+	if (mb->ops->recv_batch)
+		return mb->ops->recv_batch(mb, vec, count, w, flags);
+	return ipc_recv_batch_loop(mb, vec, count, w, flags);
+}
+
 IPC_EXPORT int ipc_info(struct ipc_mbox *mb, struct ipc_info *info)
 {
 	if (!mb)

@@ -32,6 +32,8 @@ static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER1, "kmbox_info");
 static_assert(sizeof(struct kmbox_destroy_id) == KMBOX_DESTROY_ID_SIZE_VER0,
 	      "kmbox_destroy_id");
 static_assert(sizeof(struct kmbox_list) == KMBOX_LIST_SIZE_VER0, "kmbox_list");
+static_assert(sizeof(struct kmbox_batch) == KMBOX_BATCH_SIZE_VER0, "kmbox_batch");
+static_assert(sizeof(struct kmbox_msgvec) == KMBOX_MSGVEC_SIZE, "kmbox_msgvec");
 
 static inline int kmbox_raw_ioctl(int fd, unsigned long cmd, unsigned long arg)
 {
@@ -97,6 +99,18 @@ static inline int kmbox_raw_send(int fd, struct kmbox_send *s)
 static inline int kmbox_raw_recv(int fd, struct kmbox_recv *r)
 {
 	return kmbox_raw_ioctl(fd, KMBOX_IOC_RECV, (unsigned long)r);
+}
+
+/* KMBOX_FEATURE_BATCH: returns how many messages were sent. */
+static inline int kmbox_raw_send_batch(int fd, struct kmbox_batch *b)
+{
+	return kmbox_raw_ioctl(fd, KMBOX_IOC_SEND_BATCH, (unsigned long)b);
+}
+
+/* KMBOX_FEATURE_BATCH: returns how many messages were received. */
+static inline int kmbox_raw_recv_batch(int fd, struct kmbox_batch *b)
+{
+	return kmbox_raw_ioctl(fd, KMBOX_IOC_RECV_BATCH, (unsigned long)b);
 }
 
 static inline int kmbox_raw_info(int fd, struct kmbox_info *i)

@@ -30,6 +30,8 @@ KT_CMD_OK(KMBOX_IOC_INFO, KMBOX_INFO_SIZE_VER1);
 KT_CMD_OK(KMBOX_IOC_STAT_ID, KMBOX_INFO_SIZE_VER1);
 KT_CMD_OK(KMBOX_IOC_DESTROY_ID, KMBOX_DESTROY_ID_SIZE_VER0);
 KT_CMD_OK(KMBOX_IOC_LIST, KMBOX_LIST_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_SEND_BATCH, KMBOX_BATCH_SIZE_VER0);
+KT_CMD_OK(KMBOX_IOC_RECV_BATCH, KMBOX_BATCH_SIZE_VER0);
 static_assert(_IOC_SIZE(KMBOX_IOC_CLOSE) == 0, "close takes no struct");
 static_assert(_IOC_SIZE(KMBOX_IOC_DESTROY) == 0, "destroy takes no struct");
 /* The flags of different families must not collide where they mix. */
@@ -66,7 +68,8 @@ TEST(limits)
 	for (i = 0; i < ARRAY_SIZE(lim.__reserved); i++)
 		EXPECT_EQ(0ULL, lim.__reserved[i]);
 	/* Every feature this header knows; none it does not. */
-	EXPECT_EQ(KMBOX_FEATURE_ADMIN | KMBOX_FEATURE_CREATE_RESULT, lim.features);
+	EXPECT_EQ(KMBOX_FEATURE_ADMIN | KMBOX_FEATURE_CREATE_RESULT | KMBOX_FEATURE_BATCH,
+		  lim.features);
 }
 
 TEST(limits_match_module_parameters)
@@ -1200,7 +1203,7 @@ BAD_ROW(close_with_size_on_recv_only, OP_CLOSE, ENOTTY, T_RECV_ONLY,
 BAD_ON(unknown_nr_on_device, OP_RAW, ENOTTY, T_DEV,
        r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x07, struct kmbox_limits));
 BAD_ON(unknown_nr_on_mailbox, OP_RAW, ENOTTY, T_ALL,
-       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x15, struct kmbox_info));
+       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x17, struct kmbox_info));
 BAD_ON(other_magic_on_device, OP_RAW, ENOTTY, T_DEV,
        r->cmd = _IOWR('x', 0x00, struct kmbox_limits));
 BAD_ON(other_magic_on_mailbox, OP_RAW, ENOTTY, T_ALL,

@@ -238,6 +238,53 @@ ssize_t ipc_recvv(struct ipc_mbox *mb, const struct iovec *iov, int iovcnt,
 		  const struct ipc_wait *w, unsigned int flags,
 		  struct ipc_msginfo *info);
 
+/* Most messages one ipc_send_batch or ipc_recv_batch call takes. */
+#define IPC_BATCH_MAX		1024
+
+/* ipc_send_batch and ipc_recv_batch flags: every message may wait. */
+#define IPC_WAITALL		0x0100u
+
+/**
+ * struct ipc_msgvec - one message of ipc_send_batch or ipc_recv_batch
+ * @buf:	the message (send) or the buffer for it (receive)
+ * @len:	send: its length; receive: in, the buffer's size, out, the
+ *		message's length (on EMSGSIZE in entry 0: the size needed)
+ * @pid, @uid, @gid: receive, out: the sender's, as struct ipc_msginfo's
+ * @flags:	receive, out: IPC_MSG_CRED_VERIFIED as struct ipc_msginfo's
+ * @__reserved:	must be zero
+ *
+ * The out fields of the entries the call did not receive are left as
+ * they were; on input they are ignored.
+ */
+struct ipc_msgvec {
+	void *buf;
+	size_t len;
+	int32_t pid;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t flags;
+	uint64_t __reserved[2];
+};
+
+/*
+ * Send (receive) up to count messages in one call, in order, as sendmmsg
+ * and recvmmsg do (kernel backend: one system call).  flags: IPC_WAITALL,
+ * and for sends IPC_SYNC (for each message).  Returns how many went:
+ * entries [0, ret) were sent (received), entries [ret, count) were not and
+ * nothing of theirs was delivered or consumed.  Only the first message
+ * waits as w says, the others go only if they can without waiting, unless
+ * IPC_WAITALL lets each wait (all within one timeout or deadline).  An
+ * error at the first message is the call's (-errno, as ipc_send or
+ * ipc_recv would fail); at a later one the call returns the count and the
+ * error, if it persists, comes with the next call.  count 0 returns 0.
+ */
+int ipc_send_batch(struct ipc_mbox *mb, const struct ipc_msgvec *vec,
+		   unsigned int count, const struct ipc_wait *w,
+		   unsigned int flags);
+int ipc_recv_batch(struct ipc_mbox *mb, struct ipc_msgvec *vec,
+		   unsigned int count, const struct ipc_wait *w,
+		   unsigned int flags);
+
 /* Fill *info with what the mailbox is and holds now. */
 int ipc_info(struct ipc_mbox *mb, struct ipc_info *info);
 

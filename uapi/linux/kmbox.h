@@ -11,7 +11,8 @@
  *    KMBOX_IOC_STAT_ID, KMBOX_IOC_DESTROY_ID, KMBOX_IOC_LIST.  CREATE and
  *    OPEN return a new file descriptor, a "handle", for one mailbox.
  *  - a mailbox handle: KMBOX_IOC_SEND, KMBOX_IOC_RECV, KMBOX_IOC_INFO,
- *    KMBOX_IOC_CLOSE, KMBOX_IOC_DESTROY, plus read(2) (receive one message),
+ *    KMBOX_IOC_CLOSE, KMBOX_IOC_DESTROY, KMBOX_IOC_SEND_BATCH,
+ *    KMBOX_IOC_RECV_BATCH, plus read(2) (receive one message),
  *    write(2) (send one message, honouring O_NONBLOCK) and poll(2).
  *
  * read(2), readv(2) receive one message and write(2), writev(2) send one
@@ -56,7 +57,8 @@
  *
  * Errors (ioctl returns -1 with errno set):
  *   EINVAL       unknown flag, non-zero reserved field, bad name, bad
- *                capacity/size/mode, struct shorter than *_SIZE_VER0
+ *                capacity/size/mode, struct shorter than *_SIZE_VER0,
+ *                batch count above KMBOX_BATCH_MAX
  *   E2BIG        struct longer than the kernel's with non-zero tail bytes
  *   ENOTTY       command not valid on this kind of descriptor
  *   EFAULT       a bad pointer; nothing was changed or consumed (a struct
@@ -98,6 +100,10 @@
  *   ENOMEM       the kernel could not allocate a mailbox or a message
  *   EMFILE       CREATE or OPEN: the process has no file descriptor free
  *   ENFILE       CREATE or OPEN: the system has no file free
+ *
+ * SEND_BATCH and RECV_BATCH return the number of messages sent or
+ * received, all of them or a counted prefix, and fail only when the first
+ * message fails, with its error: see struct kmbox_batch.
  *
  * Whenever SEND, RECV, read or write fail, nothing was delivered or
  * consumed (though a failed RECV or read may have written to its buffer:
@@ -177,6 +183,11 @@ struct kmbox_limits {
  * KMBOX_CREATE_OWNER_CLOSE.
  */
 #define KMBOX_FEATURE_CREATE_RESULT	0x0002ULL
+
+/*
+ * KMBOX_FEATURE_BATCH: KMBOX_IOC_SEND_BATCH and KMBOX_IOC_RECV_BATCH.
+ */
+#define KMBOX_FEATURE_BATCH	0x0004ULL
 
 /* CREATE flags, on top of the KMBOX_FD_* flags. */
 #define KMBOX_CREATE_EXCL	0x0100	/* fail with EEXIST if it exists */
@@ -338,6 +349,87 @@ struct kmbox_recv {
 
 #define KMBOX_RECV_SIZE_VER0	64
 
+/* Most messages one SEND_BATCH or RECV_BATCH call takes (count). */
+#define KMBOX_BATCH_MAX		1024
+
+/*
+ * SEND_BATCH and RECV_BATCH: every message of the batch may wait as the
+ * call's mode says (all of them within the one timeout or deadline), not
+ * only the first.
+ */
+#define KMBOX_BATCH_WAITALL	0x0200
+
+/**
+ * struct kmbox_msgvec - one message of a batch
+ * @buf:	pointer to the message (SEND_BATCH) or to its buffer (RECV_BATCH)
+ * @len:	SEND_BATCH: the message's length, 0..max_msg_size;
+ *		RECV_BATCH: in, the buffer's size; out, the message's length
+ * @pid:	RECV_BATCH, out: as struct kmbox_recv's (ignored on input, and
+ *		by SEND_BATCH)
+ * @uid:	RECV_BATCH, out: as struct kmbox_recv's (ignored as @pid)
+ * @gid:	RECV_BATCH, out: as struct kmbox_recv's (ignored as @pid)
+ * @__reserved:	must be 0
+ *
+ * The array's entries have this fixed size: a later meaning of @__reserved
+ * comes with a new flag of struct kmbox_batch, never a bigger entry.
+ */
+struct kmbox_msgvec {
+	__u64 buf;
+	__u64 len;
+	__s32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 __reserved;
+};
+
+#define KMBOX_MSGVEC_SIZE	32
+
+/**
+ * struct kmbox_batch - KMBOX_IOC_SEND_BATCH, KMBOX_IOC_RECV_BATCH (as
+ *	sendmmsg(2) and recvmmsg(2): many messages per call)
+ * @flags:	one KMBOX_MSG_* mode at most, KMBOX_BATCH_WAITALL; SEND_BATCH
+ *		also KMBOX_SEND_SYNC (for every message).  KMBOX_RECV_PEEK is
+ *		not taken (EINVAL)
+ * @count:	entries in @vec, 0..KMBOX_BATCH_MAX (more: EINVAL)
+ * @vec:	pointer to an array of @count struct kmbox_msgvec
+ * @timeout_ns:	with KMBOX_MSG_TIMEOUT or KMBOX_MSG_DEADLINE, else 0: one
+ *		timeout or deadline for the whole call
+ * @__reserved:	must be 0
+ *
+ * Messages go (or are taken) in the order of @vec, each as one SEND (or
+ * RECV) of its entry would, with the call's flags.  Returns how many were:
+ * entries [0, ret) were sent (received, their out fields set); entries
+ * [ret, count) were not, nothing of theirs was delivered or consumed, and
+ * their entries are left as they were.  The no-ambiguity rule of SEND and
+ * RECV holds per message.
+ *
+ * Waiting: the first message waits as the call's mode says; the others
+ * go only if they can without waiting (as MSG_WAITFORONE does for
+ * recvmmsg), unless KMBOX_BATCH_WAITALL lets each wait within the same
+ * timeout or deadline.  So a blocking RECV_BATCH returns as soon as it has
+ * one message, with as many more as were queued; a blocking SEND_BATCH to
+ * a full queue returns once one fits, with as many more as fit then.
+ *
+ * Errors: a bad struct, flag, count, @vec (EFAULT) or reserved field of
+ * any entry (EINVAL) fails the call before any message.  Otherwise the
+ * first message's error is the call's (as SEND or RECV would fail: EAGAIN,
+ * ETIMEDOUT, EFAULT for its @buf, EMSGSIZE, with its needed length in
+ * entry 0's @len, ...), while an error at a later message k ends the
+ * batch and the call returns k: that message, and those after it, were not
+ * touched, and the same error, if it persists, is the first of the next
+ * call.  A signal that arrives after the first message ends a WAITALL
+ * batch with the count (never EINTR).  count 0 returns 0 and does nothing.
+ */
+struct kmbox_batch {
+	__u32 flags;
+	__u32 count;
+	__u64 vec;
+	__s64 timeout_ns;
+	__u64 __reserved[2];
+};
+
+#define KMBOX_BATCH_SIZE_VER0	40
+
 /* Most pids of blocked callers struct kmbox_info holds, each way. */
 #define KMBOX_INFO_PIDS		16
 
@@ -488,5 +580,8 @@ struct kmbox_list {
  */
 #define KMBOX_IOC_CLOSE		_IO(KMBOX_IOC_MAGIC, 0x13)
 #define KMBOX_IOC_DESTROY	_IO(KMBOX_IOC_MAGIC, 0x14)
+/* KMBOX_FEATURE_BATCH */
+#define KMBOX_IOC_SEND_BATCH	_IOWR(KMBOX_IOC_MAGIC, 0x15, struct kmbox_batch)
+#define KMBOX_IOC_RECV_BATCH	_IOWR(KMBOX_IOC_MAGIC, 0x16, struct kmbox_batch)
 
 #endif /* _UAPI_LINUX_KMBOX_H */
