@@ -108,7 +108,7 @@ static bool kmbox_batch_next(void)
 	return !fatal_signal_pending(current);
 }
 
-long kmbox_send_batch(struct kmbox *mb, fmode_t fmode, const struct kmbox_batch *b)
+long kmbox_send_batch(struct kmbox_handle *h, fmode_t fmode, const struct kmbox_batch *b)
 {
 	struct kmbox_msgvec stack[KMBOX_BATCH_STACK], *vec;
 	bool sync = b->flags & KMBOX_SEND_SYNC;
@@ -134,7 +134,7 @@ long kmbox_send_batch(struct kmbox *mb, fmode_t fmode, const struct kmbox_batch 
 			break;
 		}
 		iov_iter_ubuf(&from, ITER_SOURCE, u64_to_user_ptr(vec[i].buf), vec[i].len);
-		ret = kmbox_send(mb, &from, sync, i ? &later : &dl, current_cred());
+		ret = kmbox_send(h, &from, sync, i ? &later : &dl, current_cred());
 		if (ret)
 			break;
 	}

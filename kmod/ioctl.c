@@ -360,7 +360,7 @@ static long kmbox_ioc_send_batch(struct file *file, union kmbox_ioctl_args *args
 static long kmbox_ioc_recv_batch(struct file *file, union kmbox_ioctl_args *args,
 				 const struct kmbox_ucopy *u)
 {
-	return kmbox_recv_batch(file->private_data, file->f_mode, &args->batch);
+	return kmbox_recv_batch(kmbox_file_mbox(file), file->f_mode, &args->batch);
 }
 
 /* Administration by id (admin.c). */
@@ -423,10 +423,11 @@ static const struct kmbox_ioctl_op kmbox_mbox_ops[] = {
 		     kmbox_recv, KMBOX_RECV_SIZE_VER0, true),
 	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_INFO, kmbox_ioc_info,
 		 kmbox_info, KMBOX_INFO_SIZE_VER0),
-	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_SEND_BATCH, kmbox_ioc_send_batch,
-		 kmbox_batch, KMBOX_BATCH_SIZE_VER0),
-	KMBOX_OP(KMBOX_MBOX_BASE, KMBOX_IOC_RECV_BATCH, kmbox_ioc_recv_batch,
-		 kmbox_batch, KMBOX_BATCH_SIZE_VER0),
+	/* Their results go in the entries, which they check themselves. */
+	KMBOX_OP_OUT(KMBOX_MBOX_BASE, KMBOX_IOC_SEND_BATCH, kmbox_ioc_send_batch,
+		     kmbox_batch, KMBOX_BATCH_SIZE_VER0, true),
+	KMBOX_OP_OUT(KMBOX_MBOX_BASE, KMBOX_IOC_RECV_BATCH, kmbox_ioc_recv_batch,
+		     kmbox_batch, KMBOX_BATCH_SIZE_VER0, true),
 };
 
 static long kmbox_dispatch(const struct kmbox_ioctl_op *ops, unsigned int nops,

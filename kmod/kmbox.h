@@ -326,7 +326,7 @@ long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
 		const struct kmbox_deadline *dl, struct kmbox_recv_result *res);
 
 /* batch.c */
-long kmbox_send_batch(struct kmbox *mb, fmode_t fmode, const struct kmbox_batch *b);
+long kmbox_send_batch(struct kmbox_handle *h, fmode_t fmode, const struct kmbox_batch *b);
 long kmbox_recv_batch(struct kmbox *mb, fmode_t fmode, const struct kmbox_batch *b);
 
 /* ioctl.c */
