@@ -10,8 +10,11 @@
  * receiver reports it delivered, or withdraws it from the queue on
  * timeout, signal, close or destroy.
  *
- * A receiver takes a message off the queue ("in flight"), drops the lock
- * and copies it out, then commits under the lock.  If the copy faults the
+ * A receiver copies a short message out under the lock with page faults
+ * disabled and takes it off the queue in the same critical section
+ * (kmbox_recv_locked).  Otherwise (a long message, or a buffer not mapped
+ * in yet) it takes the message off the queue ("in flight"), drops the lock
+ * and copies it out, then commits under the lock.  If that copy faults the
  * message goes back to the head of the queue, so an error never consumes a
  * message.  A waiting sender may still withdraw a message in flight (its
  * timeout or a signal came first): the receiver then finds it withdrawn at
@@ -33,7 +36,11 @@
 #include <linux/hrtimer.h>
 #include <linux/overflow.h>
 #include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -91,6 +98,15 @@ err_put_user:
 	return ERR_PTR(ret);
 }
 
+/*
+ * Copies msg out, stopping short where the copy faults (with page faults
+ * disabled, where it would have to fault a page in).
+ */
+static size_t kmbox_msg_copy_to(const struct kmbox_msg *msg, struct iov_iter *to)
+{
+	return copy_to_iter(msg->data, msg->len, to);
+}
+
 /* Never under kmbox.lock: the last put frees. */
 void kmbox_msg_put(struct kmbox_msg *msg)
 {
@@ -146,13 +162,58 @@ static bool kmbox_end_of_drain(struct kmbox *mb)
 	return true;
 }
 
+/* Only a bounded mailbox has senders waiting for room. */
+static bool kmbox_bounded(const struct kmbox *mb)
+{
+	return mb->capacity && mb->capacity != KMBOX_CAPACITY_UNBOUNDED;
+}
+
+/*
+ * Wakes task: now, under mb->lock, if w is NULL (the rare paths), else
+ * once the caller has dropped it (kmbox_do_wakes), holding a reference
+ * until then.  One such task per call at most.  mb->lock held.
+ */
+static void kmbox_wake_task(struct task_struct *task, struct kmbox_wakes *w)
+{
+	if (!w) {
+		wake_up_process(task);
+		return;
+	}
+	WARN_ON_ONCE(w->task);
+	w->task = get_task_struct(task);
+}
+
+/* Does the wake-ups w holds, and forgets them.  mb->lock not held. */
+static void kmbox_do_wakes(struct kmbox *mb, struct kmbox_wakes *w, bool sync)
+{
+	if (w->task) {
+		wake_up_process(w->task);
+		put_task_struct(w->task);
+		w->task = NULL;
+	}
+	if (w->all) {
+		kmbox_wake(mb);
+	} else {
+		if (w->msg)
+			kmbox_wake_msg(mb, sync);
+		if (w->room)
+			kmbox_wake_room(mb, sync);
+	}
+	w->msg = false;
+	w->room = false;
+	w->all = false;
+}
+
 /*
  * Gives msg, and the mailbox's reference to it, to the first waiting
  * receiver or, if none waits, to the queue (at its head when head is set:
- * a message put back keeps its place).  mb->lock held.  Returns true if
- * the message was queued, so pollers and peekers need waking.
+ * a message put back keeps its place).  The receiver is woken as
+ * kmbox_wake_task says; pollers and peekers, if the message was queued,
+ * are owed a wake-up.  mb->lock held.  Returns true if the message was
+ * queued.
  */
-static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head)
+static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head,
+			  struct kmbox_wakes *w)
 {
 	struct kmbox_receiver *rcv;
 
@@ -161,8 +222,9 @@ static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head)
 		list_del(&rcv->link);
 		mb->nr_receivers--;
 		kmbox_set_inflight(mb, msg, true);
-		rcv->msg = msg;
-		wake_up_process(rcv->task);
+		/* Read without the lock by a receiver spinning. */
+		WRITE_ONCE(rcv->msg, msg);
+		kmbox_wake_task(rcv->task, w);
 		return false;
 	}
 	kmbox_set_inflight(mb, msg, false);
@@ -172,17 +234,24 @@ static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head)
 		list_add_tail(&msg->link, &mb->queue);
 	mb->nr_msgs++;
 	mb->nr_bytes += msg->len;
+	if (w)
+		w->msg = true;
 	return true;
 }
 
-/* Tells a waiting sender its message's fate.  mb->lock held. */
-static void kmbox_sender_done(struct kmbox_msg *msg, int result)
+/*
+ * Tells a waiting sender its message's fate, waking it as kmbox_wake_task
+ * says.  mb->lock held.
+ */
+static void kmbox_sender_done(struct kmbox_msg *msg, int result,
+			      struct kmbox_wakes *w)
 {
 	struct kmbox_sender *sender = msg->sender;
 
 	msg->sender = NULL;
-	sender->result = result;
-	wake_up_process(sender->task);
+	/* Read without the lock by a sender spinning: kmbox_spin_done. */
+	WRITE_ONCE(sender->result, result);
+	kmbox_wake_task(sender->task, w);
 }
 
 /*
@@ -195,7 +264,7 @@ static void kmbox_withdraw(struct kmbox *mb, struct kmbox_msg *msg, int result)
 {
 	mb->sent--;
 	if (result)
-		kmbox_sender_done(msg, result);
+		kmbox_sender_done(msg, result, NULL);
 	else
 		msg->sender = NULL;
 	if (msg->inflight) {
@@ -262,13 +331,13 @@ static struct kmbox_msg *kmbox_requeue(struct kmbox *mb, struct kmbox_msg *msg)
 		kmbox_set_inflight(mb, msg, false);
 		if (msg->sender) {
 			mb->sent--;
-			kmbox_sender_done(msg, result);
+			kmbox_sender_done(msg, result, NULL);
 		} else {
 			mb->dropped++;
 		}
 		return msg;
 	}
-	kmbox_deliver(mb, msg, true);
+	kmbox_deliver(mb, msg, true, NULL);
 	/* Its sender may be waiting to time out again now it is queued. */
 	if (msg->sender)
 		wake_up_process(msg->sender->task);
@@ -335,14 +404,48 @@ static long kmbox_may_sleep(const struct kmbox_deadline *dl)
 }
 
 /*
+ * At a rendezvous in full flow, a peer on another CPU answers sooner than
+ * the two wake-ups of a sleep would take (each an interrupt to a CPU that
+ * went idle).  So a receiver arriving to find no offer, and a sender whose
+ * offer is not taken yet, first spin for up to KMBOX_SPIN_NS, without the
+ * lock, in the state of a running task: only while nothing else wants
+ * this CPU, no signal is pending, and (a sender that handed its message
+ * over) the receiver is running.  Only when a message was taken within
+ * the last KMBOX_SPIN_NS: a rendezvous that is idle costs no CPU time.
+ */
+#define KMBOX_SPIN_NS	(50 * NSEC_PER_USEC)
+
+/* mb->lock held. */
+static bool kmbox_may_spin(const struct kmbox *mb, const struct kmbox_deadline *dl)
+{
+	return mb->capacity == 0 && !dl->nonblock &&
+	       (s64)(local_clock() - mb->taken_ns) < (s64)KMBOX_SPIN_NS;
+}
+
+/* Stop spinning?  peer: the receiver a sender handed its message to. */
+static bool kmbox_spin_done(u64 end, struct task_struct *peer)
+{
+	if (need_resched() || !single_task_running() || signal_pending(current))
+		return true;
+	if (peer && !task_is_running(peer))
+		return true;
+	return local_clock() > end;
+}
+
+/*
  * Sleeps until woken, signalled or past the deadline (if dl is given and
  * timed).  The caller set the task state, and the condition it waits for,
- * under mb->lock, which is dropped for the sleep and taken back.
+ * under mb->lock, which is dropped for the sleep and taken back.  The
+ * wake-ups w holds, if any, are done in between, as sync ones: we are
+ * about to sleep.
  */
-static void kmbox_sleep(struct kmbox *mb, const struct kmbox_deadline *dl)
+static void kmbox_sleep(struct kmbox *mb, const struct kmbox_deadline *dl,
+			struct kmbox_wakes *w)
 	__must_hold(&mb->lock)
 {
 	spin_unlock(&mb->lock);
+	if (w)
+		kmbox_do_wakes(mb, w, true);
 	if (dl && dl->timed) {
 		ktime_t expires = dl->expires;
 
@@ -376,22 +479,38 @@ static void kmbox_sleeper_del(struct kmbox *mb, struct kmbox_sleeper *sl)
 		mb->nr_peekers--;
 }
 
-/* Sleeps once on mb->wq, as a sender or a peeker.  mb->lock held. */
+/* A peeker waits for a message: a wake-up keyed for room only is not for it. */
+static int kmbox_peek_wake(struct wait_queue_entry *wait, unsigned int mode,
+			   int sync, void *key)
+{
+	if (key && !(key_to_poll(key) & EPOLLIN))
+		return 0;
+	return autoremove_wake_function(wait, mode, sync, key);
+}
+
+/*
+ * Sleeps once as a sender waiting for room (on send_wq, exclusive) or as
+ * a peeker (on wq).  mb->lock held.
+ */
 static long kmbox_sleep_wq(struct kmbox *mb, const struct kmbox_deadline *dl,
 			   bool sender)
 {
+	DEFINE_WAIT_FUNC(wait, sender ? autoremove_wake_function : kmbox_peek_wake);
+	wait_queue_head_t *wq = sender ? &mb->send_wq : &mb->wq;
 	struct kmbox_sleeper sl;
-	DEFINE_WAIT(wait);
 	long ret;
 
 	ret = kmbox_may_sleep(dl);
 	if (ret)
 		return ret;
-	prepare_to_wait(&mb->wq, &wait, TASK_INTERRUPTIBLE);
+	if (sender)
+		prepare_to_wait_exclusive(wq, &wait, TASK_INTERRUPTIBLE);
+	else
+		prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
 	kmbox_sleeper_add(mb, &sl, sender);
-	kmbox_sleep(mb, dl);
+	kmbox_sleep(mb, dl, NULL);
 	kmbox_sleeper_del(mb, &sl);
-	finish_wait(&mb->wq, &wait);
+	finish_wait(wq, &wait);
 	return 0;
 }
 
@@ -412,10 +531,12 @@ bool kmbox_send_ready(const struct kmbox *mb)
 /*
  * Waits until the mailbox can take a message: room in a bounded queue and,
  * for a message that must be taken, a receiver waiting right now if the
- * caller may not wait for one to come.  mb->lock held.
+ * caller may not wait for one to come.  *waited tells whether the caller
+ * slept for room (and so may hold the one wake-up that room gave).
+ * mb->lock held.
  */
 static long kmbox_wait_room(struct kmbox *mb, bool must_take,
-			    const struct kmbox_deadline *dl)
+			    const struct kmbox_deadline *dl, bool *waited)
 {
 	long ret;
 
@@ -429,6 +550,7 @@ static long kmbox_wait_room(struct kmbox *mb, bool must_take,
 		ret = kmbox_sleep_wq(mb, dl, true);
 		if (ret)
 			return ret;
+		*waited = true;
 	}
 	if (must_take && !mb->nr_receivers)
 		return kmbox_may_sleep(dl);
@@ -441,11 +563,14 @@ static long kmbox_wait_room(struct kmbox *mb, bool must_take,
  * receiver's the moment it is handed over, and the sender leaves it to
  * them, for the receiver's copy-out may take as long as its page faults
  * do.  Should that copy fault after all, the message goes back first in
- * line for the next receiver, a plain message now.  mb->lock held.
+ * line for the next receiver, a plain message now.  The wake-ups w holds
+ * are done as the sender goes to sleep, else left to the caller.
+ * mb->lock held.
  */
 static long kmbox_wait_taken(struct kmbox *mb, struct kmbox_msg *msg,
 			     struct kmbox_sender *sender,
-			     const struct kmbox_deadline *dl)
+			     const struct kmbox_deadline *dl,
+			     struct kmbox_wakes *w)
 {
 	struct kmbox_sleeper sl;
 	long ret;
@@ -464,7 +589,7 @@ static long kmbox_wait_taken(struct kmbox *mb, struct kmbox_msg *msg,
 		}
 		set_current_state(TASK_INTERRUPTIBLE);
 		kmbox_sleeper_add(mb, &sl, true);
-		kmbox_sleep(mb, dl);
+		kmbox_sleep(mb, dl, w);
 		kmbox_sleeper_del(mb, &sl);
 	}
 }
@@ -491,8 +616,9 @@ long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
 	struct kmbox_sender sender = { .task = current, .result = 1 };
 	bool must_take = sync || mb->capacity == 0;
 	size_t len = iov_iter_count(from);
+	struct kmbox_wakes w = {};
 	struct kmbox_msg *msg;
-	bool queued;
+	bool waited = false;
 	long ret;
 
 	/* Checked again under the lock: this only orders the errors. */
@@ -506,9 +632,15 @@ long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
 		return PTR_ERR(msg);
 
 	spin_lock(&mb->lock);
-	ret = kmbox_wait_room(mb, must_take, dl);
+	ret = kmbox_wait_room(mb, must_take, dl, &waited);
 	if (ret) {
+		/*
+		 * We may be the one sender a room wake-up woke: leaving
+		 * without using the room, pass the wake-up on.
+		 */
+		w.room = kmbox_bounded(mb) && kmbox_has_room(mb);
 		spin_unlock(&mb->lock);
+		kmbox_do_wakes(mb, &w, false);
 		kmbox_msg_put(msg);
 		return ret;
 	}
@@ -518,21 +650,39 @@ long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
 		msg->sender = &sender;
 	}
 	mb->sent++;
-	queued = kmbox_deliver(mb, msg, false);
+	kmbox_deliver(mb, msg, false, &w);
+	/*
+	 * Woken for room we did not use up (our message went straight to a
+	 * receiver, or more room came meanwhile): pass the wake-up on, or
+	 * the senders behind us would sleep beside an empty slot.
+	 */
+	if (waited && kmbox_has_room(mb))
+		w.room = true;
 	if (!must_take) {
 		spin_unlock(&mb->lock);
-		if (queued)
-			kmbox_wake(mb);
+		kmbox_do_wakes(mb, &w, false);
 		return 0;
 	}
-	/* Pollers and peekers must see the offer before we wait on it. */
-	if (queued)
-		kmbox_wake(mb);
-	ret = kmbox_wait_taken(mb, msg, &sender, dl);
+	if (kmbox_may_spin(mb, dl)) {
+		/* Our own reference to the receiver we handed it to, if any. */
+		struct task_struct *rcv = w.task ? get_task_struct(w.task) : NULL;
+		u64 end = local_clock() + KMBOX_SPIN_NS;
+
+		spin_unlock(&mb->lock);
+		kmbox_do_wakes(mb, &w, false);
+		while (READ_ONCE(sender.result) > 0 && !kmbox_spin_done(end, rcv))
+			cpu_relax();
+		if (rcv)
+			put_task_struct(rcv);
+		spin_lock(&mb->lock);
+	}
+	/* The receiver, pollers and peekers are woken as we go to sleep. */
+	ret = kmbox_wait_taken(mb, msg, &sender, dl, &w);
+	/* A withdrawn message leaves room (or one offer fewer). */
+	if (ret && kmbox_bounded(mb))
+		w.room = true;
 	spin_unlock(&mb->lock);
-	/* A withdrawn message leaves room or one offer fewer. */
-	if (ret)
-		kmbox_wake(mb);
+	kmbox_do_wakes(mb, &w, false);
 	kmbox_msg_put(msg);
 	return ret;
 }
@@ -543,7 +693,8 @@ long kmbox_send(struct kmbox *mb, struct iov_iter *from, bool sync,
  * again).  mb->lock held; the queue is empty.
  */
 static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_deadline *dl,
-			       struct kmbox_msg **msgp)
+			       struct kmbox_msg **msgp, struct kmbox_wakes *w)
+	__must_hold(&mb->lock)
 {
 	struct kmbox_receiver rcv = { .task = current };
 	long ret;
@@ -556,10 +707,30 @@ static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_deadline *dl
 	mb->nr_receivers++;
 	/* A waiting receiver is what makes a rendezvous mailbox writable. */
 	if (mb->capacity == 0)
-		wake_up_all(&mb->wq);
+		w->room = true;
+	if (kmbox_may_spin(mb, dl)) {
+		u64 end = local_clock() + KMBOX_SPIN_NS;
+
+		spin_unlock(&mb->lock);
+		kmbox_do_wakes(mb, w, false);
+		while (!READ_ONCE(rcv.msg) && !kmbox_spin_done(end, NULL))
+			cpu_relax();
+		spin_lock(&mb->lock);
+		/* What the sleep below looks at after its wake-up. */
+		if (rcv.msg) {
+			*msgp = rcv.msg;
+			return 0;
+		}
+		if (mb->state == KMBOX_STATE_DESTROYED ||
+		    (mb->state == KMBOX_STATE_CLOSED && kmbox_drained(mb)))
+			goto out;
+		ret = kmbox_may_sleep(dl);
+		if (ret)
+			goto out;
+	}
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		kmbox_sleep(mb, dl);
+		kmbox_sleep(mb, dl, w);
 		if (rcv.msg) {
 			/* The sender took us off the list. */
 			*msgp = rcv.msg;
@@ -572,6 +743,7 @@ static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_deadline *dl
 		if (ret)
 			break;
 	}
+out:
 	list_del(&rcv.link);
 	mb->nr_receivers--;
 	return ret;
@@ -585,13 +757,62 @@ static void kmbox_recv_result(struct kmbox_recv_result *res,
 	res->gid = from_kgid_munged(current_user_ns(), msg->gid);
 }
 
+/*
+ * Longest message copied out under mb->lock: what copying costs the
+ * senders and receivers spinning on the lock meanwhile stays below what
+ * taking the lock a second time would cost everyone.
+ */
+#define KMBOX_RECV_LOCKED_MAX	PAGE_SIZE
+
+/*
+ * Receives msg (queued, or handed over to us) without dropping mb->lock:
+ * copies it out with page faults disabled, and commits in the same
+ * critical section.  Returns false, with nothing changed and to as it
+ * was, if it cannot: a long message, a buffer not mapped in yet (the copy
+ * comes back short), a message its sender withdrew, or a kill on the way
+ * (it must not take the message with it).  The caller then takes the path
+ * that copies outside the lock, which may fault pages in and sleep.
+ * mb->lock held.
+ */
+static bool kmbox_recv_locked(struct kmbox *mb, struct kmbox_msg *msg,
+			      struct iov_iter *to, struct kmbox_wakes *w)
+{
+	bool queued = !msg->inflight;
+	size_t copied;
+
+	if (msg->len > KMBOX_RECV_LOCKED_MAX || msg->withdrawn)
+		return false;
+	pagefault_disable();
+	copied = kmbox_msg_copy_to(msg, to);
+	pagefault_enable();
+	if (copied != msg->len || fatal_signal_pending(current)) {
+		iov_iter_revert(to, copied);
+		return false;
+	}
+	if (queued)
+		kmbox_msg_unqueue(mb, msg);
+	else
+		kmbox_set_inflight(mb, msg, false);
+	mb->received++;
+	if (mb->capacity == 0)
+		mb->taken_ns = local_clock();
+	if (msg->sender)
+		kmbox_sender_done(msg, 0, w);
+	if (kmbox_end_of_drain(mb))
+		w->all = true;
+	else if (queued && kmbox_bounded(mb))
+		w->room = true;
+	return true;
+}
+
 long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
 		const struct kmbox_deadline *dl, struct kmbox_recv_result *res)
 {
 	size_t size = iov_iter_count(to);
 	struct iov_iter start = *to;
+	struct kmbox_wakes w = {};
 	struct kmbox_msg *msg, *put;
-	bool retry, drained;
+	bool retry;
 	long ret;
 
 again:
@@ -612,7 +833,7 @@ again:
 		if (peek)
 			ret = kmbox_sleep_wq(mb, dl, false);
 		else
-			ret = kmbox_wait_handoff(mb, dl, &msg);
+			ret = kmbox_wait_handoff(mb, dl, &msg, &w);
 		if (ret)
 			goto out_unlock;
 		if (msg)
@@ -622,27 +843,39 @@ again:
 	res->len = msg->len;
 	if (msg->len > size) {
 		ret = -EMSGSIZE;
+		put = NULL;
 		/* A handed-over message goes back, first in line. */
-		put = msg->inflight ? kmbox_requeue(mb, msg) : NULL;
-		kmbox_end_of_drain(mb);
+		if (msg->inflight) {
+			put = kmbox_requeue(mb, msg);
+			w.msg = true;
+		}
+		if (kmbox_end_of_drain(mb))
+			w.all = true;
 		spin_unlock(&mb->lock);
+		kmbox_do_wakes(mb, &w, false);
 		if (put)
 			kmbox_msg_put(put);
-		kmbox_wake(mb);
 		return ret;
 	}
 	if (peek) {
 		refcount_inc(&msg->ref);
+	} else if (kmbox_recv_locked(mb, msg, to, &w)) {
+		ret = msg->len;
+		spin_unlock(&mb->lock);
+		kmbox_recv_result(res, msg);
+		kmbox_do_wakes(mb, &w, false);
+		kmbox_msg_put(msg);
+		return ret;
 	} else if (!msg->inflight) {
 		kmbox_msg_unqueue(mb, msg);
 		kmbox_set_inflight(mb, msg, true);
+		/* Room in the queue. */
+		w.room = kmbox_bounded(mb);
 	}
 	spin_unlock(&mb->lock);
-	/* Room in the queue, or one offer fewer. */
-	if (!peek)
-		kmbox_wake(mb);
+	kmbox_do_wakes(mb, &w, false);
 
-	if (copy_to_iter(msg->data, msg->len, to) == msg->len)
+	if (kmbox_msg_copy_to(msg, to) == msg->len)
 		ret = msg->len;
 	else
 		ret = -EFAULT;
@@ -665,17 +898,21 @@ again:
 		ret = -EINTR;
 	if (ret < 0 || retry) {
 		put = kmbox_requeue(mb, msg);
+		/* Queued again (or handed to the next receiver). */
+		w.msg = !put;
 	} else {
 		mb->received++;
+		if (mb->capacity == 0)
+			mb->taken_ns = local_clock();
 		if (msg->sender)
-			kmbox_sender_done(msg, 0);
+			kmbox_sender_done(msg, 0, &w);
 		kmbox_set_inflight(mb, msg, false);
 		put = msg;
 	}
-	drained = kmbox_end_of_drain(mb);
+	if (kmbox_end_of_drain(mb))
+		w.all = true;
 	spin_unlock(&mb->lock);
-	if (!put || drained)
-		kmbox_wake(mb);
+	kmbox_do_wakes(mb, &w, false);
 	if (put)
 		kmbox_msg_put(put);
 	if (retry) {
@@ -689,5 +926,6 @@ again:
 
 out_unlock:
 	spin_unlock(&mb->lock);
+	kmbox_do_wakes(mb, &w, false);
 	return ret;
 }
