@@ -50,16 +50,27 @@
  *
  * Lock order (outer first):
  *   kmbox_names_lock (mutex)  ->  kmbox_all_lock (mutex)  ->  kmbox.lock
- *   (spinlock)  ->  kmbox.wq's lock and scheduler locks (wake_up_all,
- *   wake_up_process).
+ *   (spinlock)  ->  kmbox.wq's and kmbox.send_wq's locks (taken by
+ *   prepare_to_wait under kmbox.lock) and scheduler locks
+ *   (wake_up_process on the rare paths below).
  *   kmbox_users_lock (spinlock) is taken alone or inside kmbox_names_lock,
  *   and takes nothing (a user's namespace reference is dropped after it).
  *
- * Nothing that may sleep runs under kmbox.lock: messages are allocated,
- * filled and copied out outside it, and freed (kmbox_msg_put) only after
- * it is dropped.  Wake-ups that can wait go after the unlock; the task a
- * hand-off or verdict is addressed to, and waiters that must see a change
- * before the waker itself sleeps, are woken under it.
+ * Nothing that may sleep runs under kmbox.lock: messages are allocated
+ * and filled outside it, and freed (kmbox_msg_put) only after it is
+ * dropped.  A short message is copied out under it with page faults
+ * disabled (kmbox_recv_locked), which never sleeps, also on PREEMPT_RT:
+ * a copy that would fault comes back short and the receiver copies
+ * outside the lock instead.
+ *
+ * Wake-ups go after the unlock (struct kmbox_wakes), the wait queues'
+ * only when someone sleeps there: a sleeper tests its condition and
+ * queues itself under kmbox.lock, so the waker's unlock orders its change
+ * before its wq_has_sleeper() test.  The task a hand-off or verdict is
+ * addressed to sleeps on its own stack and may leave as soon as it sees
+ * the news under the lock: the waker holds a reference to it until the
+ * wake-up is done.  Close, destroy, end of drain and putting a message
+ * back (all rare) still wake their receivers and senders under the lock.
  */
 #ifndef _KMBOX_H
 #define _KMBOX_H
@@ -207,12 +218,27 @@ struct kmbox {
 	u64 dropped;
 
 	/*
-	 * Woken after any change a sleeper other than a hand-off target may
-	 * wait for: room in the queue, a message queued, a receiver arriving
-	 * (POLLOUT at capacity 0), close and destroy.  Pollers, peekers and
-	 * senders waiting for room sleep here.
+	 * Pollers and peekers sleep on wq, woken with a poll key saying
+	 * what changed: EPOLLIN for a message queued, EPOLLOUT for room or
+	 * (capacity 0) a receiver arriving; a poller or peeker the key does
+	 * not concern stays asleep.  Senders waiting for room in a bounded
+	 * mailbox sleep on send_wq, exclusive: room for one message wakes
+	 * one of them, and one that leaves without using the room (timeout,
+	 * signal) passes the wake-up on.  Close and destroy wake everyone.
 	 */
 	wait_queue_head_t wq;
+	wait_queue_head_t send_wq;
+};
+
+/*
+ * Wake-ups a send or receive owes once it has dropped kmbox.lock (see the
+ * top of this file).  task is referenced.
+ */
+struct kmbox_wakes {
+	struct task_struct *task;	/* handed a message, or told its fate */
+	bool msg;			/* a message queued: EPOLLIN */
+	bool room;			/* room, or a receiver at capacity 0 */
+	bool all;			/* state changed (end of drain) */
 };
 
 /*
@@ -281,6 +307,8 @@ struct kmbox_handle *kmbox_handle_new(struct kmbox *mb);
 void kmbox_handle_free(struct kmbox_handle *h);
 void kmbox_name_drop(struct kmbox *mb);
 void kmbox_wake(struct kmbox *mb);
+void kmbox_wake_msg(struct kmbox *mb, bool sync);
+void kmbox_wake_room(struct kmbox *mb, bool sync);
 void kmbox_wake_receivers(struct kmbox *mb);
 
 /* ns.c */

@@ -151,11 +151,48 @@ void kmbox_handle_free(struct kmbox_handle *h)
 	kfree(h);
 }
 
-/* Wakes pollers, peekers and senders waiting for room.  Never under lock. */
+/*
+ * The wake-ups of the wait queues, never under mb->lock: see kmbox.h.  A
+ * sync wake-up tells the scheduler the waker is about to sleep.
+ */
+static void kmbox_wake_poll(struct kmbox *mb, __poll_t key, bool sync)
+{
+	if (!wq_has_sleeper(&mb->wq))
+		return;
+	if (sync)
+		wake_up_interruptible_sync_poll(&mb->wq, key);
+	else
+		wake_up_interruptible_poll(&mb->wq, key);
+}
+
+/* Close, destroy, end of drain: every poller, peeker and waiting sender. */
 void kmbox_wake(struct kmbox *mb)
 {
 	if (wq_has_sleeper(&mb->wq))
 		wake_up_all(&mb->wq);
+	if (wq_has_sleeper(&mb->send_wq))
+		wake_up_all(&mb->send_wq);
+}
+
+/* A message was queued: pollers waiting for input, and peekers. */
+void kmbox_wake_msg(struct kmbox *mb, bool sync)
+{
+	kmbox_wake_poll(mb, EPOLLIN | EPOLLRDNORM, sync);
+}
+
+/*
+ * Room for one message (or, at capacity 0, a receiver waiting): pollers
+ * waiting for output, and one sender waiting for room.
+ */
+void kmbox_wake_room(struct kmbox *mb, bool sync)
+{
+	kmbox_wake_poll(mb, EPOLLOUT | EPOLLWRNORM, sync);
+	if (!wq_has_sleeper(&mb->send_wq))
+		return;
+	if (sync)
+		wake_up_interruptible_sync(&mb->send_wq);
+	else
+		wake_up_interruptible(&mb->send_wq);
 }
 
 /*
@@ -208,6 +245,7 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 	INIT_LIST_HEAD(&mb->receivers);
 	INIT_LIST_HEAD(&mb->sleepers);
 	init_waitqueue_head(&mb->wq);
+	init_waitqueue_head(&mb->send_wq);
 	return mb;
 
 err_free:

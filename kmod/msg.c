@@ -10,8 +10,11 @@
  * receiver reports it delivered, or withdraws it from the queue on
  * timeout, signal, close or destroy.
  *
- * A receiver takes a message off the queue ("in flight"), drops the lock
- * and copies it out, then commits under the lock.  If the copy faults the
+ * A receiver copies a short message out under the lock with page faults
+ * disabled and takes it off the queue in the same critical section
+ * (kmbox_recv_locked).  Otherwise (a long message, or a buffer not mapped
+ * in yet) it takes the message off the queue ("in flight"), drops the lock
+ * and copies it out, then commits under the lock.  If that copy faults the
  * message goes back to the head of the queue, so an error never consumes a
  * message.  A waiting sender may still withdraw a message in flight (its
  * timeout or a signal came first): the receiver then finds it withdrawn at
@@ -33,7 +36,9 @@
 #include <linux/hrtimer.h>
 #include <linux/overflow.h>
 #include <linux/pid.h>
+#include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -95,6 +100,15 @@ err_put_user:
 	return ERR_PTR(ret);
 }
 
+/*
+ * Copies msg out, stopping short where the copy faults (with page faults
+ * disabled, where it would have to fault a page in).
+ */
+static size_t kmbox_msg_copy_to(const struct kmbox_msg *msg, struct iov_iter *to)
+{
+	return copy_to_iter(msg->data, msg->len, to);
+}
+
 /* Never under kmbox.lock: the last put frees. */
 void kmbox_msg_put(struct kmbox_msg *msg)
 {
@@ -150,13 +164,58 @@ static bool kmbox_end_of_drain(struct kmbox *mb)
 	return true;
 }
 
+/* Only a bounded mailbox has senders waiting for room. */
+static bool kmbox_bounded(const struct kmbox *mb)
+{
+	return mb->capacity && mb->capacity != KMBOX_CAPACITY_UNBOUNDED;
+}
+
+/*
+ * Wakes task: now, under mb->lock, if w is NULL (the rare paths), else
+ * once the caller has dropped it (kmbox_do_wakes), holding a reference
+ * until then.  One such task per call at most.  mb->lock held.
+ */
+static void kmbox_wake_task(struct task_struct *task, struct kmbox_wakes *w)
+{
+	if (!w) {
+		wake_up_process(task);
+		return;
+	}
+	WARN_ON_ONCE(w->task);
+	w->task = get_task_struct(task);
+}
+
+/* Does the wake-ups w holds, and forgets them.  mb->lock not held. */
+static void kmbox_do_wakes(struct kmbox *mb, struct kmbox_wakes *w, bool sync)
+{
+	if (w->task) {
+		wake_up_process(w->task);
+		put_task_struct(w->task);
+		w->task = NULL;
+	}
+	if (w->all) {
+		kmbox_wake(mb);
+	} else {
+		if (w->msg)
+			kmbox_wake_msg(mb, sync);
+		if (w->room)
+			kmbox_wake_room(mb, sync);
+	}
+	w->msg = false;
+	w->room = false;
+	w->all = false;
+}
+
 /*
  * Gives msg, and the mailbox's reference to it, to the first waiting
  * receiver or, if none waits, to the queue (at its head when head is set:
- * a message put back keeps its place).  mb->lock held.  Returns true if
- * the message was queued, so pollers and peekers need waking.
+ * a message put back keeps its place).  The receiver is woken as
+ * kmbox_wake_task says; pollers and peekers, if the message was queued,
+ * are owed a wake-up.  mb->lock held.  Returns true if the message was
+ * queued.
  */
-static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head)
+static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head,
+			  struct kmbox_wakes *w)
 {
 	struct kmbox_receiver *rcv;
 
@@ -166,7 +225,7 @@ static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head)
 		mb->nr_receivers--;
 		kmbox_set_inflight(mb, msg, true);
 		rcv->msg = msg;
-		wake_up_process(rcv->task);
+		kmbox_wake_task(rcv->task, w);
 		return false;
 	}
 	kmbox_set_inflight(mb, msg, false);
@@ -176,17 +235,23 @@ static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head)
 		list_add_tail(&msg->link, &mb->queue);
 	mb->nr_msgs++;
 	mb->nr_bytes += msg->len;
+	if (w)
+		w->msg = true;
 	return true;
 }
 
-/* Tells a waiting sender its message's fate.  mb->lock held. */
-static void kmbox_sender_done(struct kmbox_msg *msg, int result)
+/*
+ * Tells a waiting sender its message's fate, waking it as kmbox_wake_task
+ * says.  mb->lock held.
+ */
+static void kmbox_sender_done(struct kmbox_msg *msg, int result,
+			      struct kmbox_wakes *w)
 {
 	struct kmbox_sender *sender = msg->sender;
 
 	msg->sender = NULL;
 	sender->result = result;
-	wake_up_process(sender->task);
+	kmbox_wake_task(sender->task, w);
 }
 
 /*
@@ -199,7 +264,7 @@ static void kmbox_withdraw(struct kmbox *mb, struct kmbox_msg *msg, int result)
 {
 	mb->sent--;
 	if (result)
-		kmbox_sender_done(msg, result);
+		kmbox_sender_done(msg, result, NULL);
 	else
 		msg->sender = NULL;
 	if (msg->inflight) {
@@ -266,13 +331,13 @@ static struct kmbox_msg *kmbox_requeue(struct kmbox *mb, struct kmbox_msg *msg)
 		kmbox_set_inflight(mb, msg, false);
 		if (msg->sender) {
 			mb->sent--;
-			kmbox_sender_done(msg, result);
+			kmbox_sender_done(msg, result, NULL);
 		} else {
 			mb->dropped++;
 		}
 		return msg;
 	}
-	kmbox_deliver(mb, msg, true);
+	kmbox_deliver(mb, msg, true, NULL);
 	/* Its sender may be waiting to time out again now it is queued. */
 	if (msg->sender)
 		wake_up_process(msg->sender->task);
@@ -341,12 +406,17 @@ static long kmbox_may_sleep(const struct kmbox_deadline *dl)
 /*
  * Sleeps until woken, signalled or past the deadline (if dl is given and
  * timed).  The caller set the task state, and the condition it waits for,
- * under mb->lock, which is dropped for the sleep and taken back.
+ * under mb->lock, which is dropped for the sleep and taken back.  The
+ * wake-ups w holds, if any, are done in between, as sync ones: we are
+ * about to sleep.
  */
-static void kmbox_sleep(struct kmbox *mb, const struct kmbox_deadline *dl)
+static void kmbox_sleep(struct kmbox *mb, const struct kmbox_deadline *dl,
+			struct kmbox_wakes *w)
 	__must_hold(&mb->lock)
 {
 	spin_unlock(&mb->lock);
+	if (w)
+		kmbox_do_wakes(mb, w, true);
 	if (dl && dl->timed) {
 		ktime_t expires = dl->expires;
 
@@ -380,22 +450,38 @@ static void kmbox_sleeper_del(struct kmbox *mb, struct kmbox_sleeper *sl)
 		mb->nr_peekers--;
 }
 
-/* Sleeps once on mb->wq, as a sender or a peeker.  mb->lock held. */
+/* A peeker waits for a message: a wake-up keyed for room only is not for it. */
+static int kmbox_peek_wake(struct wait_queue_entry *wait, unsigned int mode,
+			   int sync, void *key)
+{
+	if (key && !(key_to_poll(key) & EPOLLIN))
+		return 0;
+	return autoremove_wake_function(wait, mode, sync, key);
+}
+
+/*
+ * Sleeps once as a sender waiting for room (on send_wq, exclusive) or as
+ * a peeker (on wq).  mb->lock held.
+ */
 static long kmbox_sleep_wq(struct kmbox *mb, const struct kmbox_deadline *dl,
 			   bool sender)
 {
+	DEFINE_WAIT_FUNC(wait, sender ? autoremove_wake_function : kmbox_peek_wake);
+	wait_queue_head_t *wq = sender ? &mb->send_wq : &mb->wq;
 	struct kmbox_sleeper sl;
-	DEFINE_WAIT(wait);
 	long ret;
 
 	ret = kmbox_may_sleep(dl);
 	if (ret)
 		return ret;
-	prepare_to_wait(&mb->wq, &wait, TASK_INTERRUPTIBLE);
+	if (sender)
+		prepare_to_wait_exclusive(wq, &wait, TASK_INTERRUPTIBLE);
+	else
+		prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
 	kmbox_sleeper_add(mb, &sl, sender);
-	kmbox_sleep(mb, dl);
+	kmbox_sleep(mb, dl, NULL);
 	kmbox_sleeper_del(mb, &sl);
-	finish_wait(&mb->wq, &wait);
+	finish_wait(wq, &wait);
 	return 0;
 }
 
@@ -416,10 +502,12 @@ bool kmbox_send_ready(const struct kmbox *mb)
 /*
  * Waits until the mailbox can take a message: room in a bounded queue and,
  * for a message that must be taken, a receiver waiting right now if the
- * caller may not wait for one to come.  mb->lock held.
+ * caller may not wait for one to come.  *waited tells whether the caller
+ * slept for room (and so may hold the one wake-up that room gave).
+ * mb->lock held.
  */
 static long kmbox_wait_room(struct kmbox *mb, bool must_take,
-			    const struct kmbox_deadline *dl)
+			    const struct kmbox_deadline *dl, bool *waited)
 {
 	long ret;
 
@@ -433,6 +521,7 @@ static long kmbox_wait_room(struct kmbox *mb, bool must_take,
 		ret = kmbox_sleep_wq(mb, dl, true);
 		if (ret)
 			return ret;
+		*waited = true;
 	}
 	if (must_take && !mb->nr_receivers)
 		return kmbox_may_sleep(dl);
@@ -445,11 +534,14 @@ static long kmbox_wait_room(struct kmbox *mb, bool must_take,
  * receiver's the moment it is handed over, and the sender leaves it to
  * them, for the receiver's copy-out may take as long as its page faults
  * do.  Should that copy fault after all, the message goes back first in
- * line for the next receiver, a plain message now.  mb->lock held.
+ * line for the next receiver, a plain message now.  The wake-ups w holds
+ * are done as the sender goes to sleep, else left to the caller.
+ * mb->lock held.
  */
 static long kmbox_wait_taken(struct kmbox *mb, struct kmbox_msg *msg,
 			     struct kmbox_sender *sender,
-			     const struct kmbox_deadline *dl)
+			     const struct kmbox_deadline *dl,
+			     struct kmbox_wakes *w)
 {
 	struct kmbox_sleeper sl;
 	long ret;
@@ -468,7 +560,7 @@ static long kmbox_wait_taken(struct kmbox *mb, struct kmbox_msg *msg,
 		}
 		set_current_state(TASK_INTERRUPTIBLE);
 		kmbox_sleeper_add(mb, &sl, true);
-		kmbox_sleep(mb, dl);
+		kmbox_sleep(mb, dl, w);
 		kmbox_sleeper_del(mb, &sl);
 	}
 }
@@ -496,8 +588,9 @@ long kmbox_send(struct kmbox_handle *h, struct iov_iter *from, bool sync,
 	struct kmbox_sender sender = { .task = current, .result = 1 };
 	bool must_take = sync || mb->capacity == 0;
 	size_t len = iov_iter_count(from);
+	struct kmbox_wakes w = {};
 	struct kmbox_msg *msg;
-	bool queued;
+	bool waited = false;
 	long ret;
 
 	/* Checked again under the lock: this only orders the errors. */
@@ -511,9 +604,15 @@ long kmbox_send(struct kmbox_handle *h, struct iov_iter *from, bool sync,
 		return PTR_ERR(msg);
 
 	spin_lock(&mb->lock);
-	ret = kmbox_wait_room(mb, must_take, dl);
+	ret = kmbox_wait_room(mb, must_take, dl, &waited);
 	if (ret) {
+		/*
+		 * We may be the one sender a room wake-up woke: leaving
+		 * without using the room, pass the wake-up on.
+		 */
+		w.room = kmbox_bounded(mb) && kmbox_has_room(mb);
 		spin_unlock(&mb->lock);
+		kmbox_do_wakes(mb, &w, false);
 		kmbox_msg_put(msg);
 		return ret;
 	}
@@ -523,21 +622,26 @@ long kmbox_send(struct kmbox_handle *h, struct iov_iter *from, bool sync,
 		msg->sender = &sender;
 	}
 	mb->sent++;
-	queued = kmbox_deliver(mb, msg, false);
+	kmbox_deliver(mb, msg, false, &w);
+	/*
+	 * Woken for room we did not use up (our message went straight to a
+	 * receiver, or more room came meanwhile): pass the wake-up on, or
+	 * the senders behind us would sleep beside an empty slot.
+	 */
+	if (waited && kmbox_has_room(mb))
+		w.room = true;
 	if (!must_take) {
 		spin_unlock(&mb->lock);
-		if (queued)
-			kmbox_wake(mb);
+		kmbox_do_wakes(mb, &w, false);
 		return 0;
 	}
-	/* Pollers and peekers must see the offer before we wait on it. */
-	if (queued)
-		kmbox_wake(mb);
-	ret = kmbox_wait_taken(mb, msg, &sender, dl);
+	/* The receiver, pollers and peekers are woken as we go to sleep. */
+	ret = kmbox_wait_taken(mb, msg, &sender, dl, &w);
+	/* A withdrawn message leaves room (or one offer fewer). */
+	if (ret && kmbox_bounded(mb))
+		w.room = true;
 	spin_unlock(&mb->lock);
-	/* A withdrawn message leaves room or one offer fewer. */
-	if (ret)
-		kmbox_wake(mb);
+	kmbox_do_wakes(mb, &w, false);
 	kmbox_msg_put(msg);
 	return ret;
 }
@@ -548,7 +652,8 @@ long kmbox_send(struct kmbox_handle *h, struct iov_iter *from, bool sync,
  * again).  mb->lock held; the queue is empty.
  */
 static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_deadline *dl,
-			       struct kmbox_msg **msgp)
+			       struct kmbox_msg **msgp, struct kmbox_wakes *w)
+	__must_hold(&mb->lock)
 {
 	struct kmbox_receiver rcv = { .task = current };
 	long ret;
@@ -561,10 +666,10 @@ static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_deadline *dl
 	mb->nr_receivers++;
 	/* A waiting receiver is what makes a rendezvous mailbox writable. */
 	if (mb->capacity == 0)
-		wake_up_all(&mb->wq);
+		w->room = true;
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		kmbox_sleep(mb, dl);
+		kmbox_sleep(mb, dl, w);
 		if (rcv.msg) {
 			/* The sender took us off the list. */
 			*msgp = rcv.msg;
@@ -590,13 +695,60 @@ static void kmbox_recv_result(struct kmbox_recv_result *res,
 	res->gid = from_kgid_munged(current_user_ns(), msg->gid);
 }
 
+/*
+ * Longest message copied out under mb->lock: what copying costs the
+ * senders and receivers spinning on the lock meanwhile stays below what
+ * taking the lock a second time would cost everyone.
+ */
+#define KMBOX_RECV_LOCKED_MAX	PAGE_SIZE
+
+/*
+ * Receives msg (queued, or handed over to us) without dropping mb->lock:
+ * copies it out with page faults disabled, and commits in the same
+ * critical section.  Returns false, with nothing changed and to as it
+ * was, if it cannot: a long message, a buffer not mapped in yet (the copy
+ * comes back short), a message its sender withdrew, or a kill on the way
+ * (it must not take the message with it).  The caller then takes the path
+ * that copies outside the lock, which may fault pages in and sleep.
+ * mb->lock held.
+ */
+static bool kmbox_recv_locked(struct kmbox *mb, struct kmbox_msg *msg,
+			      struct iov_iter *to, struct kmbox_wakes *w)
+{
+	bool queued = !msg->inflight;
+	size_t copied;
+
+	if (msg->len > KMBOX_RECV_LOCKED_MAX || msg->withdrawn)
+		return false;
+	pagefault_disable();
+	copied = kmbox_msg_copy_to(msg, to);
+	pagefault_enable();
+	if (copied != msg->len || fatal_signal_pending(current)) {
+		iov_iter_revert(to, copied);
+		return false;
+	}
+	if (queued)
+		kmbox_msg_unqueue(mb, msg);
+	else
+		kmbox_set_inflight(mb, msg, false);
+	mb->received++;
+	if (msg->sender)
+		kmbox_sender_done(msg, 0, w);
+	if (kmbox_end_of_drain(mb))
+		w->all = true;
+	else if (queued && kmbox_bounded(mb))
+		w->room = true;
+	return true;
+}
+
 long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
 		const struct kmbox_deadline *dl, struct kmbox_recv_result *res)
 {
 	size_t size = iov_iter_count(to);
 	struct iov_iter start = *to;
+	struct kmbox_wakes w = {};
 	struct kmbox_msg *msg, *put;
-	bool retry, drained;
+	bool retry;
 	long ret;
 
 again:
@@ -617,7 +769,7 @@ again:
 		if (peek)
 			ret = kmbox_sleep_wq(mb, dl, false);
 		else
-			ret = kmbox_wait_handoff(mb, dl, &msg);
+			ret = kmbox_wait_handoff(mb, dl, &msg, &w);
 		if (ret)
 			goto out_unlock;
 		if (msg)
@@ -627,27 +779,39 @@ again:
 	res->len = msg->len;
 	if (msg->len > size) {
 		ret = -EMSGSIZE;
+		put = NULL;
 		/* A handed-over message goes back, first in line. */
-		put = msg->inflight ? kmbox_requeue(mb, msg) : NULL;
-		kmbox_end_of_drain(mb);
+		if (msg->inflight) {
+			put = kmbox_requeue(mb, msg);
+			w.msg = true;
+		}
+		if (kmbox_end_of_drain(mb))
+			w.all = true;
 		spin_unlock(&mb->lock);
+		kmbox_do_wakes(mb, &w, false);
 		if (put)
 			kmbox_msg_put(put);
-		kmbox_wake(mb);
 		return ret;
 	}
 	if (peek) {
 		refcount_inc(&msg->ref);
+	} else if (kmbox_recv_locked(mb, msg, to, &w)) {
+		ret = msg->len;
+		spin_unlock(&mb->lock);
+		kmbox_recv_result(res, msg);
+		kmbox_do_wakes(mb, &w, false);
+		kmbox_msg_put(msg);
+		return ret;
 	} else if (!msg->inflight) {
 		kmbox_msg_unqueue(mb, msg);
 		kmbox_set_inflight(mb, msg, true);
+		/* Room in the queue. */
+		w.room = kmbox_bounded(mb);
 	}
 	spin_unlock(&mb->lock);
-	/* Room in the queue, or one offer fewer. */
-	if (!peek)
-		kmbox_wake(mb);
+	kmbox_do_wakes(mb, &w, false);
 
-	if (copy_to_iter(msg->data, msg->len, to) == msg->len)
+	if (kmbox_msg_copy_to(msg, to) == msg->len)
 		ret = msg->len;
 	else
 		ret = -EFAULT;
@@ -670,17 +834,19 @@ again:
 		ret = -EINTR;
 	if (ret < 0 || retry) {
 		put = kmbox_requeue(mb, msg);
+		/* Queued again (or handed to the next receiver). */
+		w.msg = !put;
 	} else {
 		mb->received++;
 		if (msg->sender)
-			kmbox_sender_done(msg, 0);
+			kmbox_sender_done(msg, 0, &w);
 		kmbox_set_inflight(mb, msg, false);
 		put = msg;
 	}
-	drained = kmbox_end_of_drain(mb);
+	if (kmbox_end_of_drain(mb))
+		w.all = true;
 	spin_unlock(&mb->lock);
-	if (!put || drained)
-		kmbox_wake(mb);
+	kmbox_do_wakes(mb, &w, false);
 	if (put)
 		kmbox_msg_put(put);
 	if (retry) {
@@ -694,5 +860,6 @@ again:
 
 out_unlock:
 	spin_unlock(&mb->lock);
+	kmbox_do_wakes(mb, &w, false);
 	return ret;
 }
