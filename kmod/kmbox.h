@@ -80,6 +80,7 @@
 #include "compat.h"
 
 struct cred;
+struct iov_iter;
 struct ipc_namespace;
 struct user_namespace;
 
@@ -286,9 +287,14 @@ extern struct list_head kmbox_all;
 int kmbox_proc_init(void);
 void kmbox_proc_exit(void);
 
-/* msg.c */
+/* msgbuf.c */
 size_t kmbox_msg_charge(size_t len);
+struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len,
+				const struct cred *cred);
 void kmbox_msg_put(struct kmbox_msg *msg);
+size_t kmbox_msg_copy_to(const struct kmbox_msg *msg, struct iov_iter *to);
+
+/* msg.c */
 void kmbox_msg_unqueue(struct kmbox *mb, struct kmbox_msg *msg);
 void kmbox_fail_senders(struct kmbox *mb, int result);
 void kmbox_drop_queue(struct kmbox *mb, struct list_head *list);

@@ -40,68 +40,6 @@
 
 #include "kmbox.h"
 
-/* What a message costs its sender's quota: payload plus bookkeeping. */
-size_t kmbox_msg_charge(size_t len)
-{
-	return len + sizeof(struct kmbox_msg);
-}
-
-static struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len,
-				       const struct cred *cred)
-{
-	struct kmbox_user *user;
-	struct kmbox_msg *msg;
-	int ret;
-
-	/* The sender's euid, charged up its user namespace chain. */
-	user = kmbox_user_get(cred->user_ns, cred->euid);
-	if (!user)
-		return ERR_PTR(-ENOMEM);
-	if (!kmbox_user_charge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len))) {
-		ret = -ENOBUFS;
-		goto err_put_user;
-	}
-	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
-	if (!msg) {
-		ret = -ENOMEM;
-		goto err_uncharge;
-	}
-	if (!copy_from_iter_full(msg->data, len, from)) {
-		ret = -EFAULT;
-		goto err_free;
-	}
-	refcount_set(&msg->ref, 1);
-	msg->inflight = false;
-	msg->withdrawn = false;
-	msg->sender = NULL;
-	msg->user = user;
-	/* f_cred holds no pid: a write's pid is the writer's, of the opener's ids. */
-	msg->pid = get_pid(task_tgid(current));
-	msg->uid = cred->euid;
-	msg->gid = cred->egid;
-	msg->len = len;
-	return msg;
-
-err_free:
-	kvfree(msg);
-err_uncharge:
-	kmbox_user_uncharge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len));
-err_put_user:
-	kmbox_user_put(user);
-	return ERR_PTR(ret);
-}
-
-/* Never under kmbox.lock: the last put frees. */
-void kmbox_msg_put(struct kmbox_msg *msg)
-{
-	if (!refcount_dec_and_test(&msg->ref))
-		return;
-	kmbox_user_uncharge(msg->user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(msg->len));
-	kmbox_user_put(msg->user);
-	put_pid(msg->pid);
-	kvfree(msg);
-}
-
 /* Takes a queued message off the queue.  mb->lock held. */
 void kmbox_msg_unqueue(struct kmbox *mb, struct kmbox_msg *msg)
 {
@@ -642,7 +580,7 @@ again:
 	if (!peek)
 		kmbox_wake(mb);
 
-	if (copy_to_iter(msg->data, msg->len, to) == msg->len)
+	if (kmbox_msg_copy_to(msg, to) == msg->len)
 		ret = msg->len;
 	else
 		ret = -EFAULT;
