@@ -46,6 +46,7 @@ void kmbox_msg_unqueue(struct kmbox *mb, struct kmbox_msg *msg)
 	list_del(&msg->link);
 	mb->nr_msgs--;
 	mb->nr_bytes -= msg->len;
+	mb->nr_charged -= msg->charge;
 }
 
 /* Marks msg taken by a receiver, or no longer.  mb->lock held. */
@@ -110,6 +111,7 @@ static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head)
 		list_add_tail(&msg->link, &mb->queue);
 	mb->nr_msgs++;
 	mb->nr_bytes += msg->len;
+	mb->nr_charged += msg->charge;
 	return true;
 }
 
