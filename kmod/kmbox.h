@@ -92,6 +92,8 @@
 #include "compat.h"
 
 struct cred;
+struct iov_iter;
+struct page;
 struct ipc_namespace;
 struct user_namespace;
 
@@ -158,8 +160,16 @@ struct kmbox_msg {
 	struct pid *pid;		/* sender's thread group */
 	kuid_t uid;			/* sender's euid and egid */
 	kgid_t gid;
-	size_t len;
-	u8 data[];
+	u32 len;			/* at most KMBOX_MSG_SIZE_CEILING */
+	u32 charge;			/* to user's byte quota: msg_charge(len) */
+	/*
+	 * The payload: here, or in pages the vector at pages points to
+	 * (msgbuf.c says which).  Nothing but msgbuf.c touches it.
+	 */
+	union {
+		DECLARE_FLEX_ARRAY(u8, data);
+		struct page **pages;
+	};
 };
 
 /* An IPC namespace with kmbox state (ns.c). */
@@ -207,6 +217,7 @@ struct kmbox {
 	struct list_head queue;		/* kmbox_msg, oldest first */
 	u64 nr_msgs;
 	u64 nr_bytes;
+	u64 nr_charged;			/* their charges: memory they pin */
 	struct list_head receivers;	/* kmbox_receiver, first come first */
 	u32 nr_receivers;
 	u32 nr_inflight;		/* messages receivers are copying out */
@@ -338,9 +349,17 @@ extern struct list_head kmbox_all;
 int kmbox_proc_init(void);
 void kmbox_proc_exit(void);
 
-/* msg.c */
+/* msgbuf.c */
 size_t kmbox_msg_charge(size_t len);
+struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len,
+				struct kmbox_user *cached,
+				const struct cred *cred);
 void kmbox_msg_put(struct kmbox_msg *msg);
+size_t kmbox_msg_copy_to(const struct kmbox_msg *msg, struct iov_iter *to);
+int __init kmbox_msgbuf_init(void);
+void kmbox_msgbuf_exit(void);
+
+/* msg.c */
 void kmbox_msg_unqueue(struct kmbox *mb, struct kmbox_msg *msg);
 void kmbox_fail_senders(struct kmbox *mb, int result);
 void kmbox_drop_queue(struct kmbox *mb, struct list_head *list);

@@ -53,7 +53,7 @@ void kmbox_get_limits(struct kmbox_limits *l)
 	l->max_bytes_per_user = READ_ONCE(kmbox_max_bytes_per_user);
 	l->msg_overhead = kmbox_msg_charge(0);
 	l->features = KMBOX_FEATURE_ADMIN | KMBOX_FEATURE_CREATE_RESULT |
-		      KMBOX_FEATURE_BATCH;
+		      KMBOX_FEATURE_BATCH | KMBOX_FEATURE_CHARGED;
 }
 
 static const struct file_operations kmbox_dev_fops = {
@@ -74,9 +74,12 @@ static int __init kmbox_init(void)
 {
 	int ret;
 
-	ret = kmbox_proc_init();
+	ret = kmbox_msgbuf_init();
 	if (ret)
 		return ret;
+	ret = kmbox_proc_init();
+	if (ret)
+		goto err_msgbuf;
 	ret = misc_register(&kmbox_miscdev);
 	if (ret)
 		goto err_proc;
@@ -84,6 +87,8 @@ static int __init kmbox_init(void)
 
 err_proc:
 	kmbox_proc_exit();
+err_msgbuf:
+	kmbox_msgbuf_exit();
 	return ret;
 }
 
@@ -97,6 +102,7 @@ static void __exit kmbox_exit(void)
 	kmbox_proc_exit();	/* drops open /proc/kmbox files' namespaces */
 	kmbox_ns_exit();
 	kmbox_users_exit();
+	kmbox_msgbuf_exit();	/* the last messages went with the mailboxes */
 }
 
 module_init(kmbox_init);

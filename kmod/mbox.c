@@ -491,6 +491,7 @@ void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info)
 	info->state = mb->state;
 	info->msgs = mb->nr_msgs;
 	info->bytes = mb->nr_bytes;
+	info->charged = mb->nr_charged;
 	info->senders_waiting = mb->nr_senders;
 	info->receivers_waiting = mb->nr_receivers + mb->nr_peekers;
 	info->sent = mb->sent;

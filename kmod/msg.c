@@ -45,87 +45,13 @@
 
 #include "kmbox.h"
 
-/* What a message costs its sender's quota: payload plus bookkeeping. */
-size_t kmbox_msg_charge(size_t len)
-{
-	return len + sizeof(struct kmbox_msg);
-}
-
-/*
- * A message from cred's euid, charged up its user namespace chain:
- * cached is the handle's opener's accounting, used when that is who sends.
- */
-static struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len,
-				       struct kmbox_user *cached,
-				       const struct cred *cred)
-{
-	struct kmbox_user *user;
-	struct kmbox_msg *msg;
-	int ret;
-
-	user = kmbox_user_get_cred(cached, cred);
-	if (!user)
-		return ERR_PTR(-ENOMEM);
-	if (!kmbox_user_charge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len))) {
-		ret = -ENOBUFS;
-		goto err_put_user;
-	}
-	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
-	if (!msg) {
-		ret = -ENOMEM;
-		goto err_uncharge;
-	}
-	if (!copy_from_iter_full(msg->data, len, from)) {
-		ret = -EFAULT;
-		goto err_free;
-	}
-	refcount_set(&msg->ref, 1);
-	msg->inflight = false;
-	msg->withdrawn = false;
-	msg->sender = NULL;
-	msg->user = user;
-	/* f_cred holds no pid: a write's pid is the writer's, of the opener's ids. */
-	msg->pid = get_pid(task_tgid(current));
-	msg->uid = cred->euid;
-	msg->gid = cred->egid;
-	msg->len = len;
-	return msg;
-
-err_free:
-	kvfree(msg);
-err_uncharge:
-	kmbox_user_uncharge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len));
-err_put_user:
-	kmbox_user_put(user);
-	return ERR_PTR(ret);
-}
-
-/*
- * Copies msg out, stopping short where the copy faults (with page faults
- * disabled, where it would have to fault a page in).
- */
-static size_t kmbox_msg_copy_to(const struct kmbox_msg *msg, struct iov_iter *to)
-{
-	return copy_to_iter(msg->data, msg->len, to);
-}
-
-/* Never under kmbox.lock: the last put frees. */
-void kmbox_msg_put(struct kmbox_msg *msg)
-{
-	if (!refcount_dec_and_test(&msg->ref))
-		return;
-	kmbox_user_uncharge(msg->user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(msg->len));
-	kmbox_user_put(msg->user);
-	put_pid(msg->pid);
-	kvfree(msg);
-}
-
 /* Takes a queued message off the queue.  mb->lock held. */
 void kmbox_msg_unqueue(struct kmbox *mb, struct kmbox_msg *msg)
 {
 	list_del(&msg->link);
 	mb->nr_msgs--;
 	mb->nr_bytes -= msg->len;
+	mb->nr_charged -= msg->charge;
 }
 
 /* Marks msg taken by a receiver, or no longer.  mb->lock held. */
@@ -235,6 +161,7 @@ static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head,
 		list_add_tail(&msg->link, &mb->queue);
 	mb->nr_msgs++;
 	mb->nr_bytes += msg->len;
+	mb->nr_charged += msg->charge;
 	if (w)
 		w->msg = true;
 	return true;

@@ -549,7 +549,7 @@ TEST(bad_input)
 	KT_BAD(KMBOX_IOC_STAT_ID, EINVAL, u.i.flags = 1);
 	KT_BAD(KMBOX_IOC_STAT_ID, EINVAL, u.i.flags = 1U << 31);
 	KT_BAD(KMBOX_IOC_STAT_ID, EINVAL, u.i.__reserved0 = 1);
-	KT_BAD(KMBOX_IOC_STAT_ID, EINVAL, u.i.__reserved[3] = 1);
+	KT_BAD(KMBOX_IOC_STAT_ID, EINVAL, u.i.__reserved[2] = 1);
 	KT_BAD(kt_cmd_sized(KMBOX_IOC_STAT_ID, KMBOX_INFO_SIZE_VER0 - 8), EINVAL, );
 	KT_BAD(kt_cmd_sized(KMBOX_IOC_STAT_ID, 0), EINVAL, );
 	KT_BAD(kt_cmd_sized(KMBOX_IOC_STAT_ID, sizeof(u.i) + 8), E2BIG,

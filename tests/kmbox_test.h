@@ -221,6 +221,36 @@ static inline int kt_info(int fd, struct kmbox_info *info)
 	return kt_ioctl(fd, KMBOX_IOC_INFO, info);
 }
 
+/*
+ * What a message of len bytes is charged to its sender's byte quota, as
+ * INFO's charged reports it: sent by the caller into a mailbox of its own
+ * and dropped with it.  0 on success, else -errno.
+ */
+static inline int kt_msg_charge(size_t len, __u64 *charge)
+{
+	struct kmbox_info info;
+	char *buf;
+	int fd, ret;
+
+	buf = calloc(1, len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	ret = fd = kt_create(NULL, KMBOX_CAPACITY_UNBOUNDED, (__u32)len, 0600,
+			     KMBOX_ACCESS_ALL, 0, NULL);
+	if (fd >= 0) {
+		ret = kt_send(fd, buf, len, KMBOX_MSG_NONBLOCK, 0);
+		if (!ret)
+			ret = kt_info(fd, &info);
+		if (!ret && info.msgs != 1)
+			ret = -EPROTO;
+		close(fd);
+	}
+	free(buf);
+	if (!ret)
+		*charge = info.charged;
+	return ret;
+}
+
 /* KMBOX_IOC_CLOSE (Go-style close of the mailbox, not close(2)). */
 static inline int kt_shut(int fd)
 {

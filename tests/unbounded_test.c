@@ -3,8 +3,9 @@
  * unbounded_test: KMBOX_CAPACITY_UNBOUNDED never makes a sender wait; the
  * per-user byte quota (module parameter max_bytes_per_user) is what stops
  * a sender, with ENOBUFS at once, whatever the capacity, and nothing queued
- * before is lost.  Each message charges len + msg_overhead to the sender's
- * user until it is received or dropped.
+ * before is lost.  Each message charges what it pins (INFO's charged, at
+ * least its length and msg_overhead) to the sender's user until it is
+ * received or dropped.
  *
  * The quota tests send as unprivileged users of their own, so that nothing
  * else queued by root counts, and restore the parameter in the teardown.
@@ -120,7 +121,10 @@ FIXTURE_SETUP(quota)
 	self->fd = -1;
 	ASSERT_EQ(0, kt_limits(&lim));
 	ASSERT_EQ(0, kt_param_get("max_bytes_per_user", &self->saved));
-	self->charge = MSG_LEN + lim.msg_overhead;
+	/* A message's charge is what it pins: INFO says how much. */
+	ASSERT_EQ(0, kt_msg_charge(MSG_LEN, &self->charge));
+	ASSERT_LT((__u64)MSG_LEN, self->charge);
+	ASSERT_LE(lim.msg_overhead, self->charge);
 	/* Room for exactly QUOTA_MSGS messages, and a bit. */
 	self->quota = QUOTA_MSGS * self->charge + self->charge / 2;
 	self->capacity = KMBOX_CAPACITY_UNBOUNDED;

@@ -355,7 +355,9 @@ void op_info(void)
 	if (i.flags || i.access != h.access || i.id != h.id ||
 	    i.capacity != h.capacity || i.max_msg_size != h.max_msg_size ||
 	    i.mode & ~0777U || i.__reserved0 || i.__reserved[0] ||
-	    i.__reserved[1] || i.__reserved[2] || i.__reserved[3])
+	    i.__reserved[1] || i.__reserved[2] ||
+	    /* Each message queued is charged at least its length. */
+	    i.charged < i.bytes || !i.msgs != !i.charged)
 		violation(C_INFO, "INFO: flags %u access %#x/%#x id %llu/%llu capacity %llu/%llu size %u/%u mode %o",
 			  i.flags, i.access, h.access, (unsigned long long)i.id,
 			  (unsigned long long)h.id, (unsigned long long)i.capacity,

@@ -146,7 +146,12 @@
  * @max_capacity: out: largest bounded capacity
  * @max_mailboxes_per_user: out: mailboxes one user may own at once
  * @max_bytes_per_user: out: bytes one user may have queued, all mailboxes
- * @msg_overhead: out: bytes charged per message on top of its length
+ * @msg_overhead: out: what an empty message is charged, the least any
+ *		message costs.  A message is charged the memory it pins, which
+ *		is not its length plus a constant: below a page at most
+ *		max(len + 128, len * 5 / 4) bytes, header included; above,
+ *		len rounded up to pages plus a header that holds the vector of
+ *		pages (under 1% of len).  INFO's @charged tells a mailbox's.
  * @__reserved: must be 0
  * @features:	out (KMBOX_LIMITS_SIZE_VER1): KMBOX_FEATURE_* bits, what this
  *		module can do beyond ABI version 1 as first released; 0 from
@@ -183,6 +188,11 @@ struct kmbox_limits {
  * KMBOX_CREATE_OWNER_CLOSE.
  */
 #define KMBOX_FEATURE_CREATE_RESULT	0x0002ULL
+/*
+ * KMBOX_FEATURE_CHARGED: struct kmbox_info's @charged, the memory a
+ * mailbox's queued messages pin and are charged for.
+ */
+#define KMBOX_FEATURE_CHARGED		0x0008ULL
 
 /*
  * KMBOX_FEATURE_BATCH: KMBOX_IOC_SEND_BATCH and KMBOX_IOC_RECV_BATCH.
@@ -457,6 +467,10 @@ struct kmbox_batch {
  *		withdrawn by their sender (timeout, signal, close, destroy)
  * @received:	out: messages ever received
  * @dropped:	out: messages dropped by DESTROY
+ * @charged:	out (KMBOX_FEATURE_CHARGED; 0 from older modules): bytes the
+ *		messages counted in @bytes are charged to their senders'
+ *		max_bytes_per_user, which is the memory they pin (see
+ *		struct kmbox_limits); ignored on input
  * @__reserved:	out: 0
  * @name:	out: NUL-terminated name, empty if anonymous or unlinked
  * @nsenders:	out (KMBOX_INFO_SIZE_VER1): pids in @senders, the first
@@ -492,7 +506,8 @@ struct kmbox_info {
 	__u64 sent;
 	__u64 received;
 	__u64 dropped;
-	__u64 __reserved[4];
+	__u64 charged;
+	__u64 __reserved[3];
 	char name[KMBOX_NAME_MAX + 1];
 	__u32 nsenders;
 	__u32 nreceivers;
