@@ -279,7 +279,7 @@ struct kmbox_deadline {
 	ktime_t expires;		/* CLOCK_MONOTONIC, when timed */
 };
 
-/* What a receive reports besides the length. */
+/* What a receive reports besides the length (kmbox_recv: res may be NULL). */
 struct kmbox_recv_result {
 	size_t len;			/* message length, also on -EMSGSIZE */
 	pid_t pid;

@@ -515,9 +515,9 @@ static bool kmbox_iocb_nonblock(const struct kiocb *iocb)
 static ssize_t kmbox_fop_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct kmbox_deadline dl = { .nonblock = kmbox_iocb_nonblock(iocb) };
-	struct kmbox_recv_result res;
 
-	return kmbox_recv(kmbox_file_mbox(iocb->ki_filp), to, false, &dl, &res);
+	/* No sender's ids to report: none looked up. */
+	return kmbox_recv(kmbox_file_mbox(iocb->ki_filp), to, false, &dl, NULL);
 }
 
 /*

@@ -614,9 +614,12 @@ static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_deadline *dl
 	return ret;
 }
 
+/* res NULL: the caller (read(2)) reports nothing but the length. */
 static void kmbox_recv_result(struct kmbox_recv_result *res,
 			      const struct kmbox_msg *msg)
 {
+	if (!res)
+		return;
 	res->pid = pid_vnr(msg->pid);
 	res->uid = from_kuid_munged(current_user_ns(), msg->uid);
 	res->gid = from_kgid_munged(current_user_ns(), msg->gid);
@@ -679,7 +682,8 @@ long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
 	long ret;
 
 again:
-	memset(res, 0, sizeof(*res));
+	if (res)
+		memset(res, 0, sizeof(*res));
 	spin_lock(&mb->lock);
 	for (;;) {
 		if (mb->state == KMBOX_STATE_DESTROYED) {
@@ -703,7 +707,8 @@ again:
 			break;
 	}
 
-	res->len = msg->len;
+	if (res)
+		res->len = msg->len;
 	if (msg->len > size) {
 		ret = -EMSGSIZE;
 		put = NULL;
