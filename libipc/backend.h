@@ -32,6 +32,7 @@ struct ipc_msg_req {
 	size_t len;			/* send: total length; recv: buffer size */
 	const struct ipc_wait *wait;	/* never NULL */
 	unsigned int flags;		/* IPC_SYNC or IPC_PEEK */
+	bool no_info;			/* recv: the caller wants no msginfo */
 };
 
 struct ipc_backend_ops {

@@ -398,8 +398,10 @@ IPC_EXPORT ssize_t ipc_recvv(struct ipc_mbox *mb, const struct iovec *iov,
 		ret = ipc_check_iov(iov, iovcnt, &req.len);
 	if (ret)
 		return ret;
-	if (!info)
+	if (!info) {
 		info = &dummy;
+		req.no_info = true;
+	}
 	memset(info, 0, sizeof(*info));
 	return mb->ops->recv(mb, &req, info);
 }

@@ -500,6 +500,52 @@ TEST_F(api, pollable_fd)
 	ASSERT_EQ(1, ipc_recv(self->mb, buf, sizeof(buf), NULL, 0, NULL));
 }
 
+/*
+ * A blocking send or receive means the same whoever calls it and however
+ * the descriptor was fiddled with: a caller whose effective ids are not
+ * the opener's sends as itself, and a descriptor made O_NONBLOCK by
+ * someone does not make a blocking call fail with EAGAIN.  (The kernel
+ * backend sends by write(2) where it can, which acts for the opener.)
+ */
+TEST_F(api, blocking_calls_keep_their_meaning)
+{
+	struct ipc_msginfo mi;
+	char buf[16];
+	pid_t pid;
+	int fd, fl;
+
+	self->mb = lt_anon(4, 0);
+	ASSERT_NE(NULL, self->mb);
+	pid = tc_fork();
+	if (!pid) {
+		TC_CHECK_EQ(0, tc_become(TC_NOBODY, TC_NOBODY));
+		TC_CHECK_EQ(0, ipc_send(self->mb, "as nobody", 9, NULL, 0));
+		_exit(0);
+	}
+	ASSERT_EQ(0, tc_wait(pid));
+	ASSERT_EQ(9, ipc_recv(self->mb, buf, sizeof(buf), NULL, 0, &mi));
+	EXPECT_EQ((uid_t)TC_NOBODY, mi.uid);
+	EXPECT_EQ((gid_t)TC_NOBODY, mi.gid);
+
+	fd = ipc_fd(self->mb);
+	ASSERT_LE(0, fd);
+	fl = fcntl(fd, F_GETFL);
+	ASSERT_LE(0, fl);
+	if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return;		/* the posix backend's inotify descriptor */
+	pid = tc_fork();
+	if (!pid) {
+		usleep(200 * 1000);
+		TC_CHECK_EQ(0, ipc_send(self->mb, "late", 4, NULL, 0));
+		_exit(0);
+	}
+	/* Blocks until the child's message comes, no info asked for. */
+	EXPECT_EQ(4, ipc_recv(self->mb, buf, sizeof(buf), NULL, 0, NULL));
+	EXPECT_EQ(0, tc_wait(pid));
+	EXPECT_EQ(-EAGAIN, ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL));
+	EXPECT_EQ(0, fcntl(fd, F_SETFL, fl));
+}
+
 /* A child that becomes nobody and tries things; exit 0 if all went as expected. */
 static int lt_as_nobody(const char *name, uint32_t mode)
 {
