@@ -381,6 +381,18 @@ void op_info(void)
 	if (i.state == KMBOX_STATE_DESTROYED && (i.msgs || i.bytes || i.name[0]))
 		violation(C_INFO, "INFO: destroyed, yet msgs %llu bytes %llu name \"%.40s\"",
 			  (unsigned long long)i.msgs, (unsigned long long)i.bytes, i.name);
+	/*
+	 * What the queued messages pin (kmbox_limits): each at least
+	 * msg_overhead; at most max(n + 128, 5n / 4) below a page, n rounded
+	 * up to pages plus a header under 1% of n above.  Summed, within
+	 * 5/4 of the bytes and a page and a header more per message.
+	 */
+	if (i.charged < i.msgs * L.msg_overhead ||
+	    i.charged > i.bytes + i.bytes / 4 + i.msgs * (PAGE + 1024))
+		violation(C_INFO, "INFO: %llu messages of %llu bytes charged %llu (overhead %llu)",
+			  (unsigned long long)i.msgs, (unsigned long long)i.bytes,
+			  (unsigned long long)i.charged,
+			  (unsigned long long)L.msg_overhead);
 	if ((!i.msgs && i.bytes) || i.bytes > i.msgs * (uint64_t)i.max_msg_size)
 		violation(C_INFO, "INFO: %llu bytes in %llu messages of at most %u",
 			  (unsigned long long)i.bytes, (unsigned long long)i.msgs, i.max_msg_size);
