@@ -35,7 +35,7 @@ void op_admin(void)
 			inval = true;
 		}
 		if (pml(20)) {
-			u.i.__reserved[below(4)] = rnd() | 1;
+			u.i.__reserved[below(ARRAY_SIZE(u.i.__reserved))] = rnd() | 1;
 			inval = true;
 		}
 	} else if (kind < 90) {

@@ -208,6 +208,13 @@ void op_recv(void)
 		break;
 	}
 	mkarg(&a, KMBOX_IOC_RECV, &r, sizeof(r), KMBOX_RECV_SIZE_VER0, right, pct(8));
+	/*
+	 * RECV proves its struct writable once it has checked it: a
+	 * read-only struct says first what else is wrong (the ABI orders
+	 * none of these errors, all of which change nothing).
+	 */
+	if (right && a.expect == EFAULT && a.place == P_RO)
+		a.expect2 = !(h.access & KMBOX_ACCESS_RECV) ? EBADF : inval ? EINVAL : 0;
 	if (a.place == P_FLIP)
 		bound = 0;
 	call_begin(OP_RECV, a.ok ? bound : 0,
@@ -315,7 +322,7 @@ void op_info(void)
 		inval = true;
 	}
 	if (pml(20)) {
-		in.__reserved[below(4)] = rnd() | 1;
+		in.__reserved[below(ARRAY_SIZE(in.__reserved))] = rnd() | 1;
 		inval = true;
 	}
 	if (pml(20))
