@@ -122,10 +122,11 @@ void mkarg(struct iarg *a, unsigned long cmd, const void *s,
 		a->expect = EFAULT, a->expect2 = nonzero_tail ? E2BIG : 0;
 	else if (nonzero_tail)
 		a->expect = E2BIG;
-	else if (place == P_RO && cmd != KMBOX_IOC_SEND)
+	else if (place == P_RO && cmd != KMBOX_IOC_SEND &&
+		 cmd != KMBOX_IOC_SEND_BATCH && cmd != KMBOX_IOC_RECV_BATCH)
 		a->expect = EFAULT;	/* the struct cannot be written back */
 	else
-		/* SEND only reads its struct: read-only is as good */
+		/* SEND and the batches only read theirs: read-only is as good */
 		a->ok = place == P_NORMAL || place == P_RO;
 	snprintf(a->desc, sizeof(a->desc), "size %zu%s%s, struct %s",
 		 size, nonzero_tail ? " (non-zero tail)" : "",

@@ -9,7 +9,8 @@
 
 
 const char *const op_name[OP_MAX] = {
-	"none", "LIMITS", "CREATE", "OPEN", "UNLINK", "SEND", "RECV", "INFO",
+	"none", "LIMITS", "CREATE", "OPEN", "UNLINK", "SEND", "RECV",
+	"SEND_BATCH", "RECV_BATCH", "INFO",
 	"CLOSE", "DESTROY", "read", "write", "poll", "epoll", "dup", "close",
 	"raw-ioctl", "fork", "exit", "delete_module", "open-dev", "sigaction",
 	"scenario", "SCM_RIGHTS", "io_uring", "/proc/kmbox",
@@ -19,7 +20,8 @@ const char *const op_name[OP_MAX] = {
 /* Weights, per ten thousand. */
 const int op_weight[OP_MAX] = {
 	[OP_LIMITS] = 100, [OP_CREATE] = 700, [OP_OPEN] = 600,
-	[OP_UNLINK] = 150, [OP_SEND] = 2000, [OP_RECV] = 2000,
+	[OP_UNLINK] = 150, [OP_SEND] = 1700, [OP_RECV] = 1700,
+	[OP_SEND_BATCH] = 300, [OP_RECV_BATCH] = 300,
 	[OP_INFO] = 600, [OP_CLOSE] = 120, [OP_DESTROY] = 80,
 	[OP_READ] = 600, [OP_WRITE] = 600, [OP_POLL] = 350,
 	[OP_EPOLL] = 200, [OP_DUP] = 200, [OP_FDCLOSE] = 400,
@@ -143,6 +145,11 @@ static const int *const op_errs[OP_MAX] = {
 			ETIMEDOUT, EINTR, EPIPE, EIDRM, ENOBUFS),
 	[OP_RECV] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, EBADF, EMSGSIZE, EAGAIN,
 			ETIMEDOUT, EINTR, EPIPE, EIDRM),
+	/* Those of SEND and RECV: a batch fails only as its first message */
+	[OP_SEND_BATCH] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, EBADF, EMSGSIZE,
+			      EAGAIN, ETIMEDOUT, EINTR, EPIPE, EIDRM, ENOBUFS),
+	[OP_RECV_BATCH] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, EBADF, EMSGSIZE,
+			      EAGAIN, ETIMEDOUT, EINTR, EPIPE, EIDRM),
 	[OP_INFO] = SET(EINVAL, E2BIG, EFAULT, ENOTTY),
 	[OP_ADMIN] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, ENOENT, EACCES, EIDRM),
 	/* EPIPE: closed already; EACCES: an owner-close mailbox, not ours */

@@ -51,6 +51,8 @@ _Static_assert(sizeof(struct kmbox_unlink) == KMBOX_UNLINK_SIZE_VER0, "unlink");
 _Static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER0, "send");
 _Static_assert(sizeof(struct kmbox_recv) == KMBOX_RECV_SIZE_VER0, "recv");
 _Static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER1, "info");
+_Static_assert(sizeof(struct kmbox_batch) == KMBOX_BATCH_SIZE_VER0, "batch");
+_Static_assert(sizeof(struct kmbox_msgvec) == KMBOX_MSGVEC_SIZE, "msgvec");
 _Static_assert(sizeof(struct kmbox_destroy_id) == KMBOX_DESTROY_ID_SIZE_VER0, "destroy_id");
 _Static_assert(sizeof(struct kmbox_list) == KMBOX_LIST_SIZE_VER0, "list");
 
@@ -113,7 +115,7 @@ extern struct fuzz_opt opt;
 
 enum op {
 	OP_NONE, OP_LIMITS, OP_CREATE, OP_OPEN, OP_UNLINK, OP_SEND, OP_RECV,
-	OP_INFO, OP_CLOSE, OP_DESTROY, OP_READ, OP_WRITE, OP_POLL, OP_EPOLL,
+	OP_SEND_BATCH, OP_RECV_BATCH, OP_INFO, OP_CLOSE, OP_DESTROY, OP_READ, OP_WRITE, OP_POLL, OP_EPOLL,
 	OP_DUP, OP_FDCLOSE, OP_RAW, OP_FORK, OP_EXIT, OP_UNLOAD, OP_DEVOPEN,
 	OP_SIGACT, OP_SCENARIO, OP_SCM, OP_URING, OP_PROC, OP_ADMIN, OP_MAX
 };
@@ -382,6 +384,10 @@ void op_send(void);
 void op_recv(void);
 void op_info(void);
 
+/* batch.c */
+void op_send_batch(void);
+void op_recv_batch(void);
+
 /* close.c */
 void after_end(int slot, int fd, const struct handle *h, bool destroyed);
 void op_close_destroy(int op);
@@ -423,6 +429,9 @@ void op_scenario(void);
 
 /* storm.c */
 void scenario_storm(void);
+
+/* batchsc.c */
+void scenario_batch(void);
 
 /* coord.c */
 int param_rw(const char *name, unsigned long long *val, bool write);

@@ -22,8 +22,9 @@
  * ones that they pass to the children they fork and over UNIX sockets
  * (SCM_RIGHTS, sometimes left in flight in a cycle only the garbage
  * collector frees).  Each thread makes random calls: every ioctl on the
- * control device and on handles (and on the wrong kind of descriptor),
- * read, readv, write, writev, poll, epoll, io_uring reads, writes and polls
+ * control device and on handles (and on the wrong kind of descriptor;
+ * batches of 0 to more than KMBOX_BATCH_MAX messages, with bad entries
+ * and arrays), read, readv, write, writev, poll, epoll, io_uring reads, writes and polls
  * (rings dropped with requests in flight), dup, close, fork, exit,
  * delete_module, reads of /proc/kmbox.  Arguments are valid most of the time, so the
  * mailboxes reach deep states, and sometimes wrong: unknown flags and
@@ -36,7 +37,8 @@
  * private mailboxes whose outcome is known exactly: CLOSE/DESTROY/SIGKILL
  * against a blocked call, a timed sender against a timed receiver, a
  * message put back after EMSGSIZE and EFAULT, one sender's order seen by
- * one or two receivers.
+ * one or two receivers, batches that fill the room there is and take what
+ * is queued, stopping at a bad entry.
  *
  * --unload-race CYCLES: a process uses the module every way that holds a
  * reference (blocked senders and receivers, queued messages, epoll,
@@ -56,6 +58,9 @@
  *    with its sender's pid and uid; none is received twice; none is
  *    received whose send failed (every message carries an id, and a shared
  *    table records what happened to it);
+ *  - a batch returns a count n (an error only if its first message
+ *    failed): entries [0, n) were done, the others untouched and their
+ *    messages neither delivered nor consumed, checked per message as above;
  *  - calls that may not wait (non-blocking, timed) return in time, and
  *    timed ones not before their time; blocked calls end on a signal;
  *  - poll/epoll/io_uring polls report only what a handle's access and the

@@ -208,6 +208,13 @@ void op_recv(void)
 		break;
 	}
 	mkarg(&a, KMBOX_IOC_RECV, &r, sizeof(r), KMBOX_RECV_SIZE_VER0, right, pct(8));
+	/*
+	 * RECV proves its struct writable once it has checked it: a
+	 * read-only struct says first what else is wrong (the ABI orders
+	 * none of these errors, all of which change nothing).
+	 */
+	if (right && a.expect == EFAULT && a.place == P_RO)
+		a.expect2 = !(h.access & KMBOX_ACCESS_RECV) ? EBADF : inval ? EINVAL : 0;
 	if (a.place == P_FLIP)
 		bound = 0;
 	call_begin(OP_RECV, a.ok ? bound : 0,
@@ -315,7 +322,7 @@ void op_info(void)
 		inval = true;
 	}
 	if (pml(20)) {
-		in.__reserved[below(4)] = rnd() | 1;
+		in.__reserved[below(ARRAY_SIZE(in.__reserved))] = rnd() | 1;
 		inval = true;
 	}
 	if (pml(20))
@@ -381,6 +388,18 @@ void op_info(void)
 	if (i.state == KMBOX_STATE_DESTROYED && (i.msgs || i.bytes || i.name[0]))
 		violation(C_INFO, "INFO: destroyed, yet msgs %llu bytes %llu name \"%.40s\"",
 			  (unsigned long long)i.msgs, (unsigned long long)i.bytes, i.name);
+	/*
+	 * What the queued messages pin (kmbox_limits): each at least
+	 * msg_overhead; at most max(n + 128, 5n / 4) below a page, n rounded
+	 * up to pages plus a header under 1% of n above.  Summed, within
+	 * 5/4 of the bytes and a page and a header more per message.
+	 */
+	if (i.charged < i.msgs * L.msg_overhead ||
+	    i.charged > i.bytes + i.bytes / 4 + i.msgs * (PAGE + 1024))
+		violation(C_INFO, "INFO: %llu messages of %llu bytes charged %llu (overhead %llu)",
+			  (unsigned long long)i.msgs, (unsigned long long)i.bytes,
+			  (unsigned long long)i.charged,
+			  (unsigned long long)L.msg_overhead);
 	if ((!i.msgs && i.bytes) || i.bytes > i.msgs * (uint64_t)i.max_msg_size)
 		violation(C_INFO, "INFO: %llu bytes in %llu messages of at most %u",
 			  (unsigned long long)i.bytes, (unsigned long long)i.msgs, i.max_msg_size);

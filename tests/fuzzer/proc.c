@@ -187,6 +187,8 @@ static void thread_loop(long max_iter, int64_t deadline)
 		case OP_UNLINK: op_unlink(); break;
 		case OP_SEND: op_send(); break;
 		case OP_RECV: op_recv(); break;
+		case OP_SEND_BATCH: op_send_batch(); break;
+		case OP_RECV_BATCH: op_recv_batch(); break;
 		case OP_INFO: op_info(); break;
 		case OP_CLOSE: case OP_DESTROY: op_close_destroy(op); break;
 		case OP_READ: op_read(); break;

@@ -590,7 +590,7 @@ out_pipe:
 
 void op_scenario(void)
 {
-	int r = below(5);
+	int r = below(6);
 
 	if (is_child || opt.no_scenarios)
 		return;
@@ -603,6 +603,8 @@ void op_scenario(void)
 		scenario_requeue();
 	else if (r == 3)
 		scenario_fifo();
+	else if (r == 4)
+		scenario_batch();
 	else
 		scenario_storm();
 	call_end();
