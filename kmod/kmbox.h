@@ -229,10 +229,10 @@ struct kmbox {
 	u64 dropped;
 
 	/*
-	 * Pollers and peekers sleep on wq, woken with a poll key saying
-	 * what changed: EPOLLIN for a message queued, EPOLLOUT for room or
-	 * (capacity 0) a receiver arriving; a poller or peeker the key does
-	 * not concern stays asleep.  Senders waiting for room in a bounded
+	 * Pollers and peekers sleep on wq, woken with no poll key: handles
+	 * of every access share wq, and a key is taken by io_uring as the
+	 * poll result itself, so EPOLLIN would reach a send-only handle's
+	 * poll.  Each poller looks again (kmbox_fop_poll).  Senders waiting for room in a bounded
 	 * mailbox sleep on send_wq, exclusive: room for one message wakes
 	 * one of them, and one that leaves without using the room (timeout,
 	 * signal) passes the wake-up on.  Close and destroy wake everyone.

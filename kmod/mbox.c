@@ -152,17 +152,18 @@ void kmbox_handle_free(struct kmbox_handle *h)
 }
 
 /*
- * The wake-ups of the wait queues, never under mb->lock: see kmbox.h.  A
- * sync wake-up tells the scheduler the waker is about to sleep.
+ * The wake-ups of the wait queues, never under mb->lock: see kmbox.h (no
+ * poll key: not every handle sees the change).  A sync wake-up tells the
+ * scheduler the waker is about to sleep.
  */
-static void kmbox_wake_poll(struct kmbox *mb, __poll_t key, bool sync)
+static void kmbox_wake_poll(struct kmbox *mb, bool sync)
 {
 	if (!wq_has_sleeper(&mb->wq))
 		return;
 	if (sync)
-		wake_up_interruptible_sync_poll(&mb->wq, key);
+		wake_up_interruptible_sync(&mb->wq);
 	else
-		wake_up_interruptible_poll(&mb->wq, key);
+		wake_up_interruptible(&mb->wq);
 }
 
 /* Close, destroy, end of drain: every poller, peeker and waiting sender. */
@@ -177,7 +178,7 @@ void kmbox_wake(struct kmbox *mb)
 /* A message was queued: pollers waiting for input, and peekers. */
 void kmbox_wake_msg(struct kmbox *mb, bool sync)
 {
-	kmbox_wake_poll(mb, EPOLLIN | EPOLLRDNORM, sync);
+	kmbox_wake_poll(mb, sync);
 }
 
 /*
@@ -186,7 +187,7 @@ void kmbox_wake_msg(struct kmbox *mb, bool sync)
  */
 void kmbox_wake_room(struct kmbox *mb, bool sync)
 {
-	kmbox_wake_poll(mb, EPOLLOUT | EPOLLWRNORM, sync);
+	kmbox_wake_poll(mb, sync);
 	if (!wq_has_sleeper(&mb->send_wq))
 		return;
 	if (sync)

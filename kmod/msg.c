@@ -36,7 +36,6 @@
 #include <linux/hrtimer.h>
 #include <linux/overflow.h>
 #include <linux/pid.h>
-#include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -377,15 +376,6 @@ static void kmbox_sleeper_del(struct kmbox *mb, struct kmbox_sleeper *sl)
 		mb->nr_peekers--;
 }
 
-/* A peeker waits for a message: a wake-up keyed for room only is not for it. */
-static int kmbox_peek_wake(struct wait_queue_entry *wait, unsigned int mode,
-			   int sync, void *key)
-{
-	if (key && !(key_to_poll(key) & EPOLLIN))
-		return 0;
-	return autoremove_wake_function(wait, mode, sync, key);
-}
-
 /*
  * Sleeps once as a sender waiting for room (on send_wq, exclusive) or as
  * a peeker (on wq).  mb->lock held.
@@ -393,7 +383,7 @@ static int kmbox_peek_wake(struct wait_queue_entry *wait, unsigned int mode,
 static long kmbox_sleep_wq(struct kmbox *mb, const struct kmbox_deadline *dl,
 			   bool sender)
 {
-	DEFINE_WAIT_FUNC(wait, sender ? autoremove_wake_function : kmbox_peek_wake);
+	DEFINE_WAIT(wait);
 	wait_queue_head_t *wq = sender ? &mb->send_wq : &mb->wq;
 	struct kmbox_sleeper sl;
 	long ret;
