@@ -329,7 +329,7 @@ FIXTURE_SETUP(memcg)
 	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK)) {
 		mkdir(CG_MNT, 0700);
 		if (mount("none", CG_MNT, "cgroup2", 0, NULL))
-			SKIP(return, "no cgroup2: %s", strerror(errno));
+			TC_SKIP("no cgroup2: %s", strerror(errno));
 		self->mounted = 1;
 		snprintf(self->root, sizeof(self->root), CG_MNT);
 	}
@@ -340,7 +340,7 @@ FIXTURE_SETUP(memcg)
 		ctl[0] = '\0';
 	fclose(f);
 	if (!strstr(ctl, "memory"))
-		SKIP(return, "no memory controller");
+		TC_SKIP("no memory controller");
 	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+memory"));
 	snprintf(self->cg, sizeof(self->cg), "%s/kmbox-msgmem-%d", self->root,
 		 (int)getpid());
