@@ -151,7 +151,8 @@
  *		is not its length plus a constant: below a page at most
  *		max(len + 128, len * 5 / 4) bytes, header included; above,
  *		len rounded up to pages plus a header that holds the vector of
- *		pages (under 1% of len).  INFO's @charged tells a mailbox's.
+ *		pages (at most the greater of 128 bytes and 1% of len).
+ *		INFO's @charged tells a mailbox's.
  * @__reserved: must be 0
  * @features:	out (KMBOX_LIMITS_SIZE_VER1): KMBOX_FEATURE_* bits, what this
  *		module can do beyond ABI version 1 as first released; 0 from
