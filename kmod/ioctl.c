@@ -254,7 +254,9 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	if (s->flags & ~(KMBOX_MODE_MASK | KMBOX_SEND_SYNC) || s->__reserved0 ||
-	    kmbox_nonzero(s->__reserved, sizeof(s->__reserved)))
+	    kmbox_nonzero(s->__reserved, sizeof(s->__reserved)) ||
+	    s->prio || s->__reserved1 || s->tag ||
+	    kmbox_nonzero(s->__reserved2, sizeof(s->__reserved2)))
 		return -EINVAL;
 	ret = kmbox_deadline_init(&dl, s->flags & KMBOX_MODE_MASK, s->timeout_ns);
 	if (ret)
@@ -300,7 +302,8 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
 	if (r->flags & ~(KMBOX_MODE_MASK | KMBOX_RECV_PEEK) || r->__reserved0 ||
-	    r->__reserved1 || kmbox_nonzero(r->__reserved, sizeof(r->__reserved)))
+	    r->__reserved1 || kmbox_nonzero(r->__reserved, sizeof(r->__reserved)) ||
+	    kmbox_nonzero(&r->want_tag, sizeof(*r) - offsetof(struct kmbox_recv, want_tag)))
 		return -EINVAL;
 	ret = kmbox_deadline_init(&dl, r->flags & KMBOX_MODE_MASK, r->timeout_ns);
 	if (ret)

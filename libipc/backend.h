@@ -33,6 +33,23 @@ struct ipc_msg_req {
 	const struct ipc_wait *wait;	/* never NULL */
 	unsigned int flags;		/* IPC_SYNC or IPC_PEEK */
 	bool no_info;			/* recv: the caller wants no msginfo */
+	/* send: checked (prio in range), or NULL for prio 0, tag 0 */
+	const struct ipc_sendopt *sopt;
+	/*
+	 * recv: the selection in, prio/msg_tag/call out, or NULL for none
+	 * (calls then dropped).  With reply set, reply to reply->call first
+	 * (ipc_reply_recv) and store its outcome in *reply->result.
+	 */
+	struct ipc_recvopt *ropt;
+	const struct ipc_reply_req *reply;
+};
+
+/* ipc_reply, alone or before a receive. */
+struct ipc_reply_req {
+	uint64_t call;
+	const void *buf;
+	size_t len;
+	int *result;			/* ipc_reply_recv: the reply's outcome */
 };
 
 struct ipc_backend_ops {
@@ -65,6 +82,17 @@ struct ipc_backend_ops {
 			  unsigned int count, const struct ipc_wait *w,
 			  unsigned int flags);
 	int (*info)(struct ipc_mbox *mb, struct ipc_info *info);
+	/*
+	 * Ports: port_create makes an anonymous port (attr complete, with
+	 * IPC_SELECT), port_open a send handle to one (pid > 0).
+	 */
+	int (*port_create)(const struct ipc_attr *attr, struct ipc_mbox **out,
+			   uint64_t *port);
+	int (*port_open)(pid_t pid, uint64_t port, struct ipc_mbox **out);
+	/* RPC: req's wait is never IPC_NONBLOCK; ci is zeroed, never NULL. */
+	ssize_t (*call)(struct ipc_mbox *mb, const struct ipc_msg_req *req,
+			void *reply, size_t size, struct ipc_callinfo *ci);
+	int (*reply)(struct ipc_mbox *mb, const struct ipc_reply_req *r);
 	int (*fd)(struct ipc_mbox *mb);
 	/* st is zeroed. */
 	int (*stat)(const char *name, struct ipc_stat *st);

@@ -26,14 +26,17 @@ static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER1, "kmbox_limi
 static_assert(sizeof(struct kmbox_create) == KMBOX_CREATE_SIZE_VER1, "kmbox_create");
 static_assert(sizeof(struct kmbox_open) == KMBOX_OPEN_SIZE_VER0, "kmbox_open");
 static_assert(sizeof(struct kmbox_unlink) == KMBOX_UNLINK_SIZE_VER0, "kmbox_unlink");
-static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER0, "kmbox_send");
-static_assert(sizeof(struct kmbox_recv) == KMBOX_RECV_SIZE_VER0, "kmbox_recv");
-static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER1, "kmbox_info");
+static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER1, "kmbox_send");
+static_assert(sizeof(struct kmbox_recv) == KMBOX_RECV_SIZE_VER1, "kmbox_recv");
+static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER2, "kmbox_info");
 static_assert(sizeof(struct kmbox_destroy_id) == KMBOX_DESTROY_ID_SIZE_VER0,
 	      "kmbox_destroy_id");
 static_assert(sizeof(struct kmbox_list) == KMBOX_LIST_SIZE_VER0, "kmbox_list");
 static_assert(sizeof(struct kmbox_batch) == KMBOX_BATCH_SIZE_VER0, "kmbox_batch");
 static_assert(sizeof(struct kmbox_msgvec) == KMBOX_MSGVEC_SIZE, "kmbox_msgvec");
+static_assert(sizeof(struct kmbox_port_open) == KMBOX_PORT_OPEN_SIZE_VER0, "kmbox_port_open");
+static_assert(sizeof(struct kmbox_call) == KMBOX_CALL_SIZE_VER0, "kmbox_call");
+static_assert(sizeof(struct kmbox_reply) == KMBOX_REPLY_SIZE_VER0, "kmbox_reply");
 
 static inline int kmbox_raw_ioctl(int fd, unsigned long cmd, unsigned long arg)
 {
@@ -90,6 +93,12 @@ static inline int kmbox_raw_list(int dev, struct kmbox_list *l)
 	return kmbox_raw_ioctl(dev, KMBOX_IOC_LIST, (unsigned long)l);
 }
 
+/* KMBOX_FEATURE_PORT: returns the new send handle's fd. */
+static inline int kmbox_raw_port_open(int dev, struct kmbox_port_open *p)
+{
+	return kmbox_raw_ioctl(dev, KMBOX_IOC_PORT_OPEN, (unsigned long)p);
+}
+
 static inline int kmbox_raw_send(int fd, struct kmbox_send *s)
 {
 	return kmbox_raw_ioctl(fd, KMBOX_IOC_SEND, (unsigned long)s);
@@ -111,6 +120,18 @@ static inline int kmbox_raw_send_batch(int fd, struct kmbox_batch *b)
 static inline int kmbox_raw_recv_batch(int fd, struct kmbox_batch *b)
 {
 	return kmbox_raw_ioctl(fd, KMBOX_IOC_RECV_BATCH, (unsigned long)b);
+}
+
+/* KMBOX_FEATURE_CALL: returns the reply's length. */
+static inline int kmbox_raw_call(int fd, struct kmbox_call *c)
+{
+	return kmbox_raw_ioctl(fd, KMBOX_IOC_CALL, (unsigned long)c);
+}
+
+/* KMBOX_FEATURE_CALL */
+static inline int kmbox_raw_reply(int fd, struct kmbox_reply *r)
+{
+	return kmbox_raw_ioctl(fd, KMBOX_IOC_REPLY, (unsigned long)r);
 }
 
 static inline int kmbox_raw_info(int fd, struct kmbox_info *i)

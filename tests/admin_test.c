@@ -24,7 +24,7 @@
 static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER1, "limits");
 static_assert(offsetof(struct kmbox_limits, features) == KMBOX_LIMITS_SIZE_VER0,
 	      "features appended");
-static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER1, "info");
+static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER2, "info");
 static_assert(offsetof(struct kmbox_info, name) == 128, "info layout");
 static_assert(offsetof(struct kmbox_info, nsenders) == KMBOX_INFO_SIZE_VER0,
 	      "pids appended");
@@ -37,7 +37,7 @@ static_assert(sizeof(struct kmbox_list) == KMBOX_LIST_SIZE_VER0, "list");
 static_assert(offsetof(struct kmbox_list, cursor) == 8 &&
 	      offsetof(struct kmbox_list, ids) == 16 &&
 	      offsetof(struct kmbox_list, __reserved) == 24, "list layout");
-static_assert(_IOC_SIZE(KMBOX_IOC_STAT_ID) == KMBOX_INFO_SIZE_VER1 &&
+static_assert(_IOC_SIZE(KMBOX_IOC_STAT_ID) == KMBOX_INFO_SIZE_VER2 &&
 	      _IOC_SIZE(KMBOX_IOC_DESTROY_ID) == KMBOX_DESTROY_ID_SIZE_VER0 &&
 	      _IOC_SIZE(KMBOX_IOC_LIST) == KMBOX_LIST_SIZE_VER0 &&
 	      _IOC_DIR(KMBOX_IOC_LIST) == (_IOC_READ | _IOC_WRITE),

@@ -53,9 +53,9 @@ static_assert(sizeof(struct kmbox_limits) == KMBOX_LIMITS_SIZE_VER1, "limits");
 static_assert(sizeof(struct kmbox_create) == KMBOX_CREATE_SIZE_VER1, "create");
 static_assert(sizeof(struct kmbox_open) == KMBOX_OPEN_SIZE_VER0, "open");
 static_assert(sizeof(struct kmbox_unlink) == KMBOX_UNLINK_SIZE_VER0, "unlink");
-static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER0, "send");
-static_assert(sizeof(struct kmbox_recv) == KMBOX_RECV_SIZE_VER0, "recv");
-static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER1, "info");
+static_assert(sizeof(struct kmbox_send) == KMBOX_SEND_SIZE_VER1, "send");
+static_assert(sizeof(struct kmbox_recv) == KMBOX_RECV_SIZE_VER1, "recv");
+static_assert(sizeof(struct kmbox_info) == KMBOX_INFO_SIZE_VER2, "info");
 static_assert(sizeof(struct kmbox_destroy_id) == KMBOX_DESTROY_ID_SIZE_VER0, "destroy_id");
 static_assert(sizeof(struct kmbox_list) == KMBOX_LIST_SIZE_VER0, "list");
 

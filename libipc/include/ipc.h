@@ -46,6 +46,23 @@ struct ipc_mbox;
 #define IPC_EXCL		0x0001u	/* create only: EEXIST if the name exists */
 /* Only the owner may ipc_close it (kernel backend; posix: ENOTSUP). */
 #define IPC_OWNER_CLOSE		0x0002u
+/*
+ * Messages carry a priority, 0..IPC_PRIO_MAX (ipc_send_opt): the highest
+ * is received first, FIFO within a priority.  Without it a send with a
+ * non-zero priority fails with EINVAL.
+ */
+#define IPC_PRIO		0x0004u
+/*
+ * Messages carry a 64-bit tag (ipc_send_opt), and ipc_recv_opt can select
+ * by tag or by sender.  Without it a non-zero tag or a selection fails
+ * with EINVAL.
+ */
+#define IPC_SELECT		0x0008u
+/* Out only (struct ipc_info): the mailbox is a port (ipc_port_create). */
+#define IPC_PORT		0x0010u
+
+/* Highest message priority, as mq_send(3)'s. */
+#define IPC_PRIO_MAX		32767
 
 /**
  * struct ipc_attr - attributes of a new mailbox (ipc_create)
@@ -133,6 +150,10 @@ struct ipc_msginfo {
  * @bytes:	bytes queued (message lengths)
  * @senders_waiting, @receivers_waiting: calls blocked now
  * @sent, @received, @dropped: totals (dropped: by ipc_destroy)
+ * @flags:	IPC_PRIO, IPC_SELECT, IPC_PORT, IPC_OWNER_CLOSE, as created
+ *		(0 from a kernel module older than them)
+ * @port_pid:	a port's process (0 for a mailbox, or when not visible)
+ * @calls_pending: calls received and not yet replied to
  * @__reserved:	zeroed
  * @name:	NUL-terminated name, empty if anonymous or unlinked
  */
@@ -152,7 +173,10 @@ struct ipc_info {
 	uint64_t sent;
 	uint64_t received;
 	uint64_t dropped;
-	uint64_t __reserved[4];
+	uint32_t flags;
+	int32_t port_pid;
+	uint64_t calls_pending;
+	uint64_t __reserved[2];
 	char name[IPC_NAME_MAX + 1];
 };
 
@@ -284,6 +308,138 @@ int ipc_send_batch(struct ipc_mbox *mb, const struct ipc_msgvec *vec,
 int ipc_recv_batch(struct ipc_mbox *mb, struct ipc_msgvec *vec,
 		   unsigned int count, const struct ipc_wait *w,
 		   unsigned int flags);
+
+/**
+ * struct ipc_sendopt - a message's priority and tag (ipc_send_opt)
+ * @prio:	0..IPC_PRIO_MAX; non-zero needs an IPC_PRIO mailbox
+ * @__reserved0: must be zero
+ * @tag:	any value; non-zero needs an IPC_SELECT mailbox
+ * @__reserved:	must be zero
+ */
+struct ipc_sendopt {
+	uint32_t prio;
+	uint32_t __reserved0;
+	uint64_t tag;
+	uint64_t __reserved[2];
+};
+
+/* ipc_send with a priority and a tag; opt NULL is ipc_send. */
+int ipc_send_opt(struct ipc_mbox *mb, const void *buf, size_t len,
+		 const struct ipc_wait *w, unsigned int flags,
+		 const struct ipc_sendopt *opt);
+
+/* struct ipc_recvopt flags (in) */
+#define IPC_SEL_TAG		0x0001u	/* only a message tagged @tag */
+#define IPC_SEL_TAG_LE		0x0002u	/* the lowest tag <= @tag first */
+#define IPC_SEL_FROM		0x0004u	/* only a message from process @from */
+#define IPC_SEL_CALLS		0x0008u	/* take calls, reply ids in @call */
+
+/**
+ * struct ipc_recvopt - which message a receive takes, and what it was
+ * @flags:	in: IPC_SEL_TAG or IPC_SEL_TAG_LE, IPC_SEL_FROM (these three
+ *		need an IPC_SELECT mailbox), IPC_SEL_CALLS
+ * @from:	in: IPC_SEL_FROM: the sender's pid (kernel backend: verified)
+ * @tag:	in: IPC_SEL_TAG, IPC_SEL_TAG_LE
+ * @prio:	out: the message's priority
+ * @__reserved0: must be zero
+ * @msg_tag:	out: the message's tag
+ * @call:	out: with IPC_SEL_CALLS, the reply id of a call (ipc_reply);
+ *		0 for a plain message
+ * @__reserved:	must be zero
+ *
+ * The first message in delivery order (highest priority, then oldest)
+ * that matches is taken.  A call taken without IPC_SEL_CALLS (or by
+ * ipc_recv) is dropped: its caller gets ECONNRESET.
+ */
+struct ipc_recvopt {
+	uint32_t flags;
+	int32_t from;
+	uint64_t tag;
+	uint32_t prio;
+	uint32_t __reserved0;
+	uint64_t msg_tag;
+	uint64_t call;
+	uint64_t __reserved[2];
+};
+
+/* ipc_recv with a selection and a message's priority, tag and call. */
+ssize_t ipc_recv_opt(struct ipc_mbox *mb, void *buf, size_t size,
+		     const struct ipc_wait *w, unsigned int flags,
+		     struct ipc_msginfo *info, struct ipc_recvopt *opt);
+
+/*
+ * Direct communication.  A port is a mailbox of the process that creates
+ * it, with no name, which only its creator's handle receives from and
+ * which goes away when that handle is released (or the process exits).
+ * *port gets the port id: others reach the port by the process's pid (or
+ * pidfd) and that id, so a reused pid never matches.  attr as
+ * ipc_create's (IPC_SELECT is implied, IPC_EXCL is meaningless).
+ */
+int ipc_port_create(const struct ipc_attr *attr, struct ipc_mbox **out,
+		    uint64_t *port);
+
+/*
+ * A send-only handle to port @port of process @pid (in the caller's pid
+ * namespace), or of the process @pidfd refers to.  ESRCH if there is no
+ * such process, ECONNREFUSED if it has no such port, EACCES if the mode
+ * denies sending.
+ */
+int ipc_port_open(pid_t pid, uint64_t port, struct ipc_mbox **out);
+int ipc_port_open_pidfd(int pidfd, uint64_t port, struct ipc_mbox **out);
+
+/* send(P, message): ipc_port_open, ipc_send, ipc_release in one call. */
+int ipc_send_to(pid_t pid, uint64_t port, const void *buf, size_t len,
+		const struct ipc_wait *w, unsigned int flags);
+
+/* struct ipc_callinfo flags (out) */
+#define IPC_CALL_RECEIVED	0x0001u	/* a server took the request */
+
+/**
+ * struct ipc_callinfo - what ipc_call says besides the reply (may be NULL)
+ * @len:	the reply's length
+ * @pid, @uid, @gid: the replier's
+ * @flags:	out, also on error: IPC_CALL_RECEIVED if a server took the
+ *		request, IPC_MSG_CRED_VERIFIED as struct ipc_msginfo's
+ * @__reserved:	zeroed
+ */
+struct ipc_callinfo {
+	uint64_t len;
+	int32_t pid;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t flags;
+	uint64_t __reserved[2];
+};
+
+/*
+ * Remote procedure call: send request req (len bytes) and wait for its
+ * reply, in one call (kernel backend: one system call).  Returns the
+ * reply's length.  w bounds the whole call (IPC_NONBLOCK: EINVAL); flags
+ * must be 0.  On error, IPC_CALL_RECEIVED in ci->flags says whether a
+ * server had taken the request: without it nothing was delivered; with
+ * it, ECONNRESET (the server dropped it or went away), ETIMEDOUT or EINTR.
+ */
+ssize_t ipc_call(struct ipc_mbox *mb, const void *req, size_t len,
+		 void *reply, size_t size, const struct ipc_wait *w,
+		 unsigned int flags, struct ipc_callinfo *ci);
+
+/*
+ * Answer call @call (a reply id from ipc_recv_opt with IPC_SEL_CALLS),
+ * through the handle that took it.  ENOENT: no such pending call;
+ * ECONNRESET: the caller stopped waiting; EMSGSIZE: longer than the
+ * caller's buffer (the call stays pending).
+ */
+int ipc_reply(struct ipc_mbox *mb, uint64_t call, const void *buf, size_t len);
+
+/*
+ * A server's loop in one call: ipc_reply(mb, call, reply, rlen), its
+ * outcome in *reply_result (0 or -errno), then ipc_recv_opt (IPC_SEL_CALLS
+ * implied).
+ */
+ssize_t ipc_reply_recv(struct ipc_mbox *mb, uint64_t call, const void *reply,
+		       size_t rlen, int *reply_result, void *buf, size_t size,
+		       const struct ipc_wait *w, unsigned int flags,
+		       struct ipc_msginfo *info, struct ipc_recvopt *opt);
 
 /* Fill *info with what the mailbox is and holds now. */
 int ipc_info(struct ipc_mbox *mb, struct ipc_info *info);

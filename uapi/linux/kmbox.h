@@ -199,6 +199,24 @@ struct kmbox_limits {
  * KMBOX_FEATURE_BATCH: KMBOX_IOC_SEND_BATCH and KMBOX_IOC_RECV_BATCH.
  */
 #define KMBOX_FEATURE_BATCH	0x0004ULL
+/*
+ * KMBOX_FEATURE_SELECT: KMBOX_CREATE_PRIO and KMBOX_CREATE_SELECT,
+ * struct kmbox_send up to KMBOX_SEND_SIZE_VER1 (prio, tag), struct
+ * kmbox_recv up to KMBOX_RECV_SIZE_VER1 with KMBOX_RECV_TAG,
+ * KMBOX_RECV_TAG_LE and KMBOX_RECV_FROM (prio and tag out), struct
+ * kmbox_info's @create_flags (KMBOX_INFO_SIZE_VER2).
+ */
+#define KMBOX_FEATURE_SELECT	0x0010ULL
+/*
+ * KMBOX_FEATURE_PORT: KMBOX_CREATE_PORT, KMBOX_IOC_PORT_OPEN, struct
+ * kmbox_info's @port_pid.
+ */
+#define KMBOX_FEATURE_PORT	0x0020ULL
+/*
+ * KMBOX_FEATURE_CALL: KMBOX_IOC_CALL, KMBOX_IOC_REPLY, KMBOX_RECV_CALL and
+ * KMBOX_RECV_REPLY, struct kmbox_info's @calls_pending.
+ */
+#define KMBOX_FEATURE_CALL	0x0040ULL
 
 /* CREATE flags, on top of the KMBOX_FD_* flags. */
 #define KMBOX_CREATE_EXCL	0x0100	/* fail with EEXIST if it exists */
@@ -208,6 +226,34 @@ struct kmbox_limits {
  * end.  Kept by the mailbox; ignored when an existing one is opened.
  */
 #define KMBOX_CREATE_OWNER_CLOSE 0x0200
+/*
+ * KMBOX_CREATE_PRIO: messages carry a priority, 0..KMBOX_PRIO_MAX (struct
+ * kmbox_send's @prio): the highest is received first, FIFO within one
+ * priority.  Without it every message has priority 0 and a send with
+ * another fails with EINVAL.
+ */
+#define KMBOX_CREATE_PRIO	0x0400
+/*
+ * KMBOX_CREATE_SELECT: messages carry a 64-bit tag (struct kmbox_send's
+ * @tag), and RECV may select by tag (KMBOX_RECV_TAG, KMBOX_RECV_TAG_LE) and
+ * by sender (KMBOX_RECV_FROM).  Without it a non-zero tag, or a selecting
+ * RECV, fails with EINVAL.  The mailbox keeps indexes by tag and by
+ * sender, so a selecting receive never scans the queue.
+ */
+#define KMBOX_CREATE_SELECT	0x0800
+/*
+ * KMBOX_CREATE_PORT: the new mailbox is a port of the calling process, for
+ * direct communication.  It has no name (@name must be 0: EINVAL), the
+ * returned handle must have KMBOX_ACCESS_RECV, and it implies
+ * KMBOX_CREATE_SELECT, so that its owner can receive from one sender.  Its
+ * id (@id) is the port id.  Others open a send handle to it with
+ * KMBOX_IOC_PORT_OPEN, by the process's pid and the port id.  The port
+ * lives as long as the handle CREATE returned: when that file is released
+ * (closed by every process holding it, or at exit) the port is destroyed
+ * (as by KMBOX_IOC_DESTROY: queued messages are dropped, every handle to
+ * it gets EIDRM).
+ */
+#define KMBOX_CREATE_PORT	0x1000
 
 /* struct kmbox_create result (out, KMBOX_CREATE_SIZE_VER1) */
 #define KMBOX_CREATE_CREATED	0x0001	/* this call made the mailbox */
@@ -303,6 +349,38 @@ struct kmbox_unlink {
 #define KMBOX_SEND_SYNC		0x0100
 /* RECV only: copy the next message out but leave it queued. */
 #define KMBOX_RECV_PEEK		0x0100
+/*
+ * RECV selection (KMBOX_RECV_SIZE_VER1, a KMBOX_CREATE_SELECT mailbox, else
+ * EINVAL): take the first message, in delivery order (priority, then
+ * arrival), that is tagged @want_tag (KMBOX_RECV_TAG), or the first of
+ * those with the lowest tag <= @want_tag (KMBOX_RECV_TAG_LE, as msgrcv(2)
+ * with a negative msgtyp), and/or sent by process @want_pid
+ * (KMBOX_RECV_FROM, the kernel-verified sender).  TAG and TAG_LE exclude
+ * each other.  A receiver waiting with a selection is woken only by a
+ * message that matches it.
+ */
+#define KMBOX_RECV_TAG		0x0200
+#define KMBOX_RECV_TAG_LE	0x0400
+#define KMBOX_RECV_FROM		0x0800
+/*
+ * KMBOX_RECV_CALL (VER1): this receiver can reply.  A call it takes (see
+ * KMBOX_IOC_CALL) gets a reply id in @call, which only this handle (this
+ * open file, whichever process uses it) can reply to.  A call taken by a
+ * receive without it (read(2), RECV_BATCH, a RECV without this flag) is
+ * dropped: its caller fails with ECONNRESET, received.
+ */
+#define KMBOX_RECV_CALL		0x1000
+/*
+ * KMBOX_RECV_REPLY (VER1): first reply to call @reply_call with the
+ * message at @reply_buf, @reply_len, as KMBOX_IOC_REPLY would, then
+ * receive.  The reply's own outcome is in @reply_result (0 or -errno);
+ * only a bad @reply_buf (EFAULT) or @reply_call of 0 (EINVAL) fails the
+ * call, before anything is done.
+ */
+#define KMBOX_RECV_REPLY	0x2000
+
+/* Highest message priority (KMBOX_CREATE_PRIO), as mq_send(3)'s. */
+#define KMBOX_PRIO_MAX		32767
 
 /**
  * struct kmbox_send - KMBOX_IOC_SEND: send one message
@@ -312,6 +390,12 @@ struct kmbox_unlink {
  * @len:	its length, 0..max_msg_size
  * @timeout_ns:	with KMBOX_MSG_TIMEOUT or KMBOX_MSG_DEADLINE, else 0
  * @__reserved:	must be 0
+ * @prio:	(KMBOX_SEND_SIZE_VER1) 0..KMBOX_PRIO_MAX; non-zero needs a
+ *		KMBOX_CREATE_PRIO mailbox (else EINVAL)
+ * @__reserved1: must be 0
+ * @tag:	(VER1) any value; non-zero needs a KMBOX_CREATE_SELECT mailbox
+ *		(else EINVAL)
+ * @__reserved2: must be 0
  *
  * SEND only reads this struct (it writes nothing back): it may be in
  * read-only memory.
@@ -323,9 +407,14 @@ struct kmbox_send {
 	__u64 len;
 	__s64 timeout_ns;
 	__u64 __reserved[2];
+	__u32 prio;
+	__u32 __reserved1;
+	__u64 tag;
+	__u64 __reserved2[2];
 };
 
 #define KMBOX_SEND_SIZE_VER0	48
+#define KMBOX_SEND_SIZE_VER1	80	/* prio, tag */
 
 /**
  * struct kmbox_recv - KMBOX_IOC_RECV: receive one message
@@ -340,6 +429,20 @@ struct kmbox_send {
  * @gid:	out: sender's effective gid in the receiver's user namespace
  * @__reserved1: must be 0
  * @__reserved:	must be 0
+ * @want_tag:	(KMBOX_RECV_SIZE_VER1) in: KMBOX_RECV_TAG, KMBOX_RECV_TAG_LE
+ * @want_pid:	(VER1) in: KMBOX_RECV_FROM: the sender's thread-group id, in
+ *		the receiver's pid namespace (ESRCH if no such process)
+ * @prio:	(VER1) out: the message's priority
+ * @tag:	(VER1) out: the message's tag
+ * @call:	(VER1) out: with KMBOX_RECV_CALL, the reply id of the call
+ *		taken; 0 for a plain message
+ * @reply_call: (VER1) in: KMBOX_RECV_REPLY: the call to reply to first
+ * @reply_buf:	(VER1) in: KMBOX_RECV_REPLY: the reply
+ * @reply_len:	(VER1) in: KMBOX_RECV_REPLY: its length
+ * @reply_result: (VER1) out: KMBOX_RECV_REPLY: 0, or the -errno
+ *		KMBOX_IOC_REPLY would have failed with
+ * @__reserved2: must be 0
+ * @__reserved3: must be 0
  *
  * Returns the message length.  Only that many bytes of the buffer are
  * the message; after an error its contents are unspecified (they may be
@@ -356,9 +459,21 @@ struct kmbox_recv {
 	__u32 gid;
 	__u32 __reserved1;
 	__u64 __reserved[2];
+	__u64 want_tag;
+	__s32 want_pid;
+	__u32 prio;
+	__u64 tag;
+	__u64 call;
+	__u64 reply_call;
+	__u64 reply_buf;
+	__u64 reply_len;
+	__s32 reply_result;
+	__u32 __reserved2;
+	__u64 __reserved3[2];
 };
 
 #define KMBOX_RECV_SIZE_VER0	64
+#define KMBOX_RECV_SIZE_VER1	144	/* want_tag ... reply_result */
 
 /* Most messages one SEND_BATCH or RECV_BATCH call takes (count). */
 #define KMBOX_BATCH_MAX		1024
@@ -480,6 +595,14 @@ struct kmbox_batch {
  * @senders:	out (VER1): thread-group ids of the tasks blocked in send, in
  *		the caller's pid namespace (0 when not visible there)
  * @receivers:	out (VER1): those of the tasks blocked in receive or peek
+ * @create_flags: out (KMBOX_INFO_SIZE_VER2): the mailbox's KMBOX_CREATE_PRIO,
+ *		KMBOX_CREATE_SELECT, KMBOX_CREATE_PORT and
+ *		KMBOX_CREATE_OWNER_CLOSE, as created (PORT implies SELECT)
+ * @port_pid:	out (VER2): a port's process, in the caller's pid namespace
+ *		(0 for a mailbox, or when not visible there)
+ * @calls_pending: out (VER2): calls received and not yet replied to (their
+ *		callers wait for the reply)
+ * @__reserved4: out: 0
  *
  * The VER1 fields and @senders_waiting and @receivers_waiting are read at
  * one instant, so the counts agree with the pids.
@@ -514,10 +637,15 @@ struct kmbox_info {
 	__u32 nreceivers;
 	__s32 senders[KMBOX_INFO_PIDS];
 	__s32 receivers[KMBOX_INFO_PIDS];
+	__u32 create_flags;
+	__s32 port_pid;
+	__u64 calls_pending;
+	__u64 __reserved4[2];
 };
 
 #define KMBOX_INFO_SIZE_VER0	384
 #define KMBOX_INFO_SIZE_VER1	520	/* nsenders ... receivers */
+#define KMBOX_INFO_SIZE_VER2	552	/* create_flags, port_pid, calls_pending */
 
 /**
  * struct kmbox_destroy_id - KMBOX_IOC_DESTROY_ID: destroy a mailbox by id
@@ -565,6 +693,117 @@ struct kmbox_list {
 
 #define KMBOX_LIST_SIZE_VER0	40
 
+/**
+ * struct kmbox_port_open - KMBOX_IOC_PORT_OPEN: a send handle to a port
+ * @flags:	KMBOX_FD_* bits
+ * @access:	must be KMBOX_ACCESS_SEND (only the port's own handle
+ *		receives), checked against the port's mode
+ * @pid:	the port's process: its thread-group id in the caller's pid
+ *		namespace
+ * @__reserved0: must be 0
+ * @port:	the port id (the port's mailbox id, from CREATE)
+ * @__reserved:	must be 0
+ *
+ * Returns a new handle, which, like any handle, may be passed to another
+ * process over a UNIX socket.  A port id is never reused while the module
+ * is loaded, so a pid reused by another process never matches.  Errors:
+ * ESRCH, no process @pid in the caller's pid namespace; ECONNREFUSED, it
+ * has no port @port (never had, or closed it); EACCES, the port's mode
+ * denies sending.  A pidfd names a process too: the kernel offers modules
+ * no way to resolve one, so libipc reads its pid from /proc/self/fdinfo
+ * and the port id keeps that race-free.
+ */
+struct kmbox_port_open {
+	__u32 flags;
+	__u32 access;
+	__s32 pid;
+	__u32 __reserved0;
+	__u64 port;
+	__u64 __reserved[2];
+};
+
+#define KMBOX_PORT_OPEN_SIZE_VER0	40
+
+/* struct kmbox_call result (out) */
+#define KMBOX_CALL_RECEIVED	0x0001	/* a server took the request */
+
+/**
+ * struct kmbox_call - KMBOX_IOC_CALL: send a request, wait for its reply
+ * @flags:	KMBOX_MSG_TIMEOUT or KMBOX_MSG_DEADLINE at most, for the whole
+ *		call (KMBOX_MSG_NONBLOCK: EINVAL)
+ * @result:	out, on success and on error: KMBOX_CALL_RECEIVED if a server
+ *		took the request (ignored on input)
+ * @buf:	pointer to the request
+ * @len:	its length, 0..max_msg_size
+ * @timeout_ns:	with KMBOX_MSG_TIMEOUT or KMBOX_MSG_DEADLINE, else 0
+ * @reply_buf:	pointer to the buffer for the reply, proven writable first
+ * @reply_len:	in: its size; out: the reply's length
+ * @prio:	as struct kmbox_send's
+ * @__reserved0: must be 0
+ * @tag:	as struct kmbox_send's
+ * @pid:	out: the replier's thread-group id, in the caller's pid namespace
+ * @uid:	out: the replier's effective uid, in the caller's user namespace
+ * @gid:	out: the replier's effective gid, in the caller's user namespace
+ * @__reserved1: must be 0
+ * @__reserved:	must be 0
+ *
+ * The request is a message like SEND's, which must be taken by a receiver
+ * (as with KMBOX_SEND_SYNC) and carries a one-shot reply slot.  A receiver
+ * that takes it with KMBOX_RECV_CALL gets a reply id, usable only through
+ * its handle (KMBOX_IOC_REPLY, KMBOX_RECV_REPLY).  Returns the reply's
+ * length.  No ambiguity: on error, KMBOX_CALL_RECEIVED in @result says
+ * whether a server had taken the request.  Without it the request was
+ * withdrawn, as a failed SEND's (ETIMEDOUT, EINTR, EPIPE, EIDRM, ...).
+ * With it: ECONNRESET, the server dropped the request (released its
+ * handle, or took it without KMBOX_RECV_CALL); ETIMEDOUT or EINTR, the
+ * caller stopped waiting (a call a server has received never restarts
+ * after a signal); the server's late reply then fails with ECONNRESET.
+ */
+struct kmbox_call {
+	__u32 flags;
+	__u32 result;
+	__u64 buf;
+	__u64 len;
+	__s64 timeout_ns;
+	__u64 reply_buf;
+	__u64 reply_len;
+	__u32 prio;
+	__u32 __reserved0;
+	__u64 tag;
+	__s32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 __reserved1;
+	__u64 __reserved[2];
+};
+
+#define KMBOX_CALL_SIZE_VER0	96
+
+/**
+ * struct kmbox_reply - KMBOX_IOC_REPLY: answer a call taken by this handle
+ * @flags:	must be 0
+ * @__reserved0: must be 0
+ * @call:	the reply id, from RECV's @call
+ * @buf:	pointer to the reply
+ * @len:	its length, at most the caller's reply buffer size
+ * @__reserved:	must be 0
+ *
+ * Errors: ENOENT, this handle has no pending call @call (never had, or
+ * replied already); ECONNRESET, the caller stopped waiting (timeout,
+ * signal, exit; the call is gone now); EMSGSIZE, longer than the
+ * caller's reply buffer (the call stays pending: reply again); EFAULT.
+ */
+struct kmbox_reply {
+	__u32 flags;
+	__u32 __reserved0;
+	__u64 call;
+	__u64 buf;
+	__u64 len;
+	__u64 __reserved[2];
+};
+
+#define KMBOX_REPLY_SIZE_VER0	48
+
 #define KMBOX_IOC_MAGIC		0xB8
 
 /* On /dev/kmbox. */
@@ -576,6 +815,8 @@ struct kmbox_list {
 #define KMBOX_IOC_STAT_ID	_IOWR(KMBOX_IOC_MAGIC, 0x04, struct kmbox_info)
 #define KMBOX_IOC_DESTROY_ID	_IOWR(KMBOX_IOC_MAGIC, 0x05, struct kmbox_destroy_id)
 #define KMBOX_IOC_LIST		_IOWR(KMBOX_IOC_MAGIC, 0x06, struct kmbox_list)
+/* KMBOX_FEATURE_PORT */
+#define KMBOX_IOC_PORT_OPEN	_IOWR(KMBOX_IOC_MAGIC, 0x07, struct kmbox_port_open)
 
 /* On a mailbox handle. */
 #define KMBOX_IOC_SEND		_IOWR(KMBOX_IOC_MAGIC, 0x10, struct kmbox_send)
@@ -599,5 +840,8 @@ struct kmbox_list {
 /* KMBOX_FEATURE_BATCH */
 #define KMBOX_IOC_SEND_BATCH	_IOWR(KMBOX_IOC_MAGIC, 0x15, struct kmbox_batch)
 #define KMBOX_IOC_RECV_BATCH	_IOWR(KMBOX_IOC_MAGIC, 0x16, struct kmbox_batch)
+/* KMBOX_FEATURE_CALL */
+#define KMBOX_IOC_CALL		_IOWR(KMBOX_IOC_MAGIC, 0x17, struct kmbox_call)
+#define KMBOX_IOC_REPLY		_IOWR(KMBOX_IOC_MAGIC, 0x18, struct kmbox_reply)
 
 #endif /* _UAPI_LINUX_KMBOX_H */
