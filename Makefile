@@ -186,7 +186,9 @@ DKMS_SRC := /usr/src/kmbox-$(VERSION)
 MAN_PAGES := $(wildcard man/*.[1-8])
 # Functions documented on another one's page: installed as symlinks.
 MAN_LINKS := ipc_sendv.3:ipc_send.3 ipc_recvv.3:ipc_recv.3 ipc_list.3:ipc_stat.3 \
-	ipc_stat_id.3:ipc_stat.3 ipc_destroy_id.3:ipc_destroy.3 ipc_recv_batch.3:ipc_send_batch.3
+	ipc_stat_id.3:ipc_stat.3 ipc_destroy_id.3:ipc_destroy.3 ipc_recv_batch.3:ipc_send_batch.3 \
+	ipc_port_open.3:ipc_port_create.3 ipc_port_open_pidfd.3:ipc_port_create.3 \
+	ipc_send_to.3:ipc_port_create.3 ipc_reply.3:ipc_call.3 ipc_reply_recv.3:ipc_call.3
 
 install: install-module install-user
 

@@ -5,7 +5,7 @@
  * (kbox_plain).  The module does the work and the checking; this file only
  * translates structs.  The ioctls have no vectored send or receive of one
  * message, so the iovec variants that need one go through a bounce buffer;
- * a batch of messages is one call.
+ * a batch of messages is one call.  Ports and calls are in kernel-direct.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -19,8 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "raw.h"
+#include "kernel.h"
 
 static_assert(IPC_RECV == KMBOX_ACCESS_RECV && IPC_SEND == KMBOX_ACCESS_SEND,
 	      "access bits are the ABI's");
@@ -31,25 +30,15 @@ static_assert(IPC_STATE_OPEN == KMBOX_STATE_OPEN &&
 	      IPC_STATE_CLOSED == KMBOX_STATE_CLOSED &&
 	      IPC_STATE_DESTROYED == KMBOX_STATE_DESTROYED, "states");
 
-struct kbox {
-	struct ipc_mbox base;
-	int fd;
-	uint32_t max_msg_size;		/* 0 until a receive needs it */
-};
+static_assert(IPC_PRIO_MAX == KMBOX_PRIO_MAX, "priorities");
 
-/* The control device, opened once at backend choice and kept. */
-static int kbox_dev = -1;
+int kbox_dev = -1;
 /*
  * The module's KMBOX_FEATURE_* bits, read with the control device: a
  * module older than a feature gets the older way of doing the same, where
  * there is one (/proc/kmbox for introspection), else ENOTSUP.
  */
 static uint64_t kbox_features;
-
-static struct kbox *to_kbox(struct ipc_mbox *mb)
-{
-	return (struct kbox *)mb;
-}
 
 static int kbox_init(void)
 {
@@ -76,13 +65,12 @@ static int kbox_init(void)
 	return 0;
 }
 
-static bool kbox_has(uint64_t feature)
+bool kbox_has(uint64_t feature)
 {
 	return (kbox_features & feature) == feature;
 }
 
-/* Wrap a new handle fd; closes it on failure. */
-static int kbox_wrap(int fd, unsigned int access, struct ipc_mbox **out)
+int kbox_wrap(int fd, unsigned int access, struct ipc_mbox **out)
 {
 	struct kbox *kb;
 
@@ -106,7 +94,9 @@ static int kbox_create(const char *name, const struct ipc_attr *attr,
 	struct kmbox_create c = {
 		.flags = KMBOX_FD_CLOEXEC |
 			 ((attr->flags & IPC_EXCL) ? KMBOX_CREATE_EXCL : 0) |
-			 ((attr->flags & IPC_OWNER_CLOSE) ? KMBOX_CREATE_OWNER_CLOSE : 0),
+			 ((attr->flags & IPC_OWNER_CLOSE) ? KMBOX_CREATE_OWNER_CLOSE : 0) |
+			 ((attr->flags & IPC_PRIO) ? KMBOX_CREATE_PRIO : 0) |
+			 ((attr->flags & IPC_SELECT) ? KMBOX_CREATE_SELECT : 0),
 		.access = access,
 		.capacity = attr->capacity,
 		.max_msg_size = attr->max_msg_size,
@@ -118,6 +108,8 @@ static int kbox_create(const char *name, const struct ipc_attr *attr,
 
 	if (!reports && (attr->flags & IPC_OWNER_CLOSE))
 		return -ENOTSUP;	/* a module older than the flag */
+	if ((attr->flags & (IPC_PRIO | IPC_SELECT)) && !kbox_has(KMBOX_FEATURE_SELECT))
+		return -ENOTSUP;
 	/*
 	 * A module older than the result word cannot say which it did: ask
 	 * it to create first, and open only if the name exists.
@@ -173,7 +165,7 @@ static void kbox_release(struct ipc_mbox *mb)
 	free(mb);
 }
 
-static uint32_t kbox_mode(const struct ipc_wait *w)
+uint32_t kbox_mode(const struct ipc_wait *w)
 {
 	switch (w->mode) {
 	case IPC_NONBLOCK:
@@ -190,8 +182,7 @@ static uint32_t kbox_mode(const struct ipc_wait *w)
  * A buffer of size bytes for the whole message when it is spread over
  * several iovec elements: a single element is used in place.
  */
-static void *kbox_bounce(const struct ipc_msg_req *req, size_t size,
-			 void **to_free)
+void *kbox_bounce(const struct ipc_msg_req *req, size_t size, void **to_free)
 {
 	*to_free = NULL;
 	if (req->iovcnt == 1)
@@ -224,6 +215,11 @@ static bool kbox_plain_refused(int err)
 	return err == EPERM || err == EAGAIN;
 }
 
+/*
+ * A message with a priority or a tag is a VER1 SEND; any other passes only
+ * the VER0 part, as before those fields were, so that the module copies
+ * and checks no more than it did.
+ */
 static int kbox_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 {
 	struct kmbox_send s = {
@@ -235,7 +231,12 @@ static int kbox_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	void *buf, *to_free;
 	int ret;
 
-	if (kbox_plain(req, IPC_SYNC)) {
+	if (req->sopt) {
+		if (!kbox_has(KMBOX_FEATURE_SELECT))
+			return -ENOTSUP;
+		s.prio = req->sopt->prio;
+		s.tag = req->sopt->tag;
+	} else if (kbox_plain(req, IPC_SYNC)) {
 		if (writev(to_kbox(mb)->fd, req->iov, req->iovcnt) >= 0)
 			return 0;
 		if (!kbox_plain_refused(errno))
@@ -247,14 +248,74 @@ static int kbox_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	if (to_free)
 		ipc_iov_copy_from(buf, req->iov, req->iovcnt, 0, req->len);
 	s.buf = (uintptr_t)buf;
-	ret = kmbox_raw_send(to_kbox(mb)->fd, &s);
+	if (req->sopt)
+		ret = kmbox_raw_send(to_kbox(mb)->fd, &s);
+	else
+		ret = kmbox_raw_send_ver0(to_kbox(mb)->fd, &s);
 	free(to_free);
 	return ret;
+}
+
+/* What reply_result holds until the module says how the reply went. */
+#define KBOX_REPLY_UNTOLD	1
+
+/*
+ * The VER1 part of a RECV: the selection, the call flag and the reply
+ * first.  A module without KMBOX_FEATURE_CALL has no calls to take, so
+ * IPC_SEL_CALLS asks nothing of it; a selection or a reply it cannot do
+ * is ENOTSUP, not the EINVAL it would say.
+ */
+static int kbox_recv_ver1(const struct ipc_msg_req *req, struct kmbox_recv *r)
+{
+	const struct ipc_recvopt *o = req->ropt;
+	uint32_t sel = IPC_SEL_TAG | IPC_SEL_TAG_LE | IPC_SEL_FROM;
+
+	if (o && (o->flags & sel) && !kbox_has(KMBOX_FEATURE_SELECT))
+		return -ENOTSUP;
+	if (req->reply && !kbox_has(KMBOX_FEATURE_CALL))
+		return -ENOTSUP;
+	if (o && (o->flags & IPC_SEL_TAG)) {
+		r->flags |= KMBOX_RECV_TAG;
+		r->want_tag = o->tag;
+	}
+	if (o && (o->flags & IPC_SEL_TAG_LE)) {
+		r->flags |= KMBOX_RECV_TAG_LE;
+		r->want_tag = o->tag;
+	}
+	if (o && (o->flags & IPC_SEL_FROM)) {
+		r->flags |= KMBOX_RECV_FROM;
+		r->want_pid = o->from;
+	}
+	if (o && (o->flags & IPC_SEL_CALLS) && kbox_has(KMBOX_FEATURE_CALL))
+		r->flags |= KMBOX_RECV_CALL;
+	if (req->reply) {
+		r->flags |= KMBOX_RECV_REPLY;
+		r->reply_call = req->reply->call;
+		r->reply_buf = (uintptr_t)req->reply->buf;
+		r->reply_len = req->reply->len;
+		r->reply_result = KBOX_REPLY_UNTOLD;
+	}
+	return 0;
+}
+
+static void kbox_recv_ver1_out(const struct ipc_msg_req *req, const struct kmbox_recv *r,
+			       int ret)
+{
+	if (req->ropt && ret >= 0) {
+		req->ropt->prio = r->prio;
+		req->ropt->msg_tag = r->tag;
+		req->ropt->call = r->call;
+	}
+	/* Untold: the call failed before the reply was tried (EFAULT, EINVAL). */
+	if (req->reply)
+		*req->reply->result = r->reply_result == KBOX_REPLY_UNTOLD ?
+				      (ret < 0 ? ret : 0) : r->reply_result;
 }
 
 static ssize_t kbox_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			 struct ipc_msginfo *info)
 {
+	bool ver1 = req->ropt || req->reply;
 	struct kmbox_recv r = {
 		.flags = kbox_mode(req->wait) |
 			 ((req->flags & IPC_PEEK) ? KMBOX_RECV_PEEK : 0),
@@ -268,7 +329,11 @@ static ssize_t kbox_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 	ssize_t n;
 	int ret;
 
-	if (req->no_info && kbox_plain(req, IPC_PEEK)) {
+	if (ver1) {
+		ret = kbox_recv_ver1(req, &r);
+		if (ret)
+			return ret;
+	} else if (req->no_info && kbox_plain(req, IPC_PEEK)) {
 		n = readv(kb->fd, req->iov, req->iovcnt);
 		if (n >= 0)
 			return n;
@@ -296,7 +361,12 @@ static ssize_t kbox_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 	if (!buf && r.len)
 		return -ENOMEM;
 	r.buf = (uintptr_t)buf;
-	ret = kmbox_raw_recv(kb->fd, &r);
+	if (ver1) {
+		ret = kmbox_raw_recv(kb->fd, &r);
+		kbox_recv_ver1_out(req, &r, ret);
+	} else {
+		ret = kmbox_raw_recv_ver0(kb->fd, &r);
+	}
 	if (ret >= 0 || ret == -EMSGSIZE)
 		info->len = r.len;
 	if (ret >= 0) {
@@ -419,6 +489,12 @@ static void kbox_from_info(const struct kmbox_info *ki, struct ipc_info *info)
 	info->sent = ki->sent;
 	info->received = ki->received;
 	info->dropped = ki->dropped;
+	info->flags = ((ki->create_flags & KMBOX_CREATE_PRIO) ? IPC_PRIO : 0) |
+		      ((ki->create_flags & KMBOX_CREATE_SELECT) ? IPC_SELECT : 0) |
+		      ((ki->create_flags & KMBOX_CREATE_PORT) ? IPC_PORT : 0) |
+		      ((ki->create_flags & KMBOX_CREATE_OWNER_CLOSE) ? IPC_OWNER_CLOSE : 0);
+	info->port_pid = ki->port_pid;
+	info->calls_pending = ki->calls_pending;
 	memcpy(info->name, ki->name, sizeof(info->name));
 	info->name[sizeof(info->name) - 1] = '\0';
 }
@@ -727,6 +803,10 @@ const struct ipc_backend_ops ipc_kernel_ops = {
 	.send_batch = kbox_send_batch,
 	.recv_batch = kbox_recv_batch,
 	.info = kbox_info,
+	.port_create = kbox_port_create,
+	.port_open = kbox_port_open,
+	.call = kbox_call,
+	.reply = kbox_reply,
 	.fd = kbox_fd,
 	.stat = kbox_stat,
 	.list = kbox_list,

@@ -14,9 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend.h"
-
-#define IPC_EXPORT __attribute__((visibility("default")))
+#include "front.h"
 
 /*
  * The backend, chosen once (libuv-style: the fast one if it works, the
@@ -81,7 +79,7 @@ static int ipc_choose(const struct ipc_backend_ops **ops, bool *keep)
 }
 
 /* The backend in use, or NULL with *err set. */
-static const struct ipc_backend_ops *ipc_get_ops(int *err)
+const struct ipc_backend_ops *ipc_get_ops(int *err)
 {
 	const struct ipc_backend_ops *ops;
 	bool keep;
@@ -197,7 +195,7 @@ static int ipc_check_name(const char *name)
 	return 0;
 }
 
-static int ipc_check_wait(const struct ipc_wait *w)
+int ipc_check_wait(const struct ipc_wait *w)
 {
 	if (w->__reserved)
 		return -EINVAL;
@@ -216,7 +214,7 @@ static int ipc_check_wait(const struct ipc_wait *w)
  * Check an iovec as writev(2) would: count in 0..IOV_MAX, no NULL base for
  * a non-empty element, a total that fits.  *total gets the total length.
  */
-static int ipc_check_iov(const struct iovec *iov, int iovcnt, size_t *total)
+int ipc_check_iov(const struct iovec *iov, int iovcnt, size_t *total)
 {
 	size_t sum = 0;
 	int i;
@@ -236,7 +234,15 @@ static int ipc_check_iov(const struct iovec *iov, int iovcnt, size_t *total)
 	return 0;
 }
 
-static const struct ipc_wait ipc_wait_block = { .mode = IPC_BLOCK };
+const struct ipc_wait ipc_wait_block = { .mode = IPC_BLOCK };
+
+int ipc_check_attr(const struct ipc_attr *a, unsigned int allowed)
+{
+	if (a->flags & ~allowed || a->mode & ~0777u ||
+	    a->__reserved0 || a->__reserved[0] || a->__reserved[1] || a->__reserved[2])
+		return -EINVAL;
+	return 0;
+}
 
 /* ---- the API --------------------------------------------------------------- */
 
@@ -256,9 +262,8 @@ static int ipc_do_create(const char *name, const struct ipc_attr *attr,
 		return -EFAULT;
 	if (attr)
 		a = *attr;
-	if (a.flags & ~(IPC_EXCL | IPC_OWNER_CLOSE) || !ipc_access_valid(access) ||
-	    a.mode & ~0777u ||
-	    a.__reserved0 || a.__reserved[0] || a.__reserved[1] || a.__reserved[2])
+	if (ipc_check_attr(&a, IPC_EXCL | IPC_OWNER_CLOSE | IPC_PRIO | IPC_SELECT) ||
+	    !ipc_access_valid(access))
 		return -EINVAL;
 	if (name) {
 		ret = ipc_check_name(name);

@@ -99,15 +99,38 @@ static inline int kmbox_raw_port_open(int dev, struct kmbox_port_open *p)
 	return kmbox_raw_ioctl(dev, KMBOX_IOC_PORT_OPEN, (unsigned long)p);
 }
 
+/*
+ * The command cmd with another struct size: a caller that uses only a
+ * struct's first version passes that size, and the module copies (and
+ * checks) that much, no more.
+ */
+#define KMBOX_RAW_CMD_SIZED(cmd, size)					\
+	(((cmd) & ~((unsigned long)_IOC_SIZEMASK << _IOC_SIZESHIFT)) |	\
+	 ((unsigned long)(size) << _IOC_SIZESHIFT))
+
 static inline int kmbox_raw_send(int fd, struct kmbox_send *s)
 {
 	return kmbox_raw_ioctl(fd, KMBOX_IOC_SEND, (unsigned long)s);
+}
+
+/* SEND with only the KMBOX_SEND_SIZE_VER0 part of *s (prio and tag 0). */
+static inline int kmbox_raw_send_ver0(int fd, struct kmbox_send *s)
+{
+	return kmbox_raw_ioctl(fd, KMBOX_RAW_CMD_SIZED(KMBOX_IOC_SEND, KMBOX_SEND_SIZE_VER0),
+			       (unsigned long)s);
 }
 
 /* Returns the message length; r->len is the size needed on -EMSGSIZE. */
 static inline int kmbox_raw_recv(int fd, struct kmbox_recv *r)
 {
 	return kmbox_raw_ioctl(fd, KMBOX_IOC_RECV, (unsigned long)r);
+}
+
+/* RECV with only the KMBOX_RECV_SIZE_VER0 part of *r (no selection, no call). */
+static inline int kmbox_raw_recv_ver0(int fd, struct kmbox_recv *r)
+{
+	return kmbox_raw_ioctl(fd, KMBOX_RAW_CMD_SIZED(KMBOX_IOC_RECV, KMBOX_RECV_SIZE_VER0),
+			       (unsigned long)r);
 }
 
 /* KMBOX_FEATURE_BATCH: returns how many messages were sent. */

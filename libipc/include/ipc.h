@@ -69,7 +69,8 @@ struct ipc_mbox;
  * @capacity:	0 (rendezvous), n (bounded, n messages) or IPC_UNBOUNDED
  * @max_msg_size: largest message in bytes, 0 for the backend's default
  * @mode:	permission bits, 0777 at most: read = receive, write = send
- * @flags:	IPC_EXCL, IPC_OWNER_CLOSE
+ * @flags:	IPC_EXCL, IPC_OWNER_CLOSE, IPC_PRIO, IPC_SELECT (ENOTSUP from
+ *		a kernel module older than the last two)
  * @__reserved0, @__reserved: must be zero
  *
  * A NULL attr means a rendezvous mailbox with the default message size and
@@ -323,7 +324,11 @@ struct ipc_sendopt {
 	uint64_t __reserved[2];
 };
 
-/* ipc_send with a priority and a tag; opt NULL is ipc_send. */
+/*
+ * ipc_send with a priority and a tag; opt NULL is ipc_send.  EINVAL for a
+ * priority above IPC_PRIO_MAX, or one (a tag) the mailbox was not created
+ * for; ENOTSUP from a kernel module without them.
+ */
 int ipc_send_opt(struct ipc_mbox *mb, const void *buf, size_t len,
 		 const struct ipc_wait *w, unsigned int flags,
 		 const struct ipc_sendopt *opt);
@@ -349,7 +354,10 @@ int ipc_send_opt(struct ipc_mbox *mb, const void *buf, size_t len,
  *
  * The first message in delivery order (highest priority, then oldest)
  * that matches is taken.  A call taken without IPC_SEL_CALLS (or by
- * ipc_recv) is dropped: its caller gets ECONNRESET.
+ * ipc_recv) is dropped: its caller gets ECONNRESET.  @from and @tag are
+ * ignored without their flag.  EINVAL: IPC_SEL_TAG with IPC_SEL_TAG_LE, a
+ * selection on a mailbox without IPC_SELECT; ESRCH: IPC_SEL_FROM of a pid
+ * no process has; ENOTSUP: a kernel module without selection.
  */
 struct ipc_recvopt {
 	uint32_t flags;
@@ -382,7 +390,10 @@ int ipc_port_create(const struct ipc_attr *attr, struct ipc_mbox **out,
  * A send-only handle to port @port of process @pid (in the caller's pid
  * namespace), or of the process @pidfd refers to.  ESRCH if there is no
  * such process, ECONNREFUSED if it has no such port, EACCES if the mode
- * denies sending.
+ * denies sending.  The pidfd's pid is read from /proc/self/fdinfo (no
+ * kernel call lets a module resolve a pidfd): EBADF if pidfd is not one,
+ * ESRCH if its process has exited; the port id, never reused, makes a
+ * pid reused meanwhile harmless.
  */
 int ipc_port_open(pid_t pid, uint64_t port, struct ipc_mbox **out);
 int ipc_port_open_pidfd(int pidfd, uint64_t port, struct ipc_mbox **out);
@@ -433,8 +444,11 @@ int ipc_reply(struct ipc_mbox *mb, uint64_t call, const void *buf, size_t len);
 
 /*
  * A server's loop in one call: ipc_reply(mb, call, reply, rlen), its
- * outcome in *reply_result (0 or -errno), then ipc_recv_opt (IPC_SEL_CALLS
- * implied).
+ * outcome in *reply_result (0 or -errno; reply_result may be NULL), then
+ * ipc_recv_opt (IPC_SEL_CALLS implied; opt must not be NULL).  call 0
+ * replies to nothing (the loop's first receive).  A reply's failure does
+ * not stop the receive; when the call fails before the reply was tried
+ * (bad arguments), *reply_result is the call's error.
  */
 ssize_t ipc_reply_recv(struct ipc_mbox *mb, uint64_t call, const void *reply,
 		       size_t rlen, int *reply_result, void *buf, size_t size,
