@@ -2,7 +2,7 @@
 #
 # kmbox: user entry points.
 #   make            build kmbox.ko (in build/kmod/KVER/kmod/, out of the source
-#                   tree), libipc, tools/kmbox, the tests, examples
+#                   tree), libipc, libipc-rpc, tools/kmbox, the tests, examples
 #   make check      install what is missing, build, run every test in a VM
 #   make demo       install what is missing, build, show mailboxes at work in a VM,
 #                   then here on libipc's posix backend
@@ -42,11 +42,11 @@ KVER ?= $(notdir $(patsubst %/build,%,$(KDIR)))
 # only what checkpatch reads, not kbuild's generated kmbox.mod.c.
 MODULE = build/kmod/$(KVER)/kmod/kmbox.ko
 
-.PHONY: all modules lib tools tests examples deps check demo lint clean kselftest-install \
+.PHONY: all modules lib rpc tools tests examples deps check demo lint clean kselftest-install \
 	install-kernels debug-kernel check-debug matrix check-fresh fuzz fuzz-debug man-check \
 	install install-module install-user uninstall dkms-install dkms-uninstall bench
 
-all: modules lib tools tests examples
+all: modules lib rpc tools tests examples
 
 # A '+' marks each recipe line that runs make from a script, so that the
 # jobserver of 'make -jN' reaches that make too (and, as for $(MAKE),
@@ -58,6 +58,11 @@ modules:
 lib:
 	$(MAKE) -C libipc
 
+# libipc-rpc: protobuf-c services over kmbox calls (libipc-rpc/), a library
+# of its own so that libipc needs no protobuf-c.
+rpc: lib
+	$(MAKE) -C libipc-rpc
+
 # The kmbox command-line tool; cli_test runs it, so the tests need it.
 tools: lib
 	$(MAKE) -C tools
@@ -66,9 +71,10 @@ tests: lib tools
 	$(MAKE) -C tests
 	$(MAKE) -C tests/libipc all san
 
-# examples/kmbox-demo (demo.c) among them.  tests/vm/run copies a dynamic
-# program into the VM with the libraries ldd names.
-examples: lib
+# examples/kmbox-demo (demo.c) among them, and examples/rpc/ (libipc-rpc).
+# tests/vm/run copies a dynamic program into the VM with the libraries ldd
+# names.
+examples: lib rpc
 	$(MAKE) -C examples
 
 deps:
@@ -163,7 +169,8 @@ lint:
 
 # ---- installing ---------------------------------------------------------
 #   make install        the module (for KVER) and everything below
-#   make install-user   libipc (.so, .a, ipc.h, libipc.pc), the uapi header
+#   make install-user   libipc (.so, .a, ipc.h, libipc.pc), libipc-rpc (.so,
+#                       .a, ipc-rpc.h, libipc-rpc.pc), the uapi header
 #                       as <linux/kmbox.h>, tools/kmbox, the man pages
 #   make uninstall      removes what those put there
 #   make dkms-install   the module's sources to /usr/src/kmbox-VERSION, then
@@ -188,7 +195,9 @@ MAN_PAGES := $(wildcard man/*.[1-8])
 MAN_LINKS := ipc_sendv.3:ipc_send.3 ipc_recvv.3:ipc_recv.3 ipc_list.3:ipc_stat.3 \
 	ipc_stat_id.3:ipc_stat.3 ipc_destroy_id.3:ipc_destroy.3 ipc_recv_batch.3:ipc_send_batch.3 \
 	ipc_port_open.3:ipc_port_create.3 ipc_port_open_pidfd.3:ipc_port_create.3 \
-	ipc_send_to.3:ipc_port_create.3 ipc_reply.3:ipc_call.3 ipc_reply_recv.3:ipc_call.3
+	ipc_send_to.3:ipc_port_create.3 ipc_reply.3:ipc_call.3 ipc_reply_recv.3:ipc_call.3 \
+	ipc_rpc_client_create.3:ipc_rpc.3 ipc_rpc_call.3:ipc_rpc.3 ipc_rpc_last_error.3:ipc_rpc.3 \
+	ipc_rpc_serve.3:ipc_rpc.3 ipc_rpc_dispatch.3:ipc_rpc.3 ipc_rpc_caller.3:ipc_rpc.3
 
 install: install-module install-user
 
@@ -196,8 +205,10 @@ install-module: modules
 	install -D -m 644 $(MODULE) $(DESTDIR)$(MODDIR)/kmbox.ko
 	$(if $(DESTDIR),@echo "install: run 'depmod $(KVER)' where it is installed",depmod -a $(KVER))
 
-install-user: lib tools
+install-user: lib rpc tools
 	$(MAKE) -C libipc install PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
+		INCLUDEDIR=$(INCLUDEDIR) DESTDIR=$(DESTDIR)
+	$(MAKE) -C libipc-rpc install PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
 		INCLUDEDIR=$(INCLUDEDIR) DESTDIR=$(DESTDIR)
 	install -D -m 644 uapi/linux/kmbox.h $(DESTDIR)$(INCLUDEDIR)/linux/kmbox.h
 	install -D -m 755 tools/kmbox $(DESTDIR)$(BINDIR)/kmbox
@@ -213,7 +224,9 @@ uninstall:
 	rm -f $(DESTDIR)$(MODDIR)/kmbox.ko $(DESTDIR)$(BINDIR)/kmbox \
 		$(DESTDIR)$(INCLUDEDIR)/linux/kmbox.h $(DESTDIR)$(INCLUDEDIR)/ipc.h \
 		$(DESTDIR)$(LIBDIR)/libipc.so* $(DESTDIR)$(LIBDIR)/libipc.a \
-		$(DESTDIR)$(LIBDIR)/pkgconfig/libipc.pc
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libipc.pc \
+		$(DESTDIR)$(INCLUDEDIR)/ipc-rpc.h $(DESTDIR)$(LIBDIR)/libipc-rpc.so* \
+		$(DESTDIR)$(LIBDIR)/libipc-rpc.a $(DESTDIR)$(LIBDIR)/pkgconfig/libipc-rpc.pc
 	for f in $(MAN_PAGES) $(foreach l,$(MAN_LINKS),man/$(firstword $(subst :, ,$(l)))); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f##*/}; \
 	done
@@ -253,6 +266,7 @@ clean:
 	$(MAKE) -C tests clean
 	$(MAKE) -C tests/libipc clean
 	$(MAKE) -C libipc clean
+	$(MAKE) -C libipc-rpc clean
 	$(MAKE) -C examples clean
 	$(MAKE) -C bench clean
 	rm -rf build
