@@ -211,7 +211,8 @@ void kmbox_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	bool can_recv = file->f_mode & FMODE_READ;
 	bool can_send = file->f_mode & FMODE_WRITE;
-	struct kmbox *mb = kmbox_file_mbox(file);
+	struct kmbox_handle *h = file->private_data;
+	struct kmbox *mb = h->mb;
 
 	seq_printf(m, "kmbox-id:\t%llu\nkmbox-name:\t", mb->id);
 	spin_lock(&mb->lock);
@@ -219,4 +220,7 @@ void kmbox_show_fdinfo(struct seq_file *m, struct file *file)
 	spin_unlock(&mb->lock);
 	seq_printf(m, "\nkmbox-access:\t%s%s%s\n", can_recv ? "recv" : "",
 		   can_recv && can_send ? "," : "", can_send ? "send" : "");
+	seq_puts(m, "kmbox-port:\t");
+	kmbox_seq_port(m, mb);
+	seq_puts(m, h->port_owner ? " owner\n" : "\n");
 }

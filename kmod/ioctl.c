@@ -27,6 +27,7 @@ union kmbox_ioctl_args {
 	struct kmbox_destroy_id destroy_id;
 	struct kmbox_list list;
 	struct kmbox_batch batch;
+	struct kmbox_port_open port_open;
 };
 
 /* Where the caller's struct is, and how big the caller thinks it is. */
@@ -124,6 +125,8 @@ static long kmbox_install(int fd, struct kmbox *mb, bool created, u32 access,
 		ret = -ENOMEM;
 		goto err_forget;
 	}
+	/* A port is owned by the handle made with it (port.c). */
+	h->port_owner = created && mb->port_pid;
 	file = anon_inode_getfile("[kmbox]", &kmbox_mbox_fops, h, oflags);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
@@ -170,7 +173,8 @@ static long kmbox_ioc_create(struct file *file, union kmbox_ioctl_args *args,
 	long ret;
 	int fd;
 
-	if (c->flags & ~(KMBOX_FD_MASK | KMBOX_CREATE_EXCL | KMBOX_CREATE_OWNER_CLOSE) ||
+	if (c->flags & ~(KMBOX_FD_MASK | KMBOX_CREATE_EXCL | KMBOX_CREATE_OWNER_CLOSE |
+			 KMBOX_CREATE_PORT) ||
 	    !kmbox_access_valid(c->access) ||
 	    (c->capacity != KMBOX_CAPACITY_UNBOUNDED &&
 	     c->capacity > READ_ONCE(kmbox_max_capacity)) ||
@@ -178,6 +182,11 @@ static long kmbox_ioc_create(struct file *file, union kmbox_ioctl_args *args,
 	    c->mode & ~0777U || c->__reserved1 ||
 	    kmbox_nonzero(c->__reserved, sizeof(c->__reserved)))
 		return -EINVAL;
+	if (c->flags & KMBOX_CREATE_PORT) {
+		ret = kmbox_port_check_create(c);
+		if (ret)
+			return ret;
+	}
 	if (c->name) {
 		ret = kmbox_get_name(c->name, name);
 		if (ret)
@@ -225,6 +234,30 @@ static long kmbox_ioc_open(struct file *file, union kmbox_ioctl_args *args,
 	}
 	o->id = mb->id;
 	return kmbox_install(fd, mb, false, o->access, o->flags, u, o, sizeof(*o));
+}
+
+/* A send handle to a port, by its process and id (port.c). */
+static long kmbox_ioc_port_open(struct file *file, union kmbox_ioctl_args *args,
+				const struct kmbox_ucopy *u)
+{
+	struct kmbox_port_open *po = &args->port_open;
+	struct kmbox *mb;
+	long ret;
+	int fd;
+
+	if (po->flags & ~KMBOX_FD_MASK || po->access != KMBOX_ACCESS_SEND ||
+	    po->__reserved0 || kmbox_nonzero(po->__reserved, sizeof(po->__reserved)))
+		return -EINVAL;
+
+	fd = kmbox_get_fd(po->flags);
+	if (fd < 0)
+		return fd;
+	ret = kmbox_port_find(po, &mb);
+	if (ret) {
+		put_unused_fd(fd);
+		return ret;
+	}
+	return kmbox_install(fd, mb, false, po->access, po->flags, u, po, sizeof(*po));
 }
 
 static long kmbox_ioc_unlink(struct file *file, union kmbox_ioctl_args *args,
@@ -417,6 +450,8 @@ static const struct kmbox_ioctl_op kmbox_dev_ops[] = {
 		 kmbox_destroy_id, KMBOX_DESTROY_ID_SIZE_VER0),
 	KMBOX_OP(KMBOX_DEV_BASE, KMBOX_IOC_LIST, kmbox_ioc_list,
 		 kmbox_list, KMBOX_LIST_SIZE_VER0),
+	KMBOX_OP(KMBOX_DEV_BASE, KMBOX_IOC_PORT_OPEN, kmbox_ioc_port_open,
+		 kmbox_port_open, KMBOX_PORT_OPEN_SIZE_VER0),
 };
 
 static const struct kmbox_ioctl_op kmbox_mbox_ops[] = {

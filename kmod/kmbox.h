@@ -196,6 +196,13 @@ struct kmbox {
 	u32 max_msg_size;
 	umode_t mode;
 	bool owner_close;		/* KMBOX_CREATE_OWNER_CLOSE */
+	/* KMBOX_CREATE_PRIO, _SELECT, _PORT, _OWNER_CLOSE (PORT adds SELECT). */
+	u32 create_flags;
+	/*
+	 * A port's process (port.c): its creator's thread group, referenced
+	 * until the mailbox is freed; NULL for a mailbox that is not a port.
+	 */
+	struct pid *port_pid;
 	kuid_t uid;
 	kgid_t gid;
 	struct kmbox_user *owner;	/* charged one mailbox */
@@ -264,6 +271,8 @@ struct kmbox_handle {
 	 * opener's ids, is charged to, found without a lookup.
 	 */
 	struct kmbox_user *sender;
+	/* The handle CREATE made for a port: its release destroys the port. */
+	bool port_owner;
 };
 
 static inline struct kmbox *kmbox_file_mbox(const struct file *file)
@@ -307,10 +316,12 @@ extern const struct file_operations kmbox_mbox_fops;
 long kmbox_create(const struct kmbox_create *args, const char *name,
 		  struct kmbox **mbp, bool *created);
 long kmbox_open_name(const char *name, u32 access, struct kmbox **mbp);
+int kmbox_permission(const struct kmbox *mb, u32 access);
 long kmbox_unlink_name(const char *name);
 int kmbox_close_permission(const struct kmbox *mb);
 long kmbox_close(struct kmbox *mb);
 long kmbox_destroy(struct kmbox *mb);
+long kmbox_destroy_unchecked(struct kmbox *mb);
 void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info);
 void kmbox_forget(struct kmbox *mb);
 void kmbox_put(struct kmbox *mb);
@@ -371,6 +382,15 @@ bool kmbox_send_ready(const struct kmbox *mb);
 bool kmbox_drained(const struct kmbox *mb);
 long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
 		const struct kmbox_deadline *dl, struct kmbox_recv_result *res);
+
+/* port.c: ports, mailboxes bound to a process (direct communication). */
+struct pid;
+int kmbox_port_check_create(const struct kmbox_create *c);
+void kmbox_port_bind(struct kmbox *mb);
+long kmbox_port_find(const struct kmbox_port_open *po, struct kmbox **mbp);
+void kmbox_port_release(struct kmbox_handle *h);
+pid_t kmbox_port_pid_vnr(const struct kmbox *mb);
+void kmbox_seq_port(struct seq_file *m, const struct kmbox *mb);
 
 /* batch.c */
 long kmbox_send_batch(struct kmbox_handle *h, fmode_t fmode, const struct kmbox_batch *b);

@@ -53,7 +53,8 @@ void kmbox_get_limits(struct kmbox_limits *l)
 	l->max_bytes_per_user = READ_ONCE(kmbox_max_bytes_per_user);
 	l->msg_overhead = kmbox_msg_charge(0);
 	l->features = KMBOX_FEATURE_ADMIN | KMBOX_FEATURE_CREATE_RESULT |
-		      KMBOX_FEATURE_BATCH | KMBOX_FEATURE_CHARGED;
+		      KMBOX_FEATURE_BATCH | KMBOX_FEATURE_CHARGED |
+		      KMBOX_FEATURE_PORT;
 }
 
 static const struct file_operations kmbox_dev_fops = {

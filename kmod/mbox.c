@@ -7,6 +7,7 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
+#include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
@@ -58,7 +59,7 @@ void kmbox_name_drop(struct kmbox *mb)
  * read bit grants receive, its write bit send; CAP_IPC_OWNER in the user
  * namespace that owns the mailbox's IPC namespace overrides.
  */
-static int kmbox_permission(const struct kmbox *mb, u32 access)
+int kmbox_permission(const struct kmbox *mb, u32 access)
 {
 	unsigned int mode = mb->mode;
 	unsigned int want = 0;
@@ -112,6 +113,7 @@ static void kmbox_release(struct kref *ref)
 	kmbox_user_uncharge(mb->owner, KMBOX_QUOTA_MAILBOXES, 1);
 	kmbox_user_put(mb->owner);
 	kmbox_ns_put(mb->ns);
+	put_pid(mb->port_pid);
 	kfree(mb->name);
 	kfree(mb);
 }
@@ -140,6 +142,7 @@ struct kmbox_handle *kmbox_handle_new(struct kmbox *mb)
 		return NULL;
 	}
 	h->mb = mb;
+	h->port_owner = false;
 	return h;
 }
 
@@ -236,6 +239,10 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 	mb->max_msg_size = max_msg_size;
 	mb->mode = args->mode & ~current_umask();
 	mb->owner_close = args->flags & KMBOX_CREATE_OWNER_CLOSE;
+	mb->create_flags = args->flags & (KMBOX_CREATE_PRIO | KMBOX_CREATE_SELECT |
+					  KMBOX_CREATE_OWNER_CLOSE);
+	if (args->flags & KMBOX_CREATE_PORT)
+		kmbox_port_bind(mb);
 	mb->uid = current_fsuid();
 	mb->gid = current_fsgid();
 	mb->owner = owner;
@@ -262,6 +269,7 @@ static void kmbox_free_unused(struct kmbox *mb)
 {
 	kmbox_user_put(mb->owner);
 	kmbox_ns_put(mb->ns);
+	put_pid(mb->port_pid);
 	kfree(mb->name);
 	kfree(mb);
 }
@@ -443,12 +451,20 @@ long kmbox_close(struct kmbox *mb)
 
 long kmbox_destroy(struct kmbox *mb)
 {
-	LIST_HEAD(dropped);
-	long ret;
+	long ret = kmbox_owner_permission(mb);
 
-	ret = kmbox_owner_permission(mb);
-	if (ret)
-		return ret;
+	return ret ?: kmbox_destroy_unchecked(mb);
+}
+
+/*
+ * Destroys mb whoever the caller is: for KMBOX_IOC_DESTROY once its
+ * permission is checked, and for a port whose owning handle is released.
+ * The caller holds a reference to mb.
+ */
+long kmbox_destroy_unchecked(struct kmbox *mb)
+{
+	LIST_HEAD(dropped);
+	long ret = 0;
 
 	mutex_lock(&kmbox_names_lock);
 	spin_lock(&mb->lock);
@@ -485,6 +501,8 @@ void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info)
 	info->mode = mb->mode;
 	info->uid = from_kuid_munged(ns, mb->uid);
 	info->gid = from_kgid_munged(ns, mb->gid);
+	info->create_flags = mb->create_flags;
+	info->port_pid = kmbox_port_pid_vnr(mb);
 
 	spin_lock(&mb->lock);
 	if (mb->linked)
@@ -503,7 +521,11 @@ void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info)
 
 static int kmbox_fop_release(struct inode *inode, struct file *file)
 {
-	kmbox_handle_free(file->private_data);
+	struct kmbox_handle *h = file->private_data;
+
+	if (h->port_owner)
+		kmbox_port_release(h);
+	kmbox_handle_free(h);
 	return 0;
 }
 

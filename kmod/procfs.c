@@ -7,7 +7,7 @@
  * per mailbox with these space-separated fields:
  *
  *   id name capacity max_msg_size uid gid mode state msgs bytes
- *   sent received dropped senders receivers
+ *   sent received dropped senders receivers port
  *
  * name is "-" for an anonymous or unlinked mailbox, else the name with
  * space, tab, newline and backslash escaped as octal (\040 ...), and a
@@ -15,7 +15,10 @@
  * is a number or "unbounded"; mode is octal; state is open, closed or
  * destroyed; uid and gid are in the reader's user namespace; senders and
  * receivers are the pids (in the reader's pid namespace) of the tasks
- * blocked in send, and in receive or peek, comma-separated, or "-".
+ * blocked in send, and in receive or peek, comma-separated, or "-"; port
+ * is "-" for a mailbox that is not a port, else the pid of the port's
+ * process in the reader's pid namespace (0 if not visible there or
+ * exited).
  * Fields are only ever appended.
  */
 #include <linux/mutex.h>
@@ -84,7 +87,7 @@ static int kmbox_seq_show(struct seq_file *m, void *v)
 	struct kmbox *mb;
 
 	if (v == &kmbox_all) {
-		seq_puts(m, "id name capacity max_msg_size uid gid mode state msgs bytes sent received dropped senders receivers\n");
+		seq_puts(m, "id name capacity max_msg_size uid gid mode state msgs bytes sent received dropped senders receivers port\n");
 		return 0;
 	}
 	mb = list_entry(v, struct kmbox, all);
@@ -105,6 +108,8 @@ static int kmbox_seq_show(struct seq_file *m, void *v)
 	kmbox_seq_pids(m, mb, true);
 	kmbox_seq_pids(m, mb, false);
 	spin_unlock(&mb->lock);
+	seq_putc(m, ' ');
+	kmbox_seq_port(m, mb);
 	seq_putc(m, '\n');
 	return 0;
 }

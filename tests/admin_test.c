@@ -12,7 +12,9 @@
  *  - KMBOX_IOC_DESTROY_ID: the owner may, another uid gets EACCES, every
  *    handle then gets EIDRM and a blocked receiver wakes with it;
  *  - KMBOX_IOC_LIST: ascending ids above a cursor, paging, a bad array;
- *  - bad input: flags, reserved fields, short structs, wrong descriptor.
+ *  - bad input: flags, reserved fields, short structs, wrong descriptor;
+ *  - KMBOX_IOC_PORT_OPEN and INFO's port fields (port_test has the rest),
+ *    here so that they run through the compat path too.
  *
  * The same source is built for i386 as admin32_test (tests/Makefile): the
  * struct layouts below are checked at compile time in both builds, and the
@@ -42,6 +44,12 @@ static_assert(_IOC_SIZE(KMBOX_IOC_STAT_ID) == KMBOX_INFO_SIZE_VER2 &&
 	      _IOC_SIZE(KMBOX_IOC_LIST) == KMBOX_LIST_SIZE_VER0 &&
 	      _IOC_DIR(KMBOX_IOC_LIST) == (_IOC_READ | _IOC_WRITE),
 	      "commands carry their sizes");
+static_assert(sizeof(struct kmbox_port_open) == KMBOX_PORT_OPEN_SIZE_VER0 &&
+	      offsetof(struct kmbox_port_open, pid) == 8 &&
+	      offsetof(struct kmbox_port_open, port) == 16 &&
+	      _IOC_SIZE(KMBOX_IOC_PORT_OPEN) == KMBOX_PORT_OPEN_SIZE_VER0, "port_open");
+static_assert(offsetof(struct kmbox_info, create_flags) == KMBOX_INFO_SIZE_VER1 &&
+	      offsetof(struct kmbox_info, port_pid) == 524, "info: ports appended");
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -581,6 +589,48 @@ TEST(bad_input)
 #undef KT_BAD
 	close(dev);
 	close(fd);
+}
+
+/* ---- ports ---------------------------------------------------------------- */
+
+TEST(port_open)
+{
+	struct kmbox_port_open po = { .access = KMBOX_ACCESS_SEND };
+	struct kmbox_create cr = {
+		.flags = KMBOX_CREATE_PORT, .access = KMBOX_ACCESS_RECV,
+		.capacity = 2, .mode = 0600,
+	};
+	struct kmbox_info info;
+	struct kmbox_recv r;
+	int dev, fd, sfd;
+	char buf[16];
+
+	dev = kt_dev();
+	ASSERT_LE(0, dev);
+	fd = kt_ioctl(dev, KMBOX_IOC_CREATE, &cr);
+	ASSERT_LE(0, fd);
+	po.pid = getpid();
+	po.port = cr.id;
+	sfd = kt_ioctl(dev, KMBOX_IOC_PORT_OPEN, &po);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, kt_send_str(sfd, "port", 0));
+	ASSERT_EQ(4, kt_recv(fd, buf, sizeof(buf), KMBOX_MSG_NONBLOCK, 0, &r));
+	EXPECT_EQ(getpid(), r.pid);
+	ASSERT_EQ(0, kt_info(sfd, &info));
+	EXPECT_EQ(cr.id, info.id);
+	EXPECT_EQ(getpid(), info.port_pid);
+	EXPECT_EQ((__u32)(KMBOX_CREATE_PORT | KMBOX_CREATE_SELECT), info.create_flags);
+	po.port = cr.id + 1000000;
+	EXPECT_EQ(-ECONNREFUSED, kt_ioctl(dev, KMBOX_IOC_PORT_OPEN, &po));
+	po.port = cr.id;
+	po.access = KMBOX_ACCESS_ALL;
+	EXPECT_EQ(-EINVAL, kt_ioctl(dev, KMBOX_IOC_PORT_OPEN, &po));
+	close(fd);
+	EXPECT_EQ(-EIDRM, kt_send_str(sfd, "gone", 0));
+	po.access = KMBOX_ACCESS_SEND;
+	EXPECT_EQ(-ECONNREFUSED, kt_ioctl(dev, KMBOX_IOC_PORT_OPEN, &po));
+	close(sfd);
+	close(dev);
 }
 
 TEST_HARNESS_MAIN

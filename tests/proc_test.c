@@ -16,6 +16,7 @@
 struct proc_line {
 	unsigned long long id, max_msg_size, msgs, bytes, sent, received, dropped;
 	char name[1024], capacity[32], state[16], senders[256], receivers[256];
+	char port[32];
 	unsigned int uid, gid, mode;
 };
 
@@ -30,16 +31,16 @@ static int proc_find(unsigned long long id, struct proc_line *pl)
 	if (!f)
 		return -errno;
 	if (!fgets(line, sizeof(line), f) ||
-	    strcmp(line, "id name capacity max_msg_size uid gid mode state msgs bytes sent received dropped senders receivers\n")) {
+	    strcmp(line, "id name capacity max_msg_size uid gid mode state msgs bytes sent received dropped senders receivers port\n")) {
 		fclose(f);
 		return -EBADMSG;
 	}
 	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llu %1023s %31s %llu %u %u %o %15s %llu %llu %llu %llu %llu %255s %255s",
+		if (sscanf(line, "%llu %1023s %31s %llu %u %u %o %15s %llu %llu %llu %llu %llu %255s %255s %31s",
 			   &pl->id, pl->name, pl->capacity, &pl->max_msg_size,
 			   &pl->uid, &pl->gid, &pl->mode, pl->state, &pl->msgs,
 			   &pl->bytes, &pl->sent, &pl->received, &pl->dropped,
-			   pl->senders, pl->receivers) != 15) {
+			   pl->senders, pl->receivers, pl->port) != 16) {
 			fclose(f);
 			return -EBADMSG;
 		}
@@ -78,6 +79,7 @@ TEST(named_mailbox_line_matches_info)
 	EXPECT_EQ(0ULL, pl.received);
 	EXPECT_STREQ("-", pl.senders);
 	EXPECT_STREQ("-", pl.receivers);
+	EXPECT_STREQ("-", pl.port);	/* not a port: port_test has ports */
 	EXPECT_EQ(0, kt_unlink(name));
 	close(fd);
 }

@@ -83,7 +83,8 @@ TEST(limits)
 		EXPECT_EQ(0ULL, lim.__reserved[i]);
 	/* Every feature this header knows; none it does not. */
 	EXPECT_EQ(KMBOX_FEATURE_ADMIN | KMBOX_FEATURE_CREATE_RESULT |
-		  KMBOX_FEATURE_BATCH | KMBOX_FEATURE_CHARGED, lim.features);
+		  KMBOX_FEATURE_BATCH | KMBOX_FEATURE_CHARGED | KMBOX_FEATURE_PORT,
+		  lim.features);
 }
 
 TEST(limits_match_module_parameters)
@@ -967,6 +968,10 @@ BAD_ON(limits_on_mailbox, OP_LIMITS, ENOTTY, T_ALL, );
 /* CREATE (of the fresh name unless said otherwise) */
 BAD(create_unknown_flag, OP_CREATE, EINVAL, r->u.cr.flags = 1U << 2);
 BAD(create_high_flag, OP_CREATE, EINVAL, r->u.cr.flags = 1U << 31);
+BAD(create_port_named, OP_CREATE, EINVAL, r->u.cr.flags = KMBOX_CREATE_PORT);
+BAD(create_port_send_only, OP_CREATE, EINVAL,
+    r->u.cr.flags = KMBOX_CREATE_PORT; r->u.cr.name = 0;
+    r->u.cr.access = KMBOX_ACCESS_SEND);
 BAD(create_excl_anonymous, OP_CREATE, EINVAL,
     r->u.cr.flags = KMBOX_CREATE_EXCL; r->u.cr.name = 0);
 BAD(create_excl_existing, OP_CREATE, EEXIST,
@@ -1215,7 +1220,7 @@ BAD_ROW(close_with_size_on_recv_only, OP_CLOSE, ENOTTY, T_RECV_ONLY,
 
 /* Commands that do not exist */
 BAD_ON(unknown_nr_on_device, OP_RAW, ENOTTY, T_DEV,
-       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x07, struct kmbox_limits));
+       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x08, struct kmbox_limits));
 BAD_ON(unknown_nr_on_mailbox, OP_RAW, ENOTTY, T_ALL,
        r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x17, struct kmbox_info));
 BAD_ON(other_magic_on_device, OP_RAW, ENOTTY, T_DEV,

@@ -292,7 +292,9 @@ void op_proc(void)
 		return;
 	buf[len] = '\0';
 	line = strtok_r(buf, "\n", &save);
-	if (!line || strcmp(line, PROC_HEADER)) {
+	/* Fields are only ever appended: the known ones come first. */
+	if (!line || strncmp(line, PROC_HEADER, strlen(PROC_HEADER)) ||
+	    (line[strlen(PROC_HEADER)] && line[strlen(PROC_HEADER)] != ' ')) {
 		violation(C_INFO, "/proc/kmbox header: %.200s", line ? line : "(none)");
 		return;
 	}

@@ -51,9 +51,11 @@
  *
  * A mailbox handle's /proc/PID/fdinfo/FD shows, after the lines every
  * file has, "kmbox-id:", "kmbox-name:" (escaped as in /proc/kmbox, "-" if
- * anonymous or unlinked) and "kmbox-access:" ("recv", "send" or
- * "recv,send"), one per line with a tab after the colon; lines are only
- * ever appended.
+ * anonymous or unlinked), "kmbox-access:" ("recv", "send" or
+ * "recv,send") and "kmbox-port:" (the pid of a port's process as in
+ * struct kmbox_info's @port_pid, "-" for a mailbox that is not a port,
+ * followed by " owner" on the port's owning handle), one per line with a
+ * tab after the colon; lines are only ever appended.
  *
  * Errors (ioctl returns -1 with errno set):
  *   EINVAL       unknown flag, non-zero reserved field, bad name, bad
@@ -707,9 +709,10 @@ struct kmbox_list {
  * Returns a new handle, which, like any handle, may be passed to another
  * process over a UNIX socket.  A port id is never reused while the module
  * is loaded, so a pid reused by another process never matches.  Errors:
- * ESRCH, no process @pid in the caller's pid namespace; ECONNREFUSED, it
- * has no port @port (never had, or closed it); EACCES, the port's mode
- * denies sending.  A pidfd names a process too: the kernel offers modules
+ * EINVAL, @pid not positive; ESRCH, no process @pid in the caller's pid
+ * namespace (a thread id other than its process's is none); ECONNREFUSED,
+ * it has no port @port visible in the caller's IPC namespace (never had,
+ * or closed it); EACCES, the port's mode denies sending.  A pidfd names a process too: the kernel offers modules
  * no way to resolve one, so libipc reads its pid from /proc/self/fdinfo
  * and the port id keeps that race-free.
  */
