@@ -9,11 +9,16 @@
 
 /* ---- send and receive ------------------------------------------------------------ */
 
-int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
+/*
+ * A send, or with ca a call's request (call.c): a message that must be
+ * taken, marked PMB_MSG_CALL, whose waiting is pmb_call_wait's once it is
+ * queued.
+ */
+ssize_t pmb_do_send(struct pmb *p, const struct ipc_msg_req *req,
+		    struct pmb_call_args *ca)
 {
-	struct pmb *p = to_pmb(mb);
 	struct pmb_hdr *h = p->hdr;
-	bool must_take = req->flags & IPC_SYNC || p->capacity == 0;
+	bool must_take = req->flags & IPC_SYNC || p->capacity == 0 || ca;
 	const struct pmb_self *self = pmb_self();
 	uint32_t need = pmb_chunks_for(req->len), head;
 	struct pmb_wake ws = { .slots = false };
@@ -22,8 +27,14 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	struct pmb_dl dl;
 	bool intr = false, room, claimed, handoff, waits;
 	uint64_t before;
+	uint32_t prio = req->sopt ? req->sopt->prio : 0;
+	uint64_t tag = req->sopt ? req->sopt->tag : 0;
 	int slot = -1, ret, s;
+	bool queued;
 
+	/* The mailbox was not made for these (the front end checked the range). */
+	if ((prio && !(p->flags & IPC_PRIO)) || (tag && !(p->flags & IPC_SELECT)))
+		return -EINVAL;
 	pmb_dl_init(&dl, req->wait);
 	/*
 	 * A message that must be taken, sent without waiting, is handed to a
@@ -113,12 +124,17 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	m->gid = self->gid;
 	m->sender = waits ? (uint32_t)slot + 1 : 0;
 	m->sender_gen = waits ? p->w[slot].gen : 0;
+	m->prio = prio;
+	m->tag = tag;
+	m->mflags = ca ? PMB_MSG_CALL : 0;
 	pmb_msg_copy(p, head, req->iov, req->iovcnt, req->len, false);
 	PMB_HOOK(LIBIPC_HOOK_SEND_COPY);
 	if (waits) {
 		p->w[slot].msg = head;
 		p->w[slot].seq = m->seq;
 		p->w[slot].result = 1;
+		if (ca)
+			pmb_call_slot(p, slot, ca);
 	}
 	h->pend.head = head;
 	h->pend.seq = m->seq;
@@ -130,7 +146,8 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 	pmb_changed(&ws);
 	PMB_HOOK(LIBIPC_HOOK_SEND_COMMIT);
 	before = h->msgs;
-	if (pmb_q_append(p, head)) {
+	queued = p->flags & IPC_PRIO ? pmb_q_insert_prio(p, head) : pmb_q_append(p, head);
+	if (queued) {
 		h->sent = h->pend.sent;
 		h->pend.op = P_NONE;
 	} else {
@@ -143,6 +160,11 @@ int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
 		pmb_wake_slot(p, sc.order[before], &ws);
 	if (h->msgs > sc.nrecv)
 		pmb_wake_kinds(p, W_BIT(W_PEEK), &ws);
+	/* Receivers with a selection: only those it matches. */
+	if (p->flags & IPC_SELECT && sc.nsel)
+		pmb_wake_sel(p, head, &ws);
+	if (ca)
+		return pmb_call_wait(p, slot, head, &dl, intr, &ws, ca);
 	if (!waits)
 		goto out;
 
@@ -189,21 +211,35 @@ out_unlocked:
 	return slot >= 0 ? pmb_abandon(p, slot, ret) : ret;
 }
 
+int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req)
+{
+	return (int)pmb_do_send(to_pmb(mb), req, NULL);
+}
+
 ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 		 struct ipc_msginfo *info)
 {
 	struct pmb *p = to_pmb(mb);
 	struct pmb_hdr *h = p->hdr;
 	bool peek = req->flags & IPC_PEEK, intr = false, repaired = false, reaped = false;
+	struct ipc_recvopt *ro = req->ropt;
+	bool selecting = pmb_sel_active(ro), damaged, found, is_call;
+	bool calls = ro && ro->flags & IPC_SEL_CALLS;
 	struct pmb_wake ws = { .slots = false };
 	struct pmb_scan sc;
 	struct pmb_msg *m;
 	struct pmb_dl dl;
-	uint64_t idx;
-	uint32_t c, len;
-	int slot = -1, s;
+	uint64_t idx, id, tag = 0;
+	uint32_t c = PMB_NIL, len, prio = 0;
+	int slot = -1, s = -1;
 	ssize_t ret;
 
+	ret = pmb_sel_check(p, ro);
+	if (ret)
+		return ret;
+	/* ipc_reply_recv: the reply first, its outcome apart from the receive's. */
+	if (req->reply)
+		*req->reply->result = pmb_reply(mb, req->reply);
 	pmb_dl_init(&dl, req->wait);
 	pmb_notify_drain(p, &dl);
 	ret = pmb_lock(p, &dl);
@@ -216,12 +252,21 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 		}
 		/* Receivers in line come first; peekers see past their claims. */
 		pmb_scan(p, slot, &sc, &ws);
-		idx = slot >= 0 && !peek ? sc.rank : sc.nrecv;
-		if (idx < h->msgs) {
-			c = pmb_q_nth(p, idx);
+		if (selecting) {
+			/* Past the claims too, as peek (select.c). */
+			c = pmb_sel_find(p, pmb_claimed(p, &sc), ro, &damaged);
+			found = c != PMB_NIL || damaged;
+		} else {
+			idx = slot >= 0 && !peek ? sc.rank : sc.nrecv;
+			found = idx < h->msgs;
+			if (found)
+				c = pmb_q_nth(p, idx);
+		}
+		if (found) {
 			m = c != PMB_NIL ? pmb_msg(p, c) : NULL;
 			len = m ? m->len : 0;
-			if (!m || p->cstate[c] != C_QUEUED || len > p->max_msg_size) {
+			if (!m || p->cstate[c] != C_QUEUED || len > p->max_msg_size ||
+			    (ro && !pmb_msg_opt(p, m, &prio, &tag))) {
 				/* Damaged: rebuild the queue, once. */
 				ret = -EBADMSG;
 				if (repaired)
@@ -247,6 +292,10 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			info->pid = m->pid;
 			info->uid = m->uid;
 			info->gid = m->gid;
+			if (ro) {
+				ro->prio = prio;
+				ro->msg_tag = tag;
+			}
 			ret = len;
 			if (peek)
 				break;
@@ -256,8 +305,12 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 				pmb_unqueue(p, c, P_WITHDRAW, 0, &ws);
 				continue;
 			}
+			is_call = m->sender && m->mflags & PMB_MSG_CALL;
 			PMB_HOOK(LIBIPC_HOOK_RECV_COPY);
 			pmb_unqueue(p, c, P_RECV, 0, &ws);
+			/* A call: ours to answer, or dropped (its caller told so). */
+			if (is_call && !pmb_call_take(p, s, calls, &id, &ws) && ro)
+				ro->call = id;
 			break;
 		}
 		/*
@@ -278,8 +331,10 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 		if (ret)
 			break;
 		if (slot < 0) {
-			slot = pmb_slot_get(p, peek ? W_PEEK : W_RECV, &ws);
+			slot = pmb_slot_get(p, selecting ? W_SEL : peek ? W_PEEK : W_RECV, &ws);
 			if (slot >= 0) {
+				if (selecting)
+					pmb_sel_publish(p, slot, ro);
 				/* A rendezvous sender may hand its message over now. */
 				pmb_changed(&ws);
 				continue;	/* in line now, the dead reaped: look again */

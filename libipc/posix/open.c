@@ -78,14 +78,21 @@ static mode_t pmb_umask(void)
 }
 
 struct pmb_params {
-	uint64_t capacity, quota;
-	uint32_t max_msg_size, mode, nchunks;
+	uint64_t capacity, quota, id;
+	uint32_t max_msg_size, mode, nchunks, flags;
+	int32_t port_pid;		/* IPC_PORT */
+	uint64_t port_start;
 	struct pmb_geom g;
 };
 
 static int pmb_params(const struct ipc_attr *attr, struct pmb_params *pp)
 {
 	int ret;
+
+	memset(pp, 0, sizeof(*pp));
+	if (getrandom(&pp->id, sizeof(pp->id), 0) != sizeof(pp->id))
+		pp->id = (uint64_t)ipc_now_ns() ^ ((uint64_t)getpid() << 32);
+	pp->flags = attr->flags & (IPC_PRIO | IPC_SELECT);
 
 	if (attr->capacity > PMB_MAX_CAPACITY && attr->capacity != IPC_UNBOUNDED)
 		return -EINVAL;
@@ -107,17 +114,17 @@ static void pmb_format(void *base, const struct pmb_params *pp, const char *name
 {
 	struct pmb_hdr *h = base;
 	struct pmb_waiter *w = (struct pmb_waiter *)((char *)base + pp->g.off_wait);
-	uint64_t id;
 	uint32_t i;
 
-	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
-		id = (uint64_t)ipc_now_ns() ^ ((uint64_t)getpid() << 32);
 	h->version = PMB_VERSION;
 	h->hdr_size = sizeof(*h);
 	h->abi = PMB_ABI;
 	h->nwait = PMB_NWAIT;
 	h->seg_size = pp->g.size;
-	h->id = id;
+	h->id = pp->id;
+	h->flags = pp->flags;
+	h->port_pid = pp->port_pid;
+	h->port_start = pp->port_start;
 	h->capacity = pp->capacity;
 	h->quota = pp->quota;
 	h->max_msg_size = pp->max_msg_size;
@@ -133,7 +140,7 @@ static void pmb_format(void *base, const struct pmb_params *pp, const char *name
 	h->linked = name != NULL;
 	h->free_head = h->qhead = h->qtail = PMB_NIL;
 	for (i = 0; i < PMB_NWAIT; i++)
-		w[i].msg = PMB_NIL;
+		w[i].msg = w[i].reply = PMB_NIL;
 	__atomic_store_n(&h->magic, PMB_MAGIC, __ATOMIC_RELEASE);
 }
 
@@ -175,6 +182,11 @@ void pmb_release(struct ipc_mbox *mb)
 {
 	struct pmb *p = to_pmb(mb);
 
+	/* Calls this process took and did not answer: their callers are told. */
+	pmb_calls_drop(p);
+	/* A port ends with its handle, in the process that made it (port.c). */
+	if (p->port_owner && p->port_pid == pmb_self()->pid)
+		pmb_destroy(mb);
 	pmb_notify_release(p);
 	munmap(p->hdr, p->size);
 	if (p->fd >= 0)
@@ -195,6 +207,7 @@ int pmb_open_at(const char *file, const char *name, unsigned int access,
 	struct pmb *p;
 	void *base;
 	int fd, ret;
+	bool port;
 
 	snprintf(path, sizeof(path), PMB_SHM_DIR "/%s", file);
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
@@ -214,11 +227,15 @@ int pmb_open_at(const char *file, const char *name, unsigned int access,
 		goto out_close;
 	}
 	pmb_hdr_copy(&h, base);
-	if (!pmb_header_ok(&h, st.st_size) || !h.name[0]) {
+	/* A port has no name, and its file's is made of its pid and id (port.c). */
+	port = !name && h.flags & IPC_PORT;
+	if (!pmb_header_ok(&h, st.st_size) || (h.name[0] == '\0') != port) {
 		ret = -EBADMSG;
 		goto out_unmap;
 	}
-	if (!name)
+	if (port)
+		pmb_port_file(h.port_pid, h.id, want);
+	else if (!name)
 		pmb_file_name(h.name, want);
 	if ((name ? strcmp(h.name, name) : strcmp(want, file)) != 0) {
 		ret = -EBADMSG;		/* not the segment of its file's name */
@@ -307,11 +324,11 @@ int pmb_open(const char *name, unsigned int access, struct ipc_mbox **out)
  * (no /proc, say), under a temporary name (tmpname set), which a crash
  * would leave behind.
  */
-static int pmb_create_file(const char *name, const struct pmb_params *pp,
-			   unsigned int access, bool tmpname,
-			   struct ipc_mbox **out)
+static int pmb_create_file(const char *name, const char *file,
+			   const struct pmb_params *pp, unsigned int access,
+			   bool tmpname, struct ipc_mbox **out)
 {
-	char file[NAME_MAX + 1], path[sizeof(PMB_SHM_DIR) + NAME_MAX + 1];
+	char path[sizeof(PMB_SHM_DIR) + NAME_MAX + 1];
 	char tmpbuf[sizeof(PMB_SHM_DIR) + 64], *tmp = NULL;
 	static unsigned int seq;
 	struct pmb_hdr h;
@@ -324,7 +341,6 @@ static int pmb_create_file(const char *name, const struct pmb_params *pp,
 	p = pmb_new(access);
 	if (!p)
 		return -ENOMEM;
-	pmb_file_name(name, file);
 	snprintf(path, sizeof(path), PMB_SHM_DIR "/%s", file);
 	if (tmpname) {
 		/* Not "kmbox.": no mailbox name can make this one. */
@@ -383,6 +399,7 @@ out_close:
 int pmb_create(const char *name, const struct ipc_attr *attr,
 	       unsigned int access, struct ipc_mbox **out, bool *created)
 {
+	char file[NAME_MAX + 1];
 	struct pmb_params pp;
 	struct ipc_mbox *old = NULL;
 	struct pmb_hdr h;
@@ -430,9 +447,10 @@ int pmb_create(const char *name, const struct ipc_attr *attr,
 				return ret;
 			*created = true;
 		}
-		ret = pmb_create_file(name, &pp, access, false, out);
+		pmb_file_name(name, file);
+		ret = pmb_create_file(name, file, &pp, access, false, out);
 		if (ret == -ENOTSUP)
-			ret = pmb_create_file(name, &pp, access, true, out);
+			ret = pmb_create_file(name, file, &pp, access, true, out);
 		if (ret != -EEXIST)
 			return ret;
 		if (attr->flags & IPC_EXCL) {
@@ -446,6 +464,36 @@ int pmb_create(const char *name, const struct ipc_attr *attr,
 		}
 	}
 	return -EAGAIN;
+}
+
+/*
+ * A port of the calling process (port.c): a segment with IPC_PORT, its
+ * pid and start time, no name, under the file name its pid and id make.
+ */
+int pmb_port_make(const struct ipc_attr *attr, pid_t pid, uint64_t start,
+		  struct ipc_mbox **out, uint64_t *port)
+{
+	char file[NAME_MAX + 1];
+	struct pmb_params pp;
+	int ret;
+
+	if (attr->flags & IPC_OWNER_CLOSE)
+		return -ENOTSUP;
+	ret = pmb_params(attr, &pp);
+	if (ret)
+		return ret;
+	pp.flags |= IPC_PORT | IPC_SELECT;
+	pp.port_pid = pid;
+	pp.port_start = start;
+	pmb_port_file(pid, pp.id, file);
+	ret = pmb_create_file(NULL, file, &pp, IPC_RECV | IPC_SEND, false, out);
+	if (ret == -ENOTSUP)
+		ret = pmb_create_file(NULL, file, &pp, IPC_RECV | IPC_SEND, true, out);
+	if (ret)
+		return ret;
+	to_pmb(*out)->port_owner = true;
+	*port = pp.id;
+	return 0;
 }
 
 int pmb_unlink(const char *name)

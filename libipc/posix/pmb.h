@@ -161,7 +161,7 @@
 #include "testhook.h"
 
 #define PMB_MAGIC		0x315842424d50494cULL	/* "LIPMBBX1" */
-#define PMB_VERSION		2
+#define PMB_VERSION		3	/* 3: prio, tags, ports, calls */
 #define PMB_CHUNK		128u
 #define PMB_MSG_HDR		64u
 #define PMB_NWAIT		128u		/* blocked calls at once */
@@ -189,14 +189,22 @@
 #define PMB_LOCK_NB_MAX_NS	(1000 * 1000000LL) /* for all, then EAGAIN */
 /* struct pmb_waiter.result: taken, final (pmb_abandon; recovery keeps it). */
 #define PMB_RES_LEFT		2
+/* A caller's result: its reply is in the slot's reply chunks (call.c). */
+#define PMB_RES_REPLIED		3
 
-/* cstate[]: what a chunk holds. */
-enum { C_FREE, C_WRITING, C_QUEUED, C_BODY };
+/* cstate[]: what a chunk holds (C_REPLY: a reply, its caller's slot's). */
+enum { C_FREE, C_WRITING, C_QUEUED, C_BODY, C_REPLY };
 
-/* struct pmb_waiter.kind: what a blocked call waits for. */
-enum { W_NONE, W_RECV, W_PEEK, W_ROOM, W_TAKEN };
+/*
+ * struct pmb_waiter.kind: what a blocked call waits for.  W_SEL: a receive
+ * (or peek) with a selection, not in line (select.c); W_CALL: a caller
+ * whose request a server took, waiting for the reply (call.c).
+ */
+enum { W_NONE, W_RECV, W_PEEK, W_ROOM, W_TAKEN, W_SEL, W_CALL };
+#define W_KIND_MAX	W_CALL
 #define W_BIT(k)	(1u << (k))
-#define W_ALL		(W_BIT(W_RECV) | W_BIT(W_PEEK) | W_BIT(W_ROOM) | W_BIT(W_TAKEN))
+#define W_ALL		(W_BIT(W_RECV) | W_BIT(W_PEEK) | W_BIT(W_ROOM) | W_BIT(W_TAKEN) | \
+			 W_BIT(W_SEL))
 
 /* struct pmb_pend.op */
 enum { P_NONE, P_SEND, P_RECV, P_WITHDRAW, P_DESTROY };
@@ -213,6 +221,15 @@ struct pmb_waiter {
 	uint32_t gen;		/* tells this use of the slot from later ones */
 	uint32_t msg;		/* W_TAKEN: first chunk of its message */
 	uint64_t seq;		/* W_TAKEN: its message's sequence number */
+	/* W_SEL: the selection, for senders to wake only a match (a hint) */
+	uint32_t sel;		/* IPC_SEL_TAG, IPC_SEL_TAG_LE, IPC_SEL_FROM */
+	int32_t from;
+	uint64_t tag;
+	/* W_TAKEN, W_CALL of a caller (call.c) */
+	uint32_t call;		/* 1: this sender is a caller */
+	int32_t spid;		/* W_CALL: the server process that took it */
+	uint32_t rsize;		/* the caller's reply buffer, bytes */
+	uint32_t reply;		/* PMB_RES_REPLIED: the reply's first chunk */
 };
 
 /* An operation's totals, written before its publishing store. */
@@ -244,6 +261,9 @@ struct pmb_hdr {
 	uint32_t nchunks;
 	uint32_t chunk_size;
 	uint64_t pidns;		/* the creator's pid namespace (pmb_self) */
+	uint32_t flags;		/* IPC_PRIO, IPC_SELECT, IPC_PORT */
+	int32_t port_pid;	/* IPC_PORT: its process */
+	uint64_t port_start;	/* IPC_PORT: its process's start time (port.c) */
 	char name[IPC_NAME_MAX + 1];
 
 	/* lock (PMB_LOCK_*) protects the rest, but for what says otherwise. */
@@ -283,8 +303,14 @@ struct pmb_msg {
 	uint32_t gid;
 	uint32_t sender;	/* waiter slot + 1 of a sender waiting for it */
 	uint32_t sender_gen;
-	uint32_t pad[5];
+	uint32_t prio;		/* 0..IPC_PRIO_MAX, 0 unless IPC_PRIO */
+	uint64_t tag;
+	uint32_t mflags;	/* PMB_MSG_CALL */
+	uint32_t pad;
 };
+
+/* struct pmb_msg.mflags: a call's request; its caller waits in slot sender - 1. */
+#define PMB_MSG_CALL		0x1u
 
 static_assert(sizeof(struct pmb_msg) == PMB_MSG_HDR, "message header");
 static_assert(PMB_MSG_HDR < PMB_CHUNK, "room for data in the first chunk");
@@ -313,6 +339,11 @@ struct pmb {
 	size_t size;
 	uint64_t id, capacity, quota, pidns;
 	uint32_t max_msg_size, mode, uid, gid, nchunks, nwait;
+	uint32_t flags;			/* IPC_PRIO, IPC_SELECT, IPC_PORT */
+	pid_t port_pid;			/* IPC_PORT: its process */
+	bool port_owner;		/* port_create's handle: release ends the port */
+	/* Calls this handle took and has not answered (call.c), 0 = free. */
+	uint64_t *calls;
 	int fd;				/* named: the file, to allocate it; else -1 */
 	uint32_t backed;		/* chunks [0, backed) known allocated */
 	int64_t reap_due;		/* pmb_scan looks for dead waiters then */
@@ -348,6 +379,8 @@ struct pmb_dl {
 /* Who is blocked, the dead reaped; receivers in line ordered by arrival. */
 struct pmb_scan {
 	uint32_t nrecv, npeek, nsend;
+	uint32_t nsel;			/* W_SEL: receivers with a selection */
+	uint32_t ncall;			/* W_CALL: callers waiting for a reply */
 	uint32_t rank;			/* of the caller's slot among receivers */
 	uint8_t order[PMB_NWAIT];	/* receivers in line, oldest first */
 };
@@ -458,10 +491,47 @@ IPC_HIDDEN void pmb_scan(struct pmb *p, int me, struct pmb_scan *sc,
 IPC_HIDDEN uint64_t pmb_claimed(struct pmb *p, const struct pmb_scan *sc);
 IPC_HIDDEN bool pmb_in_first(struct pmb *p, uint32_t c, uint64_t n);
 
+/* select.c: priorities and selective receive (lock held) */
+IPC_HIDDEN bool pmb_sel_active(const struct ipc_recvopt *sel);
+IPC_HIDDEN int pmb_sel_check(const struct pmb *p, const struct ipc_recvopt *sel);
+IPC_HIDDEN uint32_t pmb_sel_find(struct pmb *p, uint64_t skip,
+				 const struct ipc_recvopt *sel, bool *damaged);
+IPC_HIDDEN void pmb_wake_sel(struct pmb *p, uint32_t c, struct pmb_wake *ws);
+IPC_HIDDEN void pmb_sel_publish(struct pmb *p, int slot, const struct ipc_recvopt *sel);
+IPC_HIDDEN bool pmb_q_insert_prio(struct pmb *p, uint32_t c);
+IPC_HIDDEN bool pmb_msg_opt(const struct pmb *p, const struct pmb_msg *m,
+			    uint32_t *prio, uint64_t *tag);
+
+/* call.c: calls and replies */
+struct pmb_call_args {
+	void *reply;			/* the caller's buffer */
+	size_t size;
+	struct ipc_callinfo *ci;
+};
+IPC_HIDDEN void pmb_call_slot(struct pmb *p, int slot, const struct pmb_call_args *ca);
+IPC_HIDDEN ssize_t pmb_call_wait(struct pmb *p, int slot, uint32_t head,
+				 struct pmb_dl *dl, bool intr, struct pmb_wake *ws,
+				 struct pmb_call_args *ca);
+IPC_HIDDEN int pmb_call_take(struct pmb *p, int s, bool keep, uint64_t *id,
+			     struct pmb_wake *ws);
+IPC_HIDDEN void pmb_reply_free(struct pmb *p, uint32_t slot);
+IPC_HIDDEN ssize_t pmb_call(struct ipc_mbox *mb, const struct ipc_msg_req *req,
+			    void *reply, size_t size, struct ipc_callinfo *ci);
+IPC_HIDDEN int pmb_reply(struct ipc_mbox *mb, const struct ipc_reply_req *r);
+IPC_HIDDEN void pmb_calls_drop(struct pmb *p);
+
+/* port.c: ports */
+IPC_HIDDEN int pmb_port_create(const struct ipc_attr *attr, struct ipc_mbox **out,
+			       uint64_t *port);
+IPC_HIDDEN int pmb_port_open(pid_t pid, uint64_t port, struct ipc_mbox **out);
+IPC_HIDDEN void pmb_port_file(pid_t pid, uint64_t id, char file[NAME_MAX + 1]);
+
 /* recover.c: recovery */
 IPC_HIDDEN void pmb_recover(struct pmb *p);
 
 /* msg.c: send and receive */
+IPC_HIDDEN ssize_t pmb_do_send(struct pmb *p, const struct ipc_msg_req *req,
+			       struct pmb_call_args *ca);
 IPC_HIDDEN int pmb_send(struct ipc_mbox *mb, const struct ipc_msg_req *req);
 IPC_HIDDEN ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			    struct ipc_msginfo *info);
@@ -485,6 +555,8 @@ IPC_HIDDEN int pmb_open(const char *name, unsigned int access, struct ipc_mbox *
 IPC_HIDDEN int pmb_create(const char *name, const struct ipc_attr *attr,
 			  unsigned int access, struct ipc_mbox **out, bool *created);
 IPC_HIDDEN int pmb_unlink(const char *name);
+IPC_HIDDEN int pmb_port_make(const struct ipc_attr *attr, pid_t pid, uint64_t start,
+			     struct ipc_mbox **out, uint64_t *port);
 
 /* stat.c: introspection */
 IPC_HIDDEN int pmb_info(struct ipc_mbox *mb, struct ipc_info *info);

@@ -26,12 +26,16 @@
 struct pmb_qent {
 	uint64_t seq;
 	uint32_t c;
+	uint32_t prio;		/* 0 unless IPC_PRIO */
 };
 
+/* Delivery order: highest priority first, then sending order. */
 static int pmb_qent_cmp(const void *a, const void *b)
 {
 	const struct pmb_qent *x = a, *y = b;
 
+	if (x->prio != y->prio)
+		return x->prio > y->prio ? -1 : 1;
 	if (x->seq != y->seq)
 		return x->seq < y->seq ? -1 : 1;
 	return x->c < y->c ? -1 : x->c > y->c;
@@ -81,6 +85,27 @@ static bool pmb_mark_chain(struct pmb *p, uint32_t head, uint32_t hwm,
 	return false;
 }
 
+/* The W_CALL slot whose reply starts at chunk c, or -1. */
+static int pmb_reply_owner(struct pmb *p, uint32_t c)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->nwait; i++)
+		if (p->w[i].kind == W_CALL && p->w[i].reply == c &&
+		    __atomic_load_n(&p->w[i].result, __ATOMIC_ACQUIRE) == PMB_RES_REPLIED)
+			return (int)i;
+	return -1;
+}
+
+/* Did step 3 keep the reply of W_CALL slot i? */
+static bool pmb_reply_kept(struct pmb *p, uint32_t i)
+{
+	uint32_t c = p->w[i].reply;
+
+	return c < p->hdr->hwm && c < p->nchunks && p->cstate[c] == C_REPLY &&
+	       pmb_reply_owner(p, c) == (int)i;
+}
+
 /* The waiters' part of recovery (step 6 below). */
 static void pmb_recover_waiters(struct pmb *p, const struct pmb_pend *pend,
 				bool pend_done, uint32_t state)
@@ -96,8 +121,17 @@ static void pmb_recover_waiters(struct pmb *p, const struct pmb_pend *pend,
 		uint64_t seq = w->seq;
 
 		kind = w->kind;
-		if (kind > W_TAKEN)
+		if (kind > W_KIND_MAX)
 			w->kind = kind = W_NONE;
+		/* A reply that step 3 found bad is gone: so is the call. */
+		if (kind == W_CALL && __atomic_load_n(&w->result, __ATOMIC_ACQUIRE) ==
+		    PMB_RES_REPLIED && !pmb_reply_kept(p, i)) {
+			int32_t replied = PMB_RES_REPLIED;
+
+			w->reply = PMB_NIL;
+			__atomic_compare_exchange_n(&w->result, &replied, -ECONNRESET, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+		}
 		if (kind == W_NONE)
 			continue;
 		nwaiting++;
@@ -173,9 +207,13 @@ void pmb_recover(struct pmb *p)
 		h->dropped = pend.dropped;
 	}
 
-	/* 2. Only published messages survive, and none once destroyed. */
+	/*
+	 * 2. Only published messages survive, and none once destroyed; and
+	 * replies their callers are still to collect (call.c).
+	 */
 	for (i = 0; i < hwm; i++)
-		if (p->cstate[i] != C_QUEUED || state == IPC_STATE_DESTROYED)
+		if ((p->cstate[i] != C_QUEUED || state == IPC_STATE_DESTROYED) &&
+		    p->cstate[i] != C_REPLY)
 			p->cstate[i] = C_FREE;
 
 	/* 3. Check each message's chain and gather the messages. */
@@ -183,11 +221,25 @@ void pmb_recover(struct pmb *p)
 	for (i = 0; i < hwm; i++) {
 		struct pmb_msg *m = pmb_msg(p, i);
 
+		uint32_t prio;
+
+		if (p->cstate[i] == C_REPLY) {
+			len = m->len;
+			nchunks = m->nchunks;
+			if (pmb_reply_owner(p, i) < 0 ||
+			    !pmb_mark_chain(p, i, hwm, len, nchunks))
+				p->cstate[i] = C_FREE;
+			else
+				used += nchunks;
+			continue;
+		}
 		if (p->cstate[i] != C_QUEUED)
 			continue;
 		len = m->len;
 		nchunks = m->nchunks;
-		if (!pmb_mark_chain(p, i, hwm, len, nchunks)) {
+		prio = m->prio;
+		if (prio > IPC_PRIO_MAX || (prio && !(p->flags & IPC_PRIO)) ||
+		    !pmb_mark_chain(p, i, hwm, len, nchunks)) {
 			p->cstate[i] = C_FREE;	/* corrupt: drop it */
 			h->dropped++;
 			continue;
@@ -195,6 +247,7 @@ void pmb_recover(struct pmb *p)
 		if (q) {
 			q[n].seq = m->seq;
 			q[n].c = i;
+			q[n].prio = prio;
 		}
 		n++;
 		msgs++;

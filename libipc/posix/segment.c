@@ -26,7 +26,8 @@ void pmb_geometry(uint32_t nwait, uint32_t nchunks, struct pmb_geom *g)
 
 /*
  * Chunks for a mailbox: a full queue of largest messages (rendezvous: one
- * offered by each possible blocked sender), and no more than the quota.
+ * offered by each possible blocked sender), a reply for each caller that
+ * may wait (half the slots: call.c), and no more than the quota.
  */
 uint32_t pmb_nchunks(uint64_t capacity, uint32_t max_msg_size,
 		     uint64_t quota, uint32_t nwait)
@@ -36,7 +37,8 @@ uint32_t pmb_nchunks(uint64_t capacity, uint32_t max_msg_size,
 	if (capacity == IPC_UNBOUNDED)
 		want = by_quota;
 	else
-		want = (capacity ? capacity : nwait) * pmb_chunks_for(max_msg_size);
+		want = ((capacity ? capacity : nwait) + nwait / 2) *
+		       pmb_chunks_for(max_msg_size);
 	return (uint32_t)(want < by_quota ? want : by_quota);
 }
 
@@ -58,6 +60,10 @@ bool pmb_header_ok(const struct pmb_hdr *h, size_t file_size)
 	    !h->max_msg_size || h->max_msg_size > PMB_MAX_MSG ||
 	    h->quota < PMB_MIN_QUOTA || h->quota > PMB_MAX_QUOTA ||
 	    h->mode & ~0777u || !memchr(h->name, '\0', sizeof(h->name)))
+		return false;
+	/* A port has a process, and selection (ipc_port_create). */
+	if (h->flags & ~(IPC_PRIO | IPC_SELECT | IPC_PORT) ||
+	    (h->flags & IPC_PORT && (!(h->flags & IPC_SELECT) || h->port_pid <= 0)))
 		return false;
 	if (h->nchunks != pmb_nchunks(h->capacity, h->max_msg_size, h->quota,
 				      h->nwait))
@@ -99,6 +105,8 @@ void pmb_attach(struct pmb *p, void *base, const struct pmb_hdr *h,
 	p->nchunks = h->nchunks;
 	p->nwait = h->nwait;
 	p->pidns = h->pidns;
+	p->flags = h->flags;
+	p->port_pid = h->flags & IPC_PORT ? h->port_pid : 0;
 	memcpy(p->name, h->name, sizeof(p->name));
 	/* Tids from now on may be of two namespaces: none is ever checked. */
 	if (pmb_self()->pidns != p->pidns)

@@ -17,7 +17,7 @@
 /* Does a blocked call of this kind receive (or peek), rather than send? */
 static bool pmb_kind_recv(uint32_t kind)
 {
-	return kind == W_RECV || kind == W_PEEK;
+	return kind == W_RECV || kind == W_PEEK || kind == W_SEL;
 }
 
 /*
@@ -74,6 +74,10 @@ int pmb_slot_get(struct pmb *p, uint32_t kind, struct pmb_wake *ws)
 		w->result = 1;
 		w->msg = PMB_NIL;
 		w->seq = 0;
+		w->sel = 0;
+		w->call = 0;
+		w->spid = 0;
+		w->reply = PMB_NIL;
 		w->kind = kind;
 		h->nwaiting++;
 		return (int)i;
@@ -177,6 +181,9 @@ void pmb_reap(struct pmb *p, uint32_t i, struct pmb_wake *ws)
 	if (w->kind == W_TAKEN && pmb_present(p, msg, w->seq) && res != 0 &&
 	    res != PMB_RES_LEFT)
 		pmb_unqueue(p, msg, P_WITHDRAW, 0, ws);
+	/* A caller that died with its reply not collected: the reply goes. */
+	if (w->kind == W_CALL && res == PMB_RES_REPLIED)
+		pmb_reply_free(p, i);
 	w->kind = W_NONE;
 	w->tid = 0;
 	p->hdr->nwaiting--;
@@ -228,6 +235,12 @@ void pmb_scan(struct pmb *p, int me, struct pmb_scan *sc,
 			break;
 		case W_PEEK:
 			sc->npeek++;
+			break;
+		case W_SEL:
+			sc->nsel++;
+			break;
+		case W_CALL:
+			sc->ncall++;
 			break;
 		default:
 			sc->nsend++;

@@ -54,14 +54,14 @@ static void pmb_tally(const struct pmb_view *v, struct ipc_info *info,
 		      struct ipc_stat *st)
 {
 	const struct pmb_hdr *h = &v->h;
-	uint32_t order[PMB_NWAIT], nrecv = 0, npeek = 0, nsend = 0, i, j, c;
+	uint32_t order[PMB_NWAIT], nrecv = 0, npeek = 0, nsend = 0, ncall = 0, i, j, c;
 	uint64_t msgs = h->msgs, bytes = h->bytes, claimed;
 	struct pmb_msg m;
 
 	for (i = 0; i < PMB_NWAIT; i++) {
 		const struct pmb_waiter *w = &v->w[i];
 
-		if (w->kind == W_NONE || w->kind > W_TAKEN || !w->tid ||
+		if (w->kind == W_NONE || w->kind > W_KIND_MAX || !w->tid ||
 		    pmb_dead(h->pidns, h->foreign, w->tid, (uint32_t)w->pid == w->tid))
 			continue;
 		if (w->kind == W_RECV) {
@@ -69,8 +69,12 @@ static void pmb_tally(const struct pmb_view *v, struct ipc_info *info,
 				order[j] = order[j - 1];
 			order[j] = i;
 			nrecv++;
-		} else if (w->kind == W_PEEK) {
+		} else if (w->kind == W_PEEK || w->kind == W_SEL) {
 			npeek++;
+		} else if (w->kind == W_CALL) {
+			/* Received: a pending call, not a blocked sender. */
+			if (w->result == 0)
+				ncall++;
 		} else {
 			nsend++;
 		}
@@ -89,6 +93,7 @@ static void pmb_tally(const struct pmb_view *v, struct ipc_info *info,
 	info->sent = h->sent;
 	info->received = h->received;
 	info->dropped = h->dropped;
+	info->calls_pending = ncall;
 	if (!st)
 		return;
 	/* Receivers whose message is claimed are no longer blocked. */
@@ -101,7 +106,8 @@ static void pmb_tally(const struct pmb_view *v, struct ipc_info *info,
 			continue;
 		if ((w->kind == W_ROOM || w->kind == W_TAKEN) && st->nsenders < IPC_STAT_PIDS)
 			st->senders[st->nsenders++] = w->pid;
-		else if (w->kind == W_PEEK && st->nreceivers < IPC_STAT_PIDS)
+		else if ((w->kind == W_PEEK || w->kind == W_SEL) &&
+			 st->nreceivers < IPC_STAT_PIDS)
 			st->receivers[st->nreceivers++] = w->pid;
 	}
 }
@@ -117,6 +123,8 @@ static void pmb_info_fixed(const struct pmb *p, bool linked, struct ipc_info *in
 	info->mode = p->mode;
 	info->uid = p->uid;
 	info->gid = p->gid;
+	info->flags = p->flags;
+	info->port_pid = p->port_pid;
 }
 
 /*
@@ -220,6 +228,8 @@ static int pmb_stat_at(const char *file, const char *name, struct ipc_stat *st)
 	st->info.capacity = h->capacity;
 	st->info.max_msg_size = h->max_msg_size;
 	st->info.mode = h->mode;
+	st->info.flags = h->flags;
+	st->info.port_pid = h->flags & IPC_PORT ? h->port_pid : 0;
 	/* The file's owner is the owner: the kernel vouches for that. */
 	st->info.uid = fst.st_uid;
 	st->info.gid = fst.st_gid;

@@ -116,7 +116,7 @@ void pmb_wake_kinds(struct pmb *p, uint32_t kinds, struct pmb_wake *ws)
 		return;
 	for (i = 0; i < p->nwait; i++) {
 		k = p->w[i].kind;
-		if (k != W_NONE && k <= W_TAKEN && kinds & W_BIT(k))
+		if (k != W_NONE && k <= W_KIND_MAX && kinds & W_BIT(k))
 			pmb_wake_slot(p, i, ws);
 	}
 }

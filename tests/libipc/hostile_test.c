@@ -42,12 +42,14 @@ FIXTURE(hostile) {
 	size_t nvals;
 };
 
+/* Priorities and tags vary with the fill, so that the queue is not in sending order. */
 static int hv_send_n(struct ipc_mbox *mb, size_t len, char fill)
 {
+	struct ipc_sendopt o = { .prio = (uint32_t)fill % 3, .tag = (uint64_t)fill };
 	char buf[HV_MAX_MSG];
 
 	memset(buf, fill, len);
-	return ipc_send(mb, buf, len, IPC_WAIT_NONE, 0);
+	return ipc_send_opt(mb, buf, len, IPC_WAIT_NONE, 0, &o);
 }
 
 /*
@@ -64,6 +66,8 @@ FIXTURE_SETUP(hostile)
 	char buf[HV_BUF];
 	pid_t pid;
 
+	/* Issue 13's fields in use too: priorities order the queue, tags. */
+	a.flags = IPC_PRIO | IPC_SELECT;
 	self->seg.fd = -1;
 	hv_private_shm();
 	LT_USE_BACKEND("posix");
@@ -138,6 +142,69 @@ static bool hv_too_long(ssize_t n, const char *what)
 	return true;
 }
 
+/* A receive with a selection that reports nonsense: a priority out of range. */
+static bool hv_bad_opt(ssize_t n, const struct ipc_recvopt *o, const char *what)
+{
+	if (n < 0 || o->prio <= IPC_PRIO_MAX)
+		return false;
+	fprintf(stderr, "# child: %s returned priority %u\n", what, o->prio);
+	return true;
+}
+
+/*
+ * Issue 13's calls on a segment it cannot trust: selective receives (each
+ * kind, waiting in a W_SEL slot for 1 ms), a send with a priority and a
+ * tag, a call that times out, a reply to an id never taken.
+ */
+static bool hv_victim_select(struct ipc_mbox *mb, struct hv_prog *pg, char *buf,
+			     bool *moved)
+{
+	struct ipc_sendopt so = { .prio = 7, .tag = 'b' };
+	struct ipc_callinfo ci;
+	struct ipc_recvopt o;
+	bool bad = false;
+	ssize_t n;
+
+	memset(&o, 0, sizeof(o));
+	o.flags = IPC_SEL_TAG_LE;
+	o.tag = 'f';
+	hv_step(pg, HV_PROMPT_MS, false, "ipc_recv_opt(IPC_SEL_TAG_LE, IPC_WAIT_NONE, IPC_PEEK)");
+	n = ipc_recv_opt(mb, buf, HV_BUF, IPC_WAIT_NONE, IPC_PEEK, NULL, &o);
+	bad |= hv_too_long(n, pg->what) || hv_bad_opt(n, &o, pg->what);
+	o.flags = IPC_SEL_TAG_LE;
+	hv_step(pg, HV_PROMPT_MS, false, "ipc_recv_opt(IPC_SEL_TAG_LE, IPC_WAIT_NONE)");
+	n = ipc_recv_opt(mb, buf, HV_BUF, IPC_WAIT_NONE, 0, NULL, &o);
+	bad |= hv_too_long(n, pg->what) || hv_bad_opt(n, &o, pg->what);
+	*moved |= n >= 0;
+	o.flags = IPC_SEL_TAG;
+	o.tag = 'z';
+	hv_step(pg, HV_PROMPT_MS, false, "ipc_recv_opt(IPC_SEL_TAG, IPC_WAIT_NS(1 ms))");
+	n = ipc_recv_opt(mb, buf, HV_BUF, IPC_WAIT_NS(TC_MS), 0, NULL, &o);
+	bad |= hv_too_long(n, pg->what) || hv_bad_opt(n, &o, pg->what);
+	*moved |= n >= 0;
+	o.flags = IPC_SEL_FROM | IPC_SEL_CALLS;
+	o.from = getppid();
+	hv_step(pg, HV_PROMPT_MS, false, "ipc_recv_opt(IPC_SEL_FROM, IPC_WAIT_NONE)");
+	n = ipc_recv_opt(mb, buf, HV_BUF, IPC_WAIT_NONE, 0, NULL, &o);
+	bad |= hv_too_long(n, pg->what) || hv_bad_opt(n, &o, pg->what);
+	*moved |= n >= 0;
+	hv_step(pg, HV_PROMPT_MS, false, "ipc_send_opt(IPC_WAIT_NONE, prio 7, tag)");
+	*moved |= ipc_send_opt(mb, buf, 5, IPC_WAIT_NONE, 0, &so) == 0;
+	hv_step(pg, HV_PROMPT_MS, false, "ipc_call(IPC_WAIT_NS(1 ms))");
+	n = ipc_call(mb, buf, 4, buf, HV_BUF, IPC_WAIT_NS(TC_MS), 0, &ci);
+	if (n > HV_MAX_MSG || ci.len > HV_MAX_MSG) {
+		fprintf(stderr, "# child: ipc_call returned %zd, len %llu\n", n,
+			(unsigned long long)ci.len);
+		bad = true;
+	}
+	hv_step(pg, HV_PROMPT_MS, false, "ipc_reply(an id never taken)");
+	if (ipc_reply(mb, (1ULL << 32) | 1, buf, 1) != -ENOENT) {
+		fprintf(stderr, "# child: ipc_reply of an id never taken did not fail ENOENT\n");
+		bad = true;
+	}
+	return bad;
+}
+
 /*
  * What a victim does on a segment it cannot trust: every kind of call,
  * none that may block (non-blocking, or 1 ms timeouts), on the handle it
@@ -176,6 +243,7 @@ static void hv_victim(struct ipc_mbox *mb, const char *name, struct hv_prog *pg)
 	moved |= n >= 0;
 	hv_step(pg, HV_PROMPT_MS, false, "ipc_send(IPC_WAIT_NONE, IPC_SYNC)");
 	ipc_send(mb, buf, 3, IPC_WAIT_NONE, IPC_SYNC);
+	bad |= hv_victim_select(mb, pg, buf, &moved);
 	hv_step(pg, HV_PROMPT_MS, false, "ipc_open, ipc_recv(IPC_WAIT_NONE) on it");
 	if (!ipc_open(name, IPC_RECV | IPC_SEND, &mb2)) {
 		n = ipc_recv(mb2, buf, sizeof(buf), IPC_WAIT_NONE, 0, NULL);
