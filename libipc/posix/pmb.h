@@ -141,7 +141,8 @@
  * slots.c: waiter slots; recover.c: crash recovery; msg.c: send and
  * receive; close.c: close and destroy; access.c: names and permissions;
  * open.c: create, open, unlink; stat.c: info, stat, list; notify.c:
- * ipc_fd and telling its pollers.
+ * ipc_fd and telling its pollers; select.c: priorities and selective
+ * receive; port.c: ports; call.c: calls and replies (each with its design).
  *
  * Everything here is hidden (IPC_HIDDEN, and -fvisibility=hidden):
  * nothing of it is libipc's ABI.
