@@ -712,9 +712,10 @@ struct kmbox_list {
  * EINVAL, @pid not positive; ESRCH, no process @pid in the caller's pid
  * namespace (a thread id other than its process's is none); ECONNREFUSED,
  * it has no port @port visible in the caller's IPC namespace (never had,
- * or closed it); EACCES, the port's mode denies sending.  A pidfd names a process too: the kernel offers modules
- * no way to resolve one, so libipc reads its pid from /proc/self/fdinfo
- * and the port id keeps that race-free.
+ * or closed it); EACCES, the port's mode denies sending.  A pidfd names
+ * a process too: the kernel offers modules no way to resolve one, so
+ * libipc reads its pid from /proc/self/fdinfo and the port id keeps that
+ * race-free.
  */
 struct kmbox_port_open {
 	__u32 flags;
