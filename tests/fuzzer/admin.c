@@ -141,7 +141,7 @@ void op_raw(void)
 		if (slot >= 0)
 			fd = h.fd;
 	}
-	static const unsigned int nrs[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+	static const unsigned int nrs[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
 					    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16 };
 
 	dir = pct(60) ? _IOC_READ | _IOC_WRITE : below(4);
@@ -150,7 +150,7 @@ void op_raw(void)
 		type = 'x';
 	nr = pct(70) ? nrs[below(ARRAY_SIZE(nrs))] : pct(80) ? below(0x20) : below(256);
 	if (pct(70))	/* mostly a command of the descriptor's kind */
-		nr = fd == ctl ? below(7) : 0x10 + below(7);
+		nr = fd == ctl ? below(8) : 0x10 + below(7);
 	size = pct(40) ? 40 + 8 * below(44) : pct(70) ? below(512) : below(_IOC_SIZEMASK + 1);
 	if (pct(50)) {
 		size_t i;
@@ -174,7 +174,8 @@ void op_raw(void)
 	call_end();
 	check_errno(OP_RAW, e, "random ioctl");
 	if (ret > 0 && fd == ctl && type == KMBOX_IOC_MAGIC &&
-	    (nr == _IOC_NR(KMBOX_IOC_CREATE) || nr == _IOC_NR(KMBOX_IOC_OPEN)))
+	    (nr == _IOC_NR(KMBOX_IOC_CREATE) || nr == _IOC_NR(KMBOX_IOC_OPEN) ||
+	     nr == _IOC_NR(KMBOX_IOC_PORT_OPEN)))
 		close(ret);
 	else if (ret > 0 && fd == ctl && type == KMBOX_IOC_MAGIC &&
 		 nr == _IOC_NR(KMBOX_IOC_LIST))

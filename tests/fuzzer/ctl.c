@@ -125,7 +125,7 @@ void op_create(void)
 	if (pml(30)) {
 		c.flags |= 1U << below(32);
 		inval |= c.flags & ~(KMBOX_FD_CLOEXEC | KMBOX_FD_NONBLOCK | KMBOX_CREATE_EXCL |
-				     KMBOX_CREATE_OWNER_CLOSE);
+				     KMBOX_CREATE_OWNER_CLOSE | KMBOX_CREATE_PORT);
 	}
 	c.access = pct(60) ? KMBOX_ACCESS_ALL :
 		   pct(50) ? KMBOX_ACCESS_RECV : KMBOX_ACCESS_SEND;
@@ -164,6 +164,13 @@ void op_create(void)
 	if (!c.name && (c.flags & KMBOX_CREATE_EXCL) && pct(90))
 		c.flags &= ~KMBOX_CREATE_EXCL;
 	if (!c.name && (c.flags & KMBOX_CREATE_EXCL))
+		inval = true;
+	/*
+	 * A port (from a random bit) is anonymous and its handle receives.
+	 * Closing its handle destroys it, which is what an anonymous
+	 * mailbox's last handle does anyway: the model needs nothing more.
+	 */
+	if ((c.flags & KMBOX_CREATE_PORT) && (c.name || !(c.access & KMBOX_ACCESS_RECV)))
 		inval = true;
 	/* While the coordinator lowers a limit, valid sizes may not be. */
 	maybe_inval = limits_move && ((c.capacity && c.capacity != KMBOX_CAPACITY_UNBOUNDED) ||
