@@ -100,5 +100,5 @@ RPC_EXPORT ssize_t ipc_rpc_dispatch(ProtobufCService *service,
 	if (status)
 		r.len = IPC_RPC_HDR_LEN;
 	frame_put_u32(reply, status);
-	return r.len;
+	return (ssize_t)r.len;	/* <= size, which a message fits */
 }

@@ -48,7 +48,7 @@ void pmb_port_file(pid_t pid, uint64_t id, char file[NAME_MAX + 1])
  */
 static uint64_t pmb_proc_start(pid_t pid, char *state)
 {
-	char path[64], buf[1024], *p;
+	char path[64], buf[1024], *p, *end;
 	unsigned long long start;
 	ssize_t n;
 	int fd, field;
@@ -70,7 +70,11 @@ static uint64_t pmb_proc_start(pid_t pid, char *state)
 	for (field = 2; *p && field < 22; p++)
 		if (*p == ' ')
 			field++;
-	if (field != 22 || sscanf(p, "%llu", &start) != 1)
+	if (field != 22)
+		return 0;
+	errno = 0;
+	start = strtoull(p, &end, 10);
+	if (end == p || errno)
 		return 0;
 	return start;
 }
@@ -99,7 +103,7 @@ static void pmb_port_sweep(void)
 	if (!dir)
 		return;
 	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, PMB_PORT_PREFIX, sizeof(PMB_PORT_PREFIX) - 1))
+		if (strncmp(de->d_name, PMB_PORT_PREFIX, sizeof(PMB_PORT_PREFIX) - 1) != 0)
 			continue;
 		pid = strtol(de->d_name + sizeof(PMB_PORT_PREFIX) - 1, NULL, 10);
 		if (pid <= 0 || pid > INT32_MAX || pmb_pid_exists((pid_t)pid))
