@@ -134,7 +134,8 @@ long kmbox_send_batch(struct kmbox_handle *h, fmode_t fmode, const struct kmbox_
 			break;
 		}
 		iov_iter_ubuf(&from, ITER_SOURCE, u64_to_user_ptr(vec[i].buf), vec[i].len);
-		ret = kmbox_send(h, &from, sync, i ? &later : &dl, current_cred());
+		ret = kmbox_send(h, &from, NULL, sync, i ? &later : &dl,
+				 current_cred());
 		if (ret)
 			break;
 	}
@@ -189,7 +190,7 @@ long kmbox_recv_batch(struct kmbox *mb, fmode_t fmode, const struct kmbox_batch 
 		/* No message is longer than this: a bigger buffer is as good. */
 		iov_iter_ubuf(&to, ITER_DEST, u64_to_user_ptr(vec[i].buf),
 			      min_t(u64, vec[i].len, KMBOX_MSG_SIZE_CEILING));
-		ret = kmbox_recv(mb, &to, false, i ? &later : &dl, &res);
+		ret = kmbox_recv(mb, &to, false, NULL, i ? &later : &dl, &res);
 		if (ret < 0)
 			break;
 		vec[i].len = res.len;

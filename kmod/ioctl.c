@@ -10,6 +10,8 @@
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -51,6 +53,10 @@ struct kmbox_ioctl_op {
 
 #define KMBOX_MODE_MASK	(KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT | KMBOX_MSG_DEADLINE)
 #define KMBOX_FD_MASK	(KMBOX_FD_CLOEXEC | KMBOX_FD_NONBLOCK)
+#define KMBOX_CREATE_MASK (KMBOX_FD_MASK | KMBOX_CREATE_EXCL |			\
+			   KMBOX_CREATE_OWNER_CLOSE | KMBOX_CREATE_PRIO |	\
+			   KMBOX_CREATE_SELECT | KMBOX_CREATE_PORT)
+#define KMBOX_RECV_SELECT (KMBOX_RECV_TAG | KMBOX_RECV_TAG_LE | KMBOX_RECV_FROM)
 
 static bool kmbox_nonzero(const void *p, size_t size)
 {
@@ -173,8 +179,7 @@ static long kmbox_ioc_create(struct file *file, union kmbox_ioctl_args *args,
 	long ret;
 	int fd;
 
-	if (c->flags & ~(KMBOX_FD_MASK | KMBOX_CREATE_EXCL | KMBOX_CREATE_OWNER_CLOSE |
-			 KMBOX_CREATE_PORT) ||
+	if (c->flags & ~KMBOX_CREATE_MASK ||
 	    !kmbox_access_valid(c->access) ||
 	    (c->capacity != KMBOX_CAPACITY_UNBOUNDED &&
 	     c->capacity > READ_ONCE(kmbox_max_capacity)) ||
@@ -280,6 +285,8 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
 			   const struct kmbox_ucopy *u)
 {
 	struct kmbox_send *s = &args->send;
+	u32 kind = kmbox_file_mbox(file)->create_flags;
+	struct kmbox_msg_opts opts = { .prio = s->prio, .tag = s->tag };
 	struct kmbox_deadline dl;
 	struct iov_iter from;
 	long ret;
@@ -288,8 +295,11 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
 		return -EBADF;
 	if (s->flags & ~(KMBOX_MODE_MASK | KMBOX_SEND_SYNC) || s->__reserved0 ||
 	    kmbox_nonzero(s->__reserved, sizeof(s->__reserved)) ||
-	    s->prio || s->__reserved1 || s->tag ||
-	    kmbox_nonzero(s->__reserved2, sizeof(s->__reserved2)))
+	    s->__reserved1 || kmbox_nonzero(s->__reserved2, sizeof(s->__reserved2)))
+		return -EINVAL;
+	/* A priority or tag the mailbox was not made for is bad input. */
+	if (s->prio > KMBOX_PRIO_MAX || (s->prio && !(kind & KMBOX_CREATE_PRIO)) ||
+	    (s->tag && !(kind & KMBOX_CREATE_SELECT)))
 		return -EINVAL;
 	ret = kmbox_deadline_init(&dl, s->flags & KMBOX_MODE_MASK, s->timeout_ns);
 	if (ret)
@@ -297,13 +307,23 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
 	if (s->len > KMBOX_MSG_SIZE_CEILING)
 		return -EMSGSIZE;
 	iov_iter_ubuf(&from, ITER_SOURCE, u64_to_user_ptr(s->buf), s->len);
-	return kmbox_send(file->private_data, &from, s->flags & KMBOX_SEND_SYNC, &dl,
-			  current_cred());
+	return kmbox_send(file->private_data, &from, &opts, s->flags & KMBOX_SEND_SYNC,
+			  &dl, current_cred());
 }
 
-/* What RECV writes back: len, timeout_ns (as read), pid, uid, gid. */
+/*
+ * What RECV writes back: len, timeout_ns (as read), pid, uid, gid, and
+ * for a caller whose struct holds them (KMBOX_RECV_SIZE_VER1) the reserved
+ * words, want_tag and want_pid (all as read), prio and tag.
+ */
 #define KMBOX_RECV_OUT_START	offsetof(struct kmbox_recv, len)
-#define KMBOX_RECV_OUT_END	offsetofend(struct kmbox_recv, gid)
+#define KMBOX_RECV_OUT_END0	offsetofend(struct kmbox_recv, gid)
+#define KMBOX_RECV_OUT_END1	offsetofend(struct kmbox_recv, tag)
+
+static size_t kmbox_recv_out_end(const struct kmbox_ucopy *u)
+{
+	return u->size >= KMBOX_RECV_OUT_END1 ? KMBOX_RECV_OUT_END1 : KMBOX_RECV_OUT_END0;
+}
 
 /*
  * Proves a RECV struct's results writable before a message is taken, so
@@ -314,12 +334,50 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
  */
 static int kmbox_recv_probe(const struct kmbox_ucopy *u, const struct kmbox_recv *r)
 {
+	size_t end = kmbox_recv_out_end(u);
 	const u8 *k = (const u8 *)r;
 	u8 __user *p = u->ptr;
 
 	if (put_user(k[KMBOX_RECV_OUT_START], p + KMBOX_RECV_OUT_START) ||
-	    put_user(k[KMBOX_RECV_OUT_END - 1], p + KMBOX_RECV_OUT_END - 1))
+	    put_user(k[end - 1], p + end - 1))
 		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Checks RECV's selection and fills ro in: the sender named by want_pid
+ * is looked up now, in the caller's pid namespace (a reference the caller
+ * drops).  ro->select is 0 without one.
+ */
+static long kmbox_recv_select(struct file *file, const struct kmbox_recv *r,
+			      struct kmbox_recv_opts *ro)
+{
+	u32 sel = r->flags & KMBOX_RECV_SELECT;
+	struct pid *pid;
+
+	memset(ro, 0, sizeof(*ro));
+	if (sel && !(kmbox_file_mbox(file)->create_flags & KMBOX_CREATE_SELECT))
+		return -EINVAL;
+	/* TAG and TAG_LE exclude each other; an input without its flag is bad. */
+	if ((sel & (KMBOX_RECV_TAG | KMBOX_RECV_TAG_LE)) ==
+	    (KMBOX_RECV_TAG | KMBOX_RECV_TAG_LE) ||
+	    (r->want_tag && !(sel & (KMBOX_RECV_TAG | KMBOX_RECV_TAG_LE))))
+		return -EINVAL;
+	if ((sel & KMBOX_RECV_FROM) ? r->want_pid <= 0 : r->want_pid)
+		return -EINVAL;
+	ro->select = sel;
+	ro->tag = r->want_tag;
+	if (!(sel & KMBOX_RECV_FROM))
+		return 0;
+	rcu_read_lock();
+	pid = get_pid(find_vpid(r->want_pid));
+	rcu_read_unlock();
+	/* A thread's own id, or a process reaped, is no sender. */
+	if (!pid || !pid_has_task(pid, PIDTYPE_TGID)) {
+		put_pid(pid);
+		return -ESRCH;
+	}
+	ro->pid = pid;
 	return 0;
 }
 
@@ -328,33 +386,41 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 {
 	struct kmbox_recv *r = &args->recv;
 	struct kmbox_recv_result res;
+	struct kmbox_recv_opts ro;
 	struct kmbox_deadline dl;
 	struct iov_iter to;
 	long ret;
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
-	if (r->flags & ~(KMBOX_MODE_MASK | KMBOX_RECV_PEEK) || r->__reserved0 ||
-	    r->__reserved1 || kmbox_nonzero(r->__reserved, sizeof(r->__reserved)) ||
-	    kmbox_nonzero(&r->want_tag, sizeof(*r) - offsetof(struct kmbox_recv, want_tag)))
+	/* prio and tag are results: whatever they hold on input is ignored. */
+	if (r->flags & ~(KMBOX_MODE_MASK | KMBOX_RECV_PEEK | KMBOX_RECV_SELECT) ||
+	    r->__reserved0 || r->__reserved1 ||
+	    kmbox_nonzero(r->__reserved, sizeof(r->__reserved)) ||
+	    kmbox_nonzero(&r->call, sizeof(*r) - offsetof(struct kmbox_recv, call)))
 		return -EINVAL;
 	ret = kmbox_deadline_init(&dl, r->flags & KMBOX_MODE_MASK, r->timeout_ns);
 	if (ret)
 		return ret;
-	ret = kmbox_recv_probe(u, r);
+	ret = kmbox_recv_select(file, r, &ro);
 	if (ret)
 		return ret;
+	ret = kmbox_recv_probe(u, r);
+	if (ret)
+		goto out;
 	/* No message is longer than this: a bigger buffer is as good. */
 	iov_iter_ubuf(&to, ITER_DEST, u64_to_user_ptr(r->buf),
 		      min_t(u64, r->len, KMBOX_MSG_SIZE_CEILING));
 	ret = kmbox_recv(kmbox_file_mbox(file), &to, r->flags & KMBOX_RECV_PEEK,
-			 &dl, &res);
+			 &ro, &dl, &res);
 	if (ret < 0 && ret != -EMSGSIZE)
-		return ret;
+		goto out;
 	r->len = res.len;
 	r->pid = res.pid;
 	r->uid = res.uid;
 	r->gid = res.gid;
+	r->prio = res.prio;
+	r->tag = res.tag;
 	/*
 	 * The probe found the results writable.  If another thread took that
 	 * away since, the message is still ours: say so by the return value
@@ -362,9 +428,11 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 	 */
 	if (copy_to_user(u->ptr + KMBOX_RECV_OUT_START,
 			 (u8 *)r + KMBOX_RECV_OUT_START,
-			 KMBOX_RECV_OUT_END - KMBOX_RECV_OUT_START) &&
+			 kmbox_recv_out_end(u) - KMBOX_RECV_OUT_START) &&
 	    ret == -EMSGSIZE)
-		return -EFAULT;
+		ret = -EFAULT;
+out:
+	put_pid(ro.pid);
 	return ret;
 }
 

@@ -81,6 +81,7 @@
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -143,11 +144,72 @@ struct kmbox_sleeper {
 	bool sender;
 };
 
+/* What a send says about its message besides the payload (NULL: none). */
+struct kmbox_msg_opts {
+	u32 prio;			/* KMBOX_CREATE_PRIO mailboxes */
+	u64 tag;			/* KMBOX_CREATE_SELECT mailboxes */
+};
+
+/* What a receive asks for (NULL: the next message, whatever it is). */
+struct kmbox_recv_opts {
+	u32 select;			/* KMBOX_RECV_TAG, _TAG_LE, _FROM */
+	u64 tag;			/* TAG, TAG_LE */
+	struct pid *pid;		/* FROM: a thread group; referenced */
+};
+
 /* A receiver blocked in receive, on its stack. */
 struct kmbox_receiver {
 	struct list_head link;		/* in kmbox.receivers */
 	struct task_struct *task;
+	const struct kmbox_recv_opts *ro; /* its selection, or NULL */
 	struct kmbox_msg *msg;		/* handed over by a sender */
+};
+
+/*
+ * What a mailbox's messages carry besides struct kmbox_msg, by its
+ * KMBOX_CREATE_PRIO and KMBOX_CREATE_SELECT flags (kmbox.ix, kmbox_msg.ix).
+ * A plain mailbox's carry nothing and pay nothing.
+ */
+enum kmbox_ix_kind {
+	KMBOX_IX_NONE,			/* FIFO */
+	KMBOX_IX_PRIO,			/* struct kmbox_msg_prio */
+	KMBOX_IX_SELECT,		/* struct kmbox_msg_ix (with or without PRIO) */
+};
+
+/*
+ * A message's index entries live in its allocation just before it
+ * (msgbuf.c), so that a plain message's header does not grow: struct
+ * kmbox_msg_prio right before it, and for a SELECT mailbox struct
+ * kmbox_msg_sel before that (index.c).  Under kmbox.lock while queued.
+ */
+struct kmbox_msg_prio {
+	struct rb_node node;		/* in by_prio while the last of its prio */
+	u32 prio;			/* 0..KMBOX_PRIO_MAX */
+};
+
+struct kmbox_msg_sel {
+	struct rb_node tag_node;	/* in by_tag */
+	struct rb_node pid_node;	/* in by_pid */
+	struct rb_node pid_tag_node;	/* in by_pid_tag */
+	u64 tag;
+};
+
+struct kmbox_msg_ix {
+	struct kmbox_msg_sel sel;
+	struct kmbox_msg_prio prio;
+};
+
+/*
+ * The indexes of a PRIO or SELECT mailbox's queue (index.c), under
+ * kmbox.lock.  Within equal keys a tree keeps the queue's order (a message
+ * queued last goes right of its equals, one put back left), so the first
+ * of a key is the first of it in delivery order.
+ */
+struct kmbox_index {
+	struct rb_root by_prio;		/* PRIO: the last message of each prio */
+	struct rb_root_cached by_tag;	/* SELECT: by (tag, -prio) */
+	struct rb_root by_pid;		/* SELECT: by (sender, -prio) */
+	struct rb_root by_pid_tag;	/* SELECT: by (sender, tag, -prio) */
 };
 
 struct kmbox_msg {
@@ -155,6 +217,7 @@ struct kmbox_msg {
 	refcount_t ref;
 	bool inflight;			/* taken by a receiver, not yet done */
 	bool withdrawn;			/* its sender gave up while in flight */
+	u8 ix;				/* enum kmbox_ix_kind: what precedes it */
 	struct kmbox_sender *sender;	/* waiting sender, or NULL */
 	struct kmbox_user *user;	/* charged msg_charge(len) */
 	struct pid *pid;		/* sender's thread group */
@@ -203,6 +266,7 @@ struct kmbox {
 	 * until the mailbox is freed; NULL for a mailbox that is not a port.
 	 */
 	struct pid *port_pid;
+	u8 ix;				/* enum kmbox_ix_kind of its messages */
 	kuid_t uid;
 	kgid_t gid;
 	struct kmbox_user *owner;	/* charged one mailbox */
@@ -221,11 +285,21 @@ struct kmbox {
 	/* lock protects everything below. */
 	spinlock_t lock;
 	u32 state;			/* KMBOX_STATE_* */
-	struct list_head queue;		/* kmbox_msg, oldest first */
+	/*
+	 * Messages in delivery order: oldest first, and with
+	 * KMBOX_CREATE_PRIO the highest priority first, FIFO within one.
+	 * Receives take the head unless they select (index).
+	 */
+	struct list_head queue;
+	struct kmbox_index index;	/* ix != KMBOX_IX_NONE */
 	u64 nr_msgs;
 	u64 nr_bytes;
 	u64 nr_charged;			/* their charges: memory they pin */
-	struct list_head receivers;	/* kmbox_receiver, first come first */
+	/*
+	 * kmbox_receiver, first come first: a message goes to the first
+	 * whose selection it matches.
+	 */
+	struct list_head receivers;
 	u32 nr_receivers;
 	u32 nr_inflight;		/* messages receivers are copying out */
 	struct list_head sleepers;	/* kmbox_sleeper */
@@ -294,6 +368,8 @@ struct kmbox_recv_result {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	u32 prio;
+	u64 tag;
 };
 
 /* user.c */
@@ -363,25 +439,51 @@ void kmbox_proc_exit(void);
 /* msgbuf.c */
 size_t kmbox_msg_charge(size_t len);
 struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len,
-				struct kmbox_user *cached,
+				enum kmbox_ix_kind ix, struct kmbox_user *cached,
 				const struct cred *cred);
 void kmbox_msg_put(struct kmbox_msg *msg);
 size_t kmbox_msg_copy_to(const struct kmbox_msg *msg, struct iov_iter *to);
 int __init kmbox_msgbuf_init(void);
 void kmbox_msgbuf_exit(void);
 
+/* deadline.c */
+int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns);
+
 /* msg.c */
 void kmbox_msg_unqueue(struct kmbox *mb, struct kmbox_msg *msg);
 void kmbox_fail_senders(struct kmbox *mb, int result);
 void kmbox_drop_queue(struct kmbox *mb, struct list_head *list);
 void kmbox_put_msgs(struct list_head *list);
-int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns);
-long kmbox_send(struct kmbox_handle *h, struct iov_iter *from, bool sync,
+long kmbox_send(struct kmbox_handle *h, struct iov_iter *from,
+		const struct kmbox_msg_opts *opts, bool sync,
 		const struct kmbox_deadline *dl, const struct cred *cred);
 bool kmbox_send_ready(const struct kmbox *mb);
 bool kmbox_drained(const struct kmbox *mb);
 long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
-		const struct kmbox_deadline *dl, struct kmbox_recv_result *res);
+		const struct kmbox_recv_opts *ro, const struct kmbox_deadline *dl,
+		struct kmbox_recv_result *res);
+
+/* index.c: priorities and selection (mb->lock held where a mailbox is) */
+static inline struct kmbox_msg_prio *kmbox_msg_prio(const struct kmbox_msg *msg)
+{
+	return (struct kmbox_msg_prio *)msg - 1;
+}
+
+static inline struct kmbox_msg_sel *kmbox_msg_sel(const struct kmbox_msg *msg)
+{
+	return &container_of(kmbox_msg_prio(msg), struct kmbox_msg_ix, prio)->sel;
+}
+
+size_t kmbox_ix_size(enum kmbox_ix_kind ix);
+void kmbox_ix_init(struct kmbox *mb);
+void kmbox_ix_msg_init(struct kmbox_msg *msg, const struct kmbox_msg_opts *opts);
+u32 kmbox_msg_prio_of(const struct kmbox_msg *msg);
+u64 kmbox_msg_tag_of(const struct kmbox_msg *msg);
+void kmbox_ix_queue(struct kmbox *mb, struct kmbox_msg *msg, bool head);
+void kmbox_ix_unqueue(struct kmbox *mb, struct kmbox_msg *msg);
+struct kmbox_msg *kmbox_ix_first(struct kmbox *mb, const struct kmbox_recv_opts *ro);
+struct kmbox_receiver *kmbox_ix_receiver(struct kmbox *mb,
+					 const struct kmbox_msg *msg);
 
 /* port.c: ports, mailboxes bound to a process (direct communication). */
 struct pid;

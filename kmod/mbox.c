@@ -243,6 +243,11 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 					  KMBOX_CREATE_OWNER_CLOSE);
 	if (args->flags & KMBOX_CREATE_PORT)
 		kmbox_port_bind(mb);
+	/* What its messages carry: a plain mailbox's pay for no index. */
+	if (mb->create_flags & KMBOX_CREATE_SELECT)
+		mb->ix = KMBOX_IX_SELECT;
+	else if (mb->create_flags & KMBOX_CREATE_PRIO)
+		mb->ix = KMBOX_IX_PRIO;
 	mb->uid = current_fsuid();
 	mb->gid = current_fsgid();
 	mb->owner = owner;
@@ -250,6 +255,7 @@ static struct kmbox *kmbox_alloc(const struct kmbox_create *args, const char *na
 	spin_lock_init(&mb->lock);
 	mb->state = KMBOX_STATE_OPEN;
 	INIT_LIST_HEAD(&mb->queue);
+	kmbox_ix_init(mb);
 	INIT_LIST_HEAD(&mb->receivers);
 	INIT_LIST_HEAD(&mb->sleepers);
 	init_waitqueue_head(&mb->wq);
@@ -540,7 +546,8 @@ static ssize_t kmbox_fop_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct kmbox_deadline dl = { .nonblock = kmbox_iocb_nonblock(iocb) };
 
 	/* No sender's ids to report: none looked up. */
-	return kmbox_recv(kmbox_file_mbox(iocb->ki_filp), to, false, &dl, NULL);
+	return kmbox_recv(kmbox_file_mbox(iocb->ki_filp), to, false, NULL, &dl,
+			  NULL);
 }
 
 /*
@@ -570,7 +577,7 @@ static ssize_t kmbox_fop_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (!kmbox_writer_is_opener(iocb->ki_filp))
 		return -EPERM;
-	ret = kmbox_send(iocb->ki_filp->private_data, from, false, &dl,
+	ret = kmbox_send(iocb->ki_filp->private_data, from, NULL, false, &dl,
 			 iocb->ki_filp->f_cred);
 	return ret ? ret : len;
 }

@@ -34,7 +34,6 @@
  */
 #include <linux/cred.h>
 #include <linux/hrtimer.h>
-#include <linux/overflow.h>
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -47,7 +46,10 @@
 /* Takes a queued message off the queue.  mb->lock held. */
 void kmbox_msg_unqueue(struct kmbox *mb, struct kmbox_msg *msg)
 {
-	list_del(&msg->link);
+	if (mb->ix)
+		kmbox_ix_unqueue(mb, msg);
+	else
+		list_del(&msg->link);
 	mb->nr_msgs--;
 	mb->nr_bytes -= msg->len;
 	mb->nr_charged -= msg->charge;
@@ -76,17 +78,29 @@ bool kmbox_drained(const struct kmbox *mb)
 }
 
 /*
+ * Has a receive on a closed mailbox nothing more to wait for?  Once no
+ * message is in flight, none can come back: a receiver that selects found
+ * nothing it selects among those queued, and never will.  mb->lock held.
+ */
+static bool kmbox_recv_ended(const struct kmbox *mb,
+			     const struct kmbox_recv_opts *ro)
+{
+	return mb->state == KMBOX_STATE_CLOSED &&
+	       (kmbox_drained(mb) || (ro && ro->select && !mb->nr_inflight));
+}
+
+/*
  * Called when a message in flight is done with: if that ended the drain of
  * a closed mailbox, the receivers waiting for it to come back must see
- * EPIPE now.  Returns true when pollers and peekers need waking too.
- * mb->lock held.
+ * EPIPE now (those that select, once none is in flight).  Returns true
+ * when pollers and peekers need waking too.  mb->lock held.
  */
 static bool kmbox_end_of_drain(struct kmbox *mb)
 {
-	if (mb->state != KMBOX_STATE_CLOSED || !kmbox_drained(mb))
+	if (mb->state != KMBOX_STATE_CLOSED || mb->nr_inflight)
 		return false;
 	kmbox_wake_receivers(mb);
-	return true;
+	return list_empty(&mb->queue);
 }
 
 /* Only a bounded mailbox has senders waiting for room. */
@@ -144,7 +158,7 @@ static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head,
 {
 	struct kmbox_receiver *rcv;
 
-	rcv = list_first_entry_or_null(&mb->receivers, struct kmbox_receiver, link);
+	rcv = kmbox_ix_receiver(mb, msg);
 	if (rcv) {
 		list_del(&rcv->link);
 		mb->nr_receivers--;
@@ -154,7 +168,9 @@ static bool kmbox_deliver(struct kmbox *mb, struct kmbox_msg *msg, bool head,
 		return false;
 	}
 	kmbox_set_inflight(mb, msg, false);
-	if (head)
+	if (mb->ix)
+		kmbox_ix_queue(mb, msg, head);
+	else if (head)
 		list_add(&msg->link, &mb->queue);
 	else
 		list_add_tail(&msg->link, &mb->queue);
@@ -268,50 +284,6 @@ static struct kmbox_msg *kmbox_requeue(struct kmbox *mb, struct kmbox_msg *msg)
 	if (msg->sender)
 		wake_up_process(msg->sender->task);
 	return NULL;
-}
-
-/*
- * An absolute deadline is a time of the caller's CLOCK_MONOTONIC, which in
- * a time namespace runs at an offset from the host's: the host's time is
- * the caller's minus the offset, as for clock_nanosleep(TIMER_ABSTIME),
- * timerfd and futex.  Saturated at KTIME_MAX (never, in effect) rather
- * than wrapped into the past; one before the host's clock began is past.
- */
-static ktime_t kmbox_deadline_to_host(s64 deadline)
-{
-	ktime_t host;
-
-	if (check_sub_overflow(deadline, kmbox_timens_monotonic_offset(), &host))
-		return KTIME_MAX;
-	return max_t(ktime_t, host, 0);
-}
-
-int kmbox_deadline_init(struct kmbox_deadline *dl, u32 mode, s64 timeout_ns)
-{
-	memset(dl, 0, sizeof(*dl));
-	switch (mode) {
-	case 0:
-		break;
-	case KMBOX_MSG_NONBLOCK:
-		dl->nonblock = true;
-		break;
-	case KMBOX_MSG_TIMEOUT:
-		if (timeout_ns < 0)
-			return -EINVAL;
-		dl->timed = true;
-		dl->relative = true;
-		dl->expires = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
-		return 0;
-	case KMBOX_MSG_DEADLINE:
-		if (timeout_ns < 0)
-			return -EINVAL;
-		dl->timed = true;
-		dl->expires = kmbox_deadline_to_host(timeout_ns);
-		return 0;
-	default:
-		return -EINVAL;
-	}
-	return timeout_ns ? -EINVAL : 0;
 }
 
 /*
@@ -496,9 +468,11 @@ static long kmbox_state_error(const struct kmbox *mb)
 
 /*
  * Sends through handle h as cred: the caller's for the SEND ioctl, the
- * opener's (file->f_cred) for write(2).
+ * opener's (file->f_cred) for write(2).  opts (checked by the caller
+ * against the mailbox's kind) may be NULL.
  */
-long kmbox_send(struct kmbox_handle *h, struct iov_iter *from, bool sync,
+long kmbox_send(struct kmbox_handle *h, struct iov_iter *from,
+		const struct kmbox_msg_opts *opts, bool sync,
 		const struct kmbox_deadline *dl, const struct cred *cred)
 {
 	struct kmbox *mb = h->mb;
@@ -516,9 +490,11 @@ long kmbox_send(struct kmbox_handle *h, struct iov_iter *from, bool sync,
 		return ret;
 	if (len > mb->max_msg_size)
 		return -EMSGSIZE;
-	msg = kmbox_msg_new(from, len, h->sender, cred);
+	msg = kmbox_msg_new(from, len, mb->ix, h->sender, cred);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
+	if (mb->ix)
+		kmbox_ix_msg_init(msg, opts);
 
 	spin_lock(&mb->lock);
 	ret = kmbox_wait_room(mb, must_take, dl, &waited);
@@ -566,13 +542,14 @@ long kmbox_send(struct kmbox_handle *h, struct iov_iter *from, bool sync,
 /*
  * Waits in line as a receiver until a sender hands over a message (*msgp
  * set, in flight, ours) or something else changed (*msgp NULL: look
- * again).  mb->lock held; the queue is empty.
+ * again).  mb->lock held; nothing ro selects is queued.
  */
-static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_deadline *dl,
+static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_recv_opts *ro,
+			       const struct kmbox_deadline *dl,
 			       struct kmbox_msg **msgp, struct kmbox_wakes *w)
 	__must_hold(&mb->lock)
 {
-	struct kmbox_receiver rcv = { .task = current };
+	struct kmbox_receiver rcv = { .task = current, .ro = ro };
 	long ret;
 
 	*msgp = NULL;
@@ -592,8 +569,7 @@ static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_deadline *dl
 			*msgp = rcv.msg;
 			return 0;
 		}
-		if (mb->state == KMBOX_STATE_DESTROYED ||
-		    (mb->state == KMBOX_STATE_CLOSED && kmbox_drained(mb)))
+		if (mb->state == KMBOX_STATE_DESTROYED || kmbox_recv_ended(mb, ro))
 			break;
 		ret = kmbox_may_sleep(dl);
 		if (ret)
@@ -613,6 +589,8 @@ static void kmbox_recv_result(struct kmbox_recv_result *res,
 	res->pid = pid_vnr(msg->pid);
 	res->uid = from_kuid_munged(current_user_ns(), msg->uid);
 	res->gid = from_kgid_munged(current_user_ns(), msg->gid);
+	res->prio = kmbox_msg_prio_of(msg);
+	res->tag = kmbox_msg_tag_of(msg);
 }
 
 /*
@@ -661,8 +639,13 @@ static bool kmbox_recv_locked(struct kmbox *mb, struct kmbox_msg *msg,
 	return true;
 }
 
+/*
+ * Receives the first message ro selects (NULL, or no selection: the head
+ * of the queue), or peeks at it.
+ */
 long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
-		const struct kmbox_deadline *dl, struct kmbox_recv_result *res)
+		const struct kmbox_recv_opts *ro, const struct kmbox_deadline *dl,
+		struct kmbox_recv_result *res)
 {
 	size_t size = iov_iter_count(to);
 	struct iov_iter start = *to;
@@ -680,17 +663,20 @@ again:
 			ret = -EIDRM;
 			goto out_unlock;
 		}
-		msg = list_first_entry_or_null(&mb->queue, struct kmbox_msg, link);
+		if (ro && ro->select)
+			msg = kmbox_ix_first(mb, ro);
+		else
+			msg = list_first_entry_or_null(&mb->queue, struct kmbox_msg, link);
 		if (msg)
 			break;
-		if (mb->state == KMBOX_STATE_CLOSED && kmbox_drained(mb)) {
+		if (kmbox_recv_ended(mb, ro)) {
 			ret = -EPIPE;
 			goto out_unlock;
 		}
 		if (peek)
 			ret = kmbox_sleep_wq(mb, dl, false);
 		else
-			ret = kmbox_wait_handoff(mb, dl, &msg, &w);
+			ret = kmbox_wait_handoff(mb, ro, dl, &msg, &w);
 		if (ret)
 			goto out_unlock;
 		if (msg)

@@ -35,6 +35,12 @@
  * it pins: its object's size, plus its pages and any vector apart.  It is
  * a function of the length alone, fixed at module load, so that the quota
  * is checked before anything is allocated.
+ *
+ * A message of a KMBOX_CREATE_PRIO or KMBOX_CREATE_SELECT mailbox carries
+ * its index entries (kmbox_ix_size: 32 or 112 bytes on 64-bit) in the
+ * same object, before its header, so that a plain message's header is not
+ * one byte bigger: it is laid out and charged as if its header were that
+ * much longer, which keeps it within 256 bytes of the rule above.
  */
 #include <linux/cred.h>
 #include <linux/highmem.h>
@@ -83,10 +89,22 @@ static unsigned int kmbox_msg_class(size_t size)
 	return kmbox_msg_class_of[DIV_ROUND_UP(size, KMBOX_MSG_ALIGN)];
 }
 
+/* Bytes of index entries before msg's header (kmbox.h). */
+static size_t kmbox_msg_pre(const struct kmbox_msg *msg)
+{
+	return kmbox_ix_size(msg->ix);
+}
+
+/* Does a message of len bytes with pre bytes before it have its own pages? */
+static bool kmbox_msg_len_paged(size_t len, size_t pre)
+{
+	return len + pre > kmbox_msg_inline_max;
+}
+
 /* Is msg's payload in pages of its own, rather than after its header? */
 static bool kmbox_msg_paged(const struct kmbox_msg *msg)
 {
-	return msg->len > kmbox_msg_inline_max;
+	return kmbox_msg_len_paged(msg->len, kmbox_msg_pre(msg));
 }
 
 static size_t kmbox_msg_pages(size_t len)
@@ -95,9 +113,9 @@ static size_t kmbox_msg_pages(size_t len)
 }
 
 /* Bytes of a paged message's header object, or 0 if its vector is apart. */
-static size_t kmbox_msg_paged_obj(size_t npages)
+static size_t kmbox_msg_paged_obj(size_t npages, size_t pre)
 {
-	size_t size = KMBOX_MSG_PAGED_HDR + npages * sizeof(struct page *);
+	size_t size = pre + KMBOX_MSG_PAGED_HDR + npages * sizeof(struct page *);
 
 	return size <= kmbox_msg_obj_max ? size : 0;
 }
@@ -108,20 +126,26 @@ static size_t kmbox_msg_paged_obj(size_t npages)
  * of that size rounded up to a power-of-two number of pages (a vmalloc
  * takes less).
  */
-size_t kmbox_msg_charge(size_t len)
+static size_t kmbox_msg_charge_pre(size_t len, size_t pre)
 {
 	size_t npages, vec, obj;
 
-	if (len <= kmbox_msg_inline_max)
-		return kmbox_msg_class_size[kmbox_msg_class(KMBOX_MSG_HDR + len)];
+	if (!kmbox_msg_len_paged(len, pre))
+		return kmbox_msg_class_size[kmbox_msg_class(pre + KMBOX_MSG_HDR + len)];
 	npages = kmbox_msg_pages(len);
-	obj = kmbox_msg_paged_obj(npages);
+	obj = kmbox_msg_paged_obj(npages, pre);
 	if (obj)
 		return npages * PAGE_SIZE +
 		       kmbox_msg_class_size[kmbox_msg_class(obj)];
 	vec = npages * sizeof(struct page *);
 	return npages * PAGE_SIZE + (PAGE_SIZE << get_order(vec)) +
-	       kmbox_msg_class_size[kmbox_msg_class(KMBOX_MSG_PAGED_HDR)];
+	       kmbox_msg_class_size[kmbox_msg_class(pre + KMBOX_MSG_PAGED_HDR)];
+}
+
+/* What a plain message of len bytes costs. */
+size_t kmbox_msg_charge(size_t len)
+{
+	return kmbox_msg_charge_pre(len, 0);
 }
 
 /* Frees the payload pages of a paged message, the first n of them. */
@@ -129,32 +153,40 @@ static void kmbox_msg_free_pages(struct kmbox_msg *msg, size_t n)
 {
 	while (n--)
 		__free_page(msg->pages[n]);
-	if (!kmbox_msg_paged_obj(kmbox_msg_pages(msg->len)))
+	if (!kmbox_msg_paged_obj(kmbox_msg_pages(msg->len), kmbox_msg_pre(msg)))
 		kvfree(msg->pages);
 }
 
-/* Allocates a message's storage, header fields unset; NULL if no memory. */
-static struct kmbox_msg *kmbox_msg_alloc(size_t len)
+/*
+ * Allocates a message's storage, with ix's index entries before it, header
+ * fields but len and ix unset; NULL if no memory.
+ */
+static struct kmbox_msg *kmbox_msg_alloc(size_t len, enum kmbox_ix_kind ix)
 {
-	size_t npages, i, obj;
+	size_t pre = kmbox_ix_size(ix), npages, i, obj;
 	struct kmbox_msg *msg;
+	void *p;
 
-	if (len <= kmbox_msg_inline_max) {
-		msg = kmem_cache_alloc(kmbox_msg_cache[kmbox_msg_class(KMBOX_MSG_HDR + len)],
-				       GFP_KERNEL);
-		if (!msg)
+	if (!kmbox_msg_len_paged(len, pre)) {
+		p = kmem_cache_alloc(kmbox_msg_cache[kmbox_msg_class(pre + KMBOX_MSG_HDR + len)],
+				     GFP_KERNEL);
+		if (!p)
 			return NULL;
+		msg = p + pre;
 		msg->len = len;
+		msg->ix = ix;
 		return msg;
 	}
 
 	npages = kmbox_msg_pages(len);
-	obj = kmbox_msg_paged_obj(npages);
-	msg = kmem_cache_alloc(kmbox_msg_cache[kmbox_msg_class(obj ?: KMBOX_MSG_PAGED_HDR)],
-			       GFP_KERNEL);
-	if (!msg)
+	obj = kmbox_msg_paged_obj(npages, pre);
+	p = kmem_cache_alloc(kmbox_msg_cache[kmbox_msg_class(obj ?: pre + KMBOX_MSG_PAGED_HDR)],
+			     GFP_KERNEL);
+	if (!p)
 		return NULL;
+	msg = p + pre;
 	msg->len = len;
+	msg->ix = ix;
 	if (obj) {
 		msg->pages = (struct page **)(msg->data + sizeof(struct page **));
 	} else {
@@ -173,22 +205,22 @@ static struct kmbox_msg *kmbox_msg_alloc(size_t len)
 err_free_pages:
 	kmbox_msg_free_pages(msg, i);
 err_free_hdr:
-	kmem_cache_free(kmbox_msg_cache[kmbox_msg_class(obj ?: KMBOX_MSG_PAGED_HDR)], msg);
+	kmem_cache_free(kmbox_msg_cache[kmbox_msg_class(obj ?: pre + KMBOX_MSG_PAGED_HDR)], p);
 	return NULL;
 }
 
 /* Frees a message's storage. */
 static void kmbox_msg_free(struct kmbox_msg *msg)
 {
-	size_t obj = KMBOX_MSG_HDR + msg->len;
+	size_t pre = kmbox_msg_pre(msg), obj = pre + KMBOX_MSG_HDR + msg->len;
 
 	if (kmbox_msg_paged(msg)) {
-		obj = kmbox_msg_paged_obj(kmbox_msg_pages(msg->len));
+		obj = kmbox_msg_paged_obj(kmbox_msg_pages(msg->len), pre);
 		kmbox_msg_free_pages(msg, kmbox_msg_pages(msg->len));
 		if (!obj)
-			obj = KMBOX_MSG_PAGED_HDR;
+			obj = pre + KMBOX_MSG_PAGED_HDR;
 	}
-	kmem_cache_free(kmbox_msg_cache[kmbox_msg_class(obj)], msg);
+	kmem_cache_free(kmbox_msg_cache[kmbox_msg_class(obj)], (void *)msg - pre);
 }
 
 /* Fills msg's payload from the iterator; false if it faulted. */
@@ -209,11 +241,14 @@ static bool kmbox_msg_copy_from(struct kmbox_msg *msg, struct iov_iter *from)
 /*
  * A message from cred's euid, charged up its user namespace chain:
  * cached is the handle's opener's accounting, used when that is who sends.
+ * ix says what index entries it carries (its mailbox's kind); the caller
+ * fills them in.
  */
 struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len,
-				struct kmbox_user *cached,
+				enum kmbox_ix_kind ix, struct kmbox_user *cached,
 				const struct cred *cred)
 {
+	size_t charge = kmbox_msg_charge_pre(len, kmbox_ix_size(ix));
 	struct kmbox_user *user;
 	struct kmbox_msg *msg;
 	int ret;
@@ -221,11 +256,11 @@ struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len,
 	user = kmbox_user_get_cred(cached, cred);
 	if (!user)
 		return ERR_PTR(-ENOMEM);
-	if (!kmbox_user_charge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len))) {
+	if (!kmbox_user_charge(user, KMBOX_QUOTA_BYTES, charge)) {
 		ret = -ENOBUFS;
 		goto err_put_user;
 	}
-	msg = kmbox_msg_alloc(len);
+	msg = kmbox_msg_alloc(len, ix);
 	if (!msg) {
 		ret = -ENOMEM;
 		goto err_uncharge;
@@ -243,13 +278,13 @@ struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len,
 	msg->pid = get_pid(task_tgid(current));
 	msg->uid = cred->euid;
 	msg->gid = cred->egid;
-	msg->charge = kmbox_msg_charge(len);
+	msg->charge = charge;
 	return msg;
 
 err_free:
 	kmbox_msg_free(msg);
 err_uncharge:
-	kmbox_user_uncharge(user, KMBOX_QUOTA_BYTES, kmbox_msg_charge(len));
+	kmbox_user_uncharge(user, KMBOX_QUOTA_BYTES, charge);
 err_put_user:
 	kmbox_user_put(user);
 	return ERR_PTR(ret);

@@ -83,8 +83,8 @@ TEST(limits)
 		EXPECT_EQ(0ULL, lim.__reserved[i]);
 	/* Every feature this header knows; none it does not. */
 	EXPECT_EQ(KMBOX_FEATURE_ADMIN | KMBOX_FEATURE_CREATE_RESULT |
-		  KMBOX_FEATURE_BATCH | KMBOX_FEATURE_CHARGED | KMBOX_FEATURE_PORT,
-		  lim.features);
+		  KMBOX_FEATURE_BATCH | KMBOX_FEATURE_CHARGED |
+		  KMBOX_FEATURE_SELECT | KMBOX_FEATURE_PORT, lim.features);
 }
 
 TEST(limits_match_module_parameters)
@@ -299,7 +299,7 @@ TEST(create_reports_created_or_opened)
 	cr.__reserved1 = 1;
 	EXPECT_EQ(-EINVAL, kt_ioctl(dev, KMBOX_IOC_CREATE, &cr));
 	cr.__reserved1 = 0;
-	cr.flags = 0x0400;
+	cr.flags = 0x4000;	/* no CREATE flag yet */
 	EXPECT_EQ(-EINVAL, kt_ioctl(dev, KMBOX_IOC_CREATE, &cr));
 
 	EXPECT_EQ(0, kt_unlink(name));
@@ -998,7 +998,7 @@ BAD(create_msg_size_max_u32, OP_CREATE, EINVAL,
 BAD(create_access_high, OP_CREATE, EINVAL,
     r->u.cr.access = KMBOX_ACCESS_RECV | (1U << 31));
 BAD(create_excl_flag_plus_unknown, OP_CREATE, EINVAL,
-    r->u.cr.flags = KMBOX_CREATE_EXCL | 0x0400);
+    r->u.cr.flags = KMBOX_CREATE_EXCL | 0x4000);
 BAD(create_reserved_word, OP_CREATE, EINVAL, r->u.cr.__reserved1 = 1);
 BAD(create_name_unterminated, OP_CREATE, EFAULT,
     r->u.cr.name = kt_unterminated_name());
@@ -1104,6 +1104,11 @@ BAD(send_negative_timeout, OP_SEND, EINVAL,
 BAD(send_reserved0, OP_SEND, EINVAL, r->u.snd.__reserved0 = 1);
 BAD(send_reserved, OP_SEND, EINVAL, r->u.snd.__reserved[1] = 1);
 BAD(send_reserved_first, OP_SEND, EINVAL, r->u.snd.__reserved[0] = 1);
+BAD(send_prio_plain_mailbox, OP_SEND, EINVAL, r->u.snd.prio = 1);
+BAD(send_tag_plain_mailbox, OP_SEND, EINVAL, r->u.snd.tag = 1);
+BAD(send_prio_over_max, OP_SEND, EINVAL, r->u.snd.prio = KMBOX_PRIO_MAX + 1);
+BAD(send_reserved1, OP_SEND, EINVAL, r->u.snd.__reserved1 = 1);
+BAD(send_reserved2, OP_SEND, EINVAL, r->u.snd.__reserved2[1] = 1);
 BAD(send_all_modes, OP_SEND, EINVAL,
     r->u.snd.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT |
 		     KMBOX_MSG_DEADLINE;
@@ -1143,6 +1148,12 @@ BAD_ON(send_on_device, OP_SEND, ENOTTY, T_DEV, );
 BAD(recv_unknown_flag, OP_RECV, EINVAL, r->u.rcv.flags |= 1U << 3);
 BAD(recv_high_flag, OP_RECV, EINVAL, r->u.rcv.flags |= 1U << 31);
 BAD(recv_op_flag_9, OP_RECV, EINVAL, r->u.rcv.flags |= 1U << 9);
+/* Selection needs a KMBOX_CREATE_SELECT mailbox (select_test has more). */
+BAD(recv_from_plain_mailbox, OP_RECV, EINVAL,
+    r->u.rcv.flags |= KMBOX_RECV_FROM; r->u.rcv.want_pid = getpid());
+BAD(recv_want_tag_without_flag, OP_RECV, EINVAL, r->u.rcv.want_tag = 1);
+BAD(recv_reply_len_without_flag, OP_RECV, EINVAL, r->u.rcv.reply_len = 1);
+BAD(recv_reserved3, OP_RECV, EINVAL, r->u.rcv.__reserved3[1] = 1);
 BAD(recv_nonblock_and_timeout, OP_RECV, EINVAL,
     r->u.rcv.flags = KMBOX_MSG_NONBLOCK | KMBOX_MSG_TIMEOUT;
     r->u.rcv.timeout_ns = TC_SEC);
