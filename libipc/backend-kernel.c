@@ -305,6 +305,7 @@ static void kbox_recv_ver1_out(const struct ipc_msg_req *req, const struct kmbox
 		req->ropt->prio = r->prio;
 		req->ropt->msg_tag = r->tag;
 		req->ropt->call = r->call;
+		req->ropt->reply_size = r->reply_size;
 	}
 	/* Untold: the call failed before the reply was tried (EFAULT, EINVAL). */
 	if (req->reply)

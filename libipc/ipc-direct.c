@@ -71,7 +71,7 @@ static int ipc_check_recvopt(const struct ipc_recvopt *opt, struct ipc_recvopt *
 	memset(sel, 0, sizeof(*sel));
 	if (opt->flags & ~IPC_SEL_ALL ||
 	    (opt->flags & IPC_SEL_TAG && opt->flags & IPC_SEL_TAG_LE) ||
-	    opt->__reserved0 || opt->__reserved[0] || opt->__reserved[1])
+	    opt->__reserved[0] || opt->__reserved[1])
 		return -EINVAL;
 	/* No process has a pid <= 0: as the kernel says of a pid it cannot find. */
 	if (opt->flags & IPC_SEL_FROM && opt->from <= 0)
@@ -89,6 +89,7 @@ static void ipc_recvopt_out(struct ipc_recvopt *opt, const struct ipc_recvopt *s
 	opt->prio = sel->prio;
 	opt->msg_tag = sel->msg_tag;
 	opt->call = sel->call;
+	opt->reply_size = sel->reply_size;
 }
 
 /*

@@ -346,7 +346,10 @@ int ipc_send_opt(struct ipc_mbox *mb, const void *buf, size_t len,
  * @from:	in: IPC_SEL_FROM: the sender's pid (kernel backend: verified)
  * @tag:	in: IPC_SEL_TAG, IPC_SEL_TAG_LE
  * @prio:	out: the message's priority
- * @__reserved0: must be zero
+ * @reply_size:	out: with IPC_SEL_CALLS and a call, its reply capacity: the
+ *		caller's reply buffer size, at most the mailbox's
+ *		max_msg_size (a longer reply fails EMSGSIZE); 0 for a plain
+ *		message.  Ignored on input.
  * @msg_tag:	out: the message's tag
  * @call:	out: with IPC_SEL_CALLS, the reply id of a call (ipc_reply);
  *		0 for a plain message
@@ -364,7 +367,7 @@ struct ipc_recvopt {
 	int32_t from;
 	uint64_t tag;
 	uint32_t prio;
-	uint32_t __reserved0;
+	uint32_t reply_size;
 	uint64_t msg_tag;
 	uint64_t call;
 	uint64_t __reserved[2];
@@ -438,7 +441,7 @@ ssize_t ipc_call(struct ipc_mbox *mb, const void *req, size_t len,
  * Answer call @call (a reply id from ipc_recv_opt with IPC_SEL_CALLS),
  * through the handle that took it.  ENOENT: no such pending call;
  * ECONNRESET: the caller stopped waiting; EMSGSIZE: longer than the
- * caller's buffer (the call stays pending).
+ * caller's buffer (the receive's opt->reply_size; the call stays pending).
  */
 int ipc_reply(struct ipc_mbox *mb, uint64_t call, const void *buf, size_t len);
 
@@ -448,7 +451,9 @@ int ipc_reply(struct ipc_mbox *mb, uint64_t call, const void *buf, size_t len);
  * ipc_recv_opt (IPC_SEL_CALLS implied; opt must not be NULL).  call 0
  * replies to nothing (the loop's first receive).  A reply's failure does
  * not stop the receive; when the call fails before the reply was tried
- * (bad arguments), *reply_result is the call's error.
+ * (bad arguments), *reply_result is the call's error.  A reply longer
+ * than the call's opt->reply_size fails EMSGSIZE and leaves the call
+ * pending while the receive waits: choose one that fits first.
  */
 ssize_t ipc_reply_recv(struct ipc_mbox *mb, uint64_t call, const void *reply,
 		       size_t rlen, int *reply_result, void *buf, size_t size,

@@ -261,18 +261,28 @@ ssize_t pmb_call(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 
 /*
  * A receiver took call request of the caller in slot s (its result 0,
- * lock held): keep it (its reply id in *id, 0) or drop it (-ECONNRESET,
- * the caller told).
+ * lock held): keep it (its reply id in *id, its reply capacity in
+ * *rsize, 0) or drop it (-ECONNRESET, the caller told).
  */
-int pmb_call_take(struct pmb *p, int s, bool keep, uint64_t *id, struct pmb_wake *ws)
+int pmb_call_take(struct pmb *p, int s, bool keep, uint64_t *id, uint32_t *rsize,
+		  struct pmb_wake *ws)
 {
 	struct pmb_waiter *w = &p->w[s];
 	int32_t taken = 0;
+	uint32_t cap;
 
 	*id = ((uint64_t)w->gen << 32) | (uint32_t)(s + 1);
 	if (keep && pmb_calls_add(p, *id)) {
 		w->spid = pmb_self()->pid;
 		w->kind = W_CALL;
+		/*
+		 * The segment is a peer's to write: read once and bounded,
+		 * so the server sizes its reply by a value pmb_do_reply
+		 * would also accept (unless the peer changes it meanwhile,
+		 * which only fails its own call with EMSGSIZE).
+		 */
+		cap = __atomic_load_n(&w->rsize, __ATOMIC_RELAXED);
+		*rsize = cap < p->max_msg_size ? cap : p->max_msg_size;
 		return 0;
 	}
 	__atomic_compare_exchange_n(&w->result, &taken, -ECONNRESET, false,

@@ -230,7 +230,7 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 	struct pmb_msg *m;
 	struct pmb_dl dl;
 	uint64_t idx, id, tag = 0;
-	uint32_t c = PMB_NIL, len, prio = 0;
+	uint32_t c = PMB_NIL, len, prio = 0, rsize = 0;
 	int slot = -1, s = -1;
 	ssize_t ret;
 
@@ -309,8 +309,10 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			PMB_HOOK(LIBIPC_HOOK_RECV_COPY);
 			pmb_unqueue(p, c, P_RECV, 0, &ws);
 			/* A call: ours to answer, or dropped (its caller told so). */
-			if (is_call && !pmb_call_take(p, s, calls, &id, &ws) && ro)
+			if (is_call && !pmb_call_take(p, s, calls, &id, &rsize, &ws) && ro) {
 				ro->call = id;
+				ro->reply_size = rsize;
+			}
 			break;
 		}
 		/*

@@ -514,7 +514,7 @@ IPC_HIDDEN ssize_t pmb_call_wait(struct pmb *p, int slot, uint32_t head,
 				 struct pmb_dl *dl, bool intr, struct pmb_wake *ws,
 				 struct pmb_call_args *ca);
 IPC_HIDDEN int pmb_call_take(struct pmb *p, int s, bool keep, uint64_t *id,
-			     struct pmb_wake *ws);
+			     uint32_t *rsize, struct pmb_wake *ws);
 IPC_HIDDEN void pmb_reply_free(struct pmb *p, uint32_t slot);
 IPC_HIDDEN ssize_t pmb_call(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			    void *reply, size_t size, struct ipc_callinfo *ci);

@@ -443,7 +443,12 @@ struct kmbox_send {
  * @reply_len:	(VER1) in: KMBOX_RECV_REPLY: its length
  * @reply_result: (VER1) out: KMBOX_RECV_REPLY: 0, or the -errno
  *		KMBOX_IOC_REPLY would have failed with
- * @__reserved2: must be 0
+ * @reply_size: (VER1) out: with KMBOX_RECV_CALL, a call's reply capacity:
+ *		the caller's reply buffer size, at most max_msg_size (a
+ *		reply longer fails EMSGSIZE); 0 for a plain message.
+ *		Ignored on input.  A server chooses a reply that fits before
+ *		a RECV_REPLY, whose receive would otherwise wait with the
+ *		call left pending by EMSGSIZE.
  * @__reserved3: must be 0
  *
  * Returns the message length.  Only that many bytes of the buffer are
@@ -470,12 +475,12 @@ struct kmbox_recv {
 	__u64 reply_buf;
 	__u64 reply_len;
 	__s32 reply_result;
-	__u32 __reserved2;
+	__u32 reply_size;
 	__u64 __reserved3[2];
 };
 
 #define KMBOX_RECV_SIZE_VER0	64
-#define KMBOX_RECV_SIZE_VER1	144	/* want_tag ... reply_result */
+#define KMBOX_RECV_SIZE_VER1	144	/* want_tag ... reply_size */
 
 /* Most messages one SEND_BATCH or RECV_BATCH call takes (count). */
 #define KMBOX_BATCH_MAX		1024
