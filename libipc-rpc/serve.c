@@ -29,7 +29,6 @@ static void calls_only(struct ipc_recvopt *ro)
 RPC_EXPORT int ipc_rpc_serve(struct ipc_mbox *mb, ProtobufCService *service,
 			     const struct ipc_wait *w, unsigned int flags)
 {
-	uint8_t err[IPC_RPC_HDR_LEN];
 	struct ipc_recvopt ro;
 	struct ipc_msginfo mi;
 	struct ipc_info info;
@@ -74,23 +73,35 @@ RPC_EXPORT int ipc_rpc_serve(struct ipc_mbox *mb, ProtobufCService *service,
 			ret = (int)rlen;
 			break;
 		}
+		/*
+		 * The caller's buffer is smaller than the reply (a caller
+		 * other than ipc_rpc_call): an error frame instead, or, if
+		 * even that does not fit, an empty reply, which always does.
+		 * Chosen now, from the capacity the receive reported: a
+		 * reply that failed EMSGSIZE would leave the call pending
+		 * while ipc_reply_recv waits for the next request, and the
+		 * caller with it.
+		 */
+		if ((size_t)rlen > ro.reply_size) {
+			frame_put_u32(rep, EMSGSIZE);
+			rlen = ro.reply_size < IPC_RPC_HDR_LEN ? 0 : IPC_RPC_HDR_LEN;
+		}
 		call = ro.call;
 		calls_only(&ro);
 		rres = 1;	/* not reported: the reply was not attempted */
 		n = ipc_reply_recv(mb, call, rep, (size_t)rlen, &rres, req,
 				   info.max_msg_size, w, 0, &mi, &ro);
 		/*
-		 * The caller's buffer is smaller than the reply (a caller
-		 * other than ipc_rpc_call): the call is still pending, and
-		 * gets an error frame instead, or, if even that does not
-		 * fit, an empty reply, which always does (no call is left
-		 * pending).  ECONNRESET (the caller has gone) and ENOENT
+		 * EMSGSIZE despite the check: the capacity changed after the
+		 * receive, which only a peer writing the posix backend's
+		 * segment can do (the kernel fixes it at the call).  The
+		 * call is still pending: an empty reply fits any capacity,
+		 * late (after the next request came) but never left
+		 * unanswered.  ECONNRESET (the caller has gone) and ENOENT
 		 * need nothing.
 		 */
 		if (rres == -EMSGSIZE) {
-			frame_put_u32(err, EMSGSIZE);
-			if (ipc_reply(mb, call, err, sizeof(err)) == -EMSGSIZE)
-				ipc_reply(mb, call, err, 0);
+			ipc_reply(mb, call, rep, 0);
 		} else if (rres == 1) {
 			/* Refused before anything was done: the reply alone. */
 			ipc_reply(mb, call, rep, (size_t)rlen);
