@@ -7,8 +7,9 @@
  * generated stubs and ipc_rpc_call and checks the typed values, the error
  * replies (bad method, bad request, failed handler, too big), the errors
  * of the transport (server gone, timeout) and the server stopping when
- * the mailbox is closed.  ipc_rpc_dispatch is also tested on its own,
- * without a transport.
+ * the mailbox is closed.  The transport's reply capacity (reply_size),
+ * by which the server chooses a reply that fits, is tested on its own, and
+ * so is ipc_rpc_dispatch, without a transport.
  */
 #include "lt.h"
 #include "ipc-rpc.h"
@@ -506,6 +507,104 @@ TEST_F(rpc, threads_share_a_client)
 		pthread_join(th[i], NULL);
 	ASSERT_EQ(0, t[0].bad);
 	ASSERT_EQ(0, t[1].bad);
+}
+
+/* ---- the transport: a call's reply capacity ------------------------------- */
+
+/*
+ * What ipc_rpc_serve sizes its replies by: the reply_size a server's
+ * receive reports is the caller's reply buffer size, capped at the
+ * mailbox's max_msg_size, and 0 for a plain message; a reply one byte
+ * longer fails EMSGSIZE.
+ */
+#define CAP_MSG		64
+
+FIXTURE(cap) {
+	struct ipc_mbox *mb;
+};
+
+FIXTURE_VARIANT(cap) {
+	const char *backend;
+};
+
+FIXTURE_VARIANT_ADD(cap, kernel) { .backend = "kernel" };
+FIXTURE_VARIANT_ADD(cap, posix) { .backend = "posix" };
+
+FIXTURE_SETUP(cap)
+{
+	struct ipc_attr a = lt_attr(4, CAP_MSG, 0600);
+	char reply[8];
+	ssize_t n;
+
+	self->mb = NULL;
+	LT_USE_BACKEND(variant->backend);
+	ASSERT_EQ(0, ipc_create(NULL, &a, IPC_RECV | IPC_SEND, &self->mb));
+	n = ipc_call(self->mb, "x", 1, reply, sizeof(reply), IPC_WAIT_NS(TC_MS), 0, NULL);
+	if (n == -ENOTSUP)
+		TC_SKIP("%s backend: ipc_call is not supported (ENOTSUP): no RPC transport yet",
+			variant->backend);
+	ASSERT_EQ(-ETIMEDOUT, n);
+}
+
+FIXTURE_TEARDOWN(cap)
+{
+	ipc_release(self->mb);
+}
+
+TEST_F(cap, reply_size)
+{
+	char buf[CAP_MSG], rep[CAP_MSG + 1];
+	struct ipc_recvopt o;
+	uint64_t call;
+	pid_t cl;
+	int rr;
+
+	memset(rep, 'r', sizeof(rep));
+	/* A plain message: no call, no capacity, whatever the input said. */
+	ASSERT_EQ(0, ipc_send(self->mb, "plain", 5, IPC_WAIT_NONE, 0));
+	memset(&o, 0, sizeof(o));
+	o.flags = IPC_SEL_CALLS;
+	o.reply_size = 12345;		/* ignored on input */
+	ASSERT_EQ(5, ipc_recv_opt(self->mb, buf, sizeof(buf), CALL_WAIT, 0, NULL, &o));
+	EXPECT_EQ(0, o.call);
+	EXPECT_EQ(0, o.reply_size);
+
+	cl = tc_fork();
+	if (cl == 0) {
+		/* Buffers of 10 bytes, 4 messages (capped) and none. */
+		static char r[4 * CAP_MSG];
+
+		TC_CHECK_EQ(10, ipc_call(self->mb, "a", 1, r, 10, CALL_WAIT, 0, NULL));
+		TC_CHECK_EQ(CAP_MSG, ipc_call(self->mb, "b", 1, r, sizeof(r), CALL_WAIT, 0, NULL));
+		TC_CHECK_EQ(0, ipc_call(self->mb, "c", 1, r, 0, CALL_WAIT, 0, NULL));
+		_exit(0);
+	}
+
+	memset(&o, 0, sizeof(o));
+	o.flags = IPC_SEL_CALLS;
+	ASSERT_EQ(1, ipc_recv_opt(self->mb, buf, sizeof(buf), CALL_WAIT, 0, NULL, &o));
+	ASSERT_NE(0, o.call);
+	EXPECT_EQ(10, o.reply_size);
+	EXPECT_EQ(-EMSGSIZE, ipc_reply(self->mb, o.call, rep, o.reply_size + 1));
+
+	/* ipc_reply_recv reports the next call's capacity too. */
+	call = o.call;
+	ASSERT_EQ(1, ipc_reply_recv(self->mb, call, rep, 10, &rr, buf, sizeof(buf),
+				    CALL_WAIT, 0, NULL, &o));
+	EXPECT_EQ(0, rr);
+	ASSERT_NE(0, o.call);
+	EXPECT_EQ(CAP_MSG, o.reply_size);
+	EXPECT_EQ(-EMSGSIZE, ipc_reply(self->mb, o.call, rep, CAP_MSG + 1));
+
+	call = o.call;
+	ASSERT_EQ(1, ipc_reply_recv(self->mb, call, rep, CAP_MSG, &rr, buf, sizeof(buf),
+				    CALL_WAIT, 0, NULL, &o));
+	EXPECT_EQ(0, rr);
+	ASSERT_NE(0, o.call);
+	EXPECT_EQ(0, o.reply_size);
+	EXPECT_EQ(-EMSGSIZE, ipc_reply(self->mb, o.call, rep, 1));
+	EXPECT_EQ(0, ipc_reply(self->mb, o.call, rep, 0));
+	EXPECT_EQ(0, tc_wait(cl));
 }
 
 /* ---- without a transport: ipc_rpc_dispatch -------------------------------- */
