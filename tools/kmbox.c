@@ -67,11 +67,19 @@ enum {
 	O_MODE = 1 << 10,
 	O_EXISTOK = 1 << 11,
 	O_ID = 1 << 12,
+	O_KIND = 1 << 13,	/* --priorities, --select */
+	O_PRIO = 1 << 14,
+	O_TAG = 1 << 15,	/* --tag, --tag-le */
+	O_FROM = 1 << 16,
 };
 
 struct opts {
 	unsigned int given;
-	bool json, sync, peek, raw, exist_ok;
+	bool json, sync, peek, raw, exist_ok, tag_le;
+	uint32_t attr_flags;		/* IPC_PRIO, IPC_SELECT */
+	uint32_t prio;
+	uint64_t tag;
+	int32_t from;
 	uint64_t capacity;
 	uint32_t max_size, mode;
 	int64_t timeout_ns;
@@ -107,12 +115,19 @@ static const char usage_text[] =
 "           --max-size BYTES  largest message (K, M suffixes; default 8K)\n"
 "           --mode MODE       permission bits, octal (default 0600, umask applies)\n"
 "           --exist-ok        an existing mailbox of that name is fine\n"
+"           --priorities      messages carry priorities (send --prio)\n"
+"           --select          messages carry tags; recv can select by tag\n"
+"                             or sender (send --tag, recv --tag/--from)\n"
 "  send:    --timeout T  wait at most T (default: as long as it takes)\n"
 "           --sync       return only once a receiver has the message\n"
+"           --prio N     priority 0..32767 (a --priorities mailbox)\n"
+"           --tag T      tag, a 64-bit number (a --select mailbox)\n"
 "  recv:    --timeout T  wait at most T for each message\n"
 "           --count N    receive N messages (default 1; 0: until closed)\n"
 "           --peek       print the next message, leave it queued\n"
 "           --raw        the bytes only, no newline after each message\n"
+"           --tag T      only messages tagged T; --tag-le N: lowest tag <= N\n"
+"           --from PID   only messages from process PID\n"
 "  watch:   --interval T    between samples (default 1s)\n"
 "           --iterations N  stop after N samples (default: never)\n"
 "  -h, --help, --version\n"
@@ -426,7 +441,8 @@ static void json_mailbox(const struct ipc_stat *st)
 		      "\"msgs\":null,\"bytes\":null,\"senders_waiting\":null,"
 		      "\"receivers_waiting\":null,\"senders\":null,"
 		      "\"receivers\":null,\"sent\":null,\"received\":null,"
-		      "\"dropped\":null", stdout);
+		      "\"dropped\":null,\"priorities\":null,\"select\":null,"
+		      "\"port_pid\":null,\"calls_pending\":null", stdout);
 		return;
 	}
 	printf(",\"id\":%" PRIu64 ",\"kind\":\"%s\",\"capacity\":", i->id,
@@ -446,6 +462,31 @@ static void json_mailbox(const struct ipc_stat *st)
 	json_pids(st->receivers, st->nreceivers);
 	printf(",\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64,
 	       i->sent, i->received, i->dropped);
+	printf(",\"priorities\":%s,\"select\":%s,\"port_pid\":",
+	       i->flags & IPC_PRIO ? "true" : "false",
+	       i->flags & IPC_SELECT ? "true" : "false");
+	if (i->flags & IPC_PORT)
+		printf("%" PRId32, i->port_pid);
+	else
+		fputs("null", stdout);
+	printf(",\"calls_pending\":%" PRIu64, i->calls_pending);
+}
+
+/* What a mailbox carries beyond plain messages: "prio,select,port:PID" or "-". */
+static void show_flags(char *out, size_t size, const struct ipc_info *i)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (i->flags & IPC_PRIO)
+		n += snprintf(out + n, size - n, "prio");
+	if ((i->flags & IPC_SELECT) && n < size)
+		n += snprintf(out + n, size - n, "%sselect", n ? "," : "");
+	if ((i->flags & IPC_PORT) && n < size)
+		n += snprintf(out + n, size - n, "%sport:%" PRId32, n ? "," : "",
+			      i->port_pid);
+	if (!n)
+		snprintf(out, size, "-");
 }
 
 /* A name for a terminal: control bytes, space and backslash as \ooo. */
@@ -558,17 +599,17 @@ static int by_name(const void *a, const void *b)
 }
 
 enum {
-	C_NAME, C_CAP, C_MAXMSG, C_OWNER, C_MODE, C_STATE, C_MSGS, C_BYTES,
-	C_SENT, C_RECVD, C_SENDERS, C_RECEIVERS, NCOLS
+	C_NAME, C_CAP, C_MAXMSG, C_OWNER, C_MODE, C_FLAGS, C_STATE, C_MSGS,
+	C_BYTES, C_SENT, C_RECVD, C_CALLS, C_SENDERS, C_RECEIVERS, NCOLS
 };
 
 static const char *const col_head[NCOLS] = {
-	"NAME", "CAPACITY", "MAXMSG", "OWNER", "MODE", "STATE", "MSGS", "BYTES",
-	"SENT", "RECVD", "SENDERS", "RECEIVERS",
+	"NAME", "CAPACITY", "MAXMSG", "OWNER", "MODE", "FLAGS", "STATE", "MSGS",
+	"BYTES", "SENT", "RECVD", "CALLS", "SENDERS", "RECEIVERS",
 };
 /* Left-aligned columns; the others are numbers, right-aligned. */
 static const bool col_left[NCOLS] = {
-	[C_NAME] = true, [C_OWNER] = true, [C_STATE] = true,
+	[C_NAME] = true, [C_OWNER] = true, [C_FLAGS] = true, [C_STATE] = true,
 	[C_SENDERS] = true, [C_RECEIVERS] = true,
 };
 
@@ -593,11 +634,13 @@ static void ls_row(char cells[NCOLS][CELL], const struct ipc_stat *st)
 	show_capacity(cells[C_CAP], CELL, i->capacity);
 	snprintf(cells[C_MAXMSG], CELL, "%" PRIu32, i->max_msg_size);
 	snprintf(cells[C_MODE], CELL, "%04" PRIo32, i->mode);
+	show_flags(cells[C_FLAGS], CELL, i);
 	snprintf(cells[C_STATE], CELL, "%s", state_name(i->state));
 	snprintf(cells[C_MSGS], CELL, "%" PRIu64, i->msgs);
 	snprintf(cells[C_BYTES], CELL, "%" PRIu64, i->bytes);
 	snprintf(cells[C_SENT], CELL, "%" PRIu64, i->sent);
 	snprintf(cells[C_RECVD], CELL, "%" PRIu64, i->received);
+	snprintf(cells[C_CALLS], CELL, "%" PRIu64, i->calls_pending);
 	show_pids(cells[C_SENDERS], CELL, st->senders, st->nsenders,
 		  i->senders_waiting);
 	show_pids(cells[C_RECEIVERS], CELL, st->receivers, st->nreceivers,
@@ -696,6 +739,8 @@ static void stat_print(const struct ipc_stat *st)
 		       i->capacity == 1 ? "" : "s");
 	printf("max size:   %" PRIu32 " bytes\n", i->max_msg_size);
 	printf("mode:       %04" PRIo32 "\n", i->mode);
+	show_flags(pids, sizeof(pids), i);
+	printf("flags:      %s\n", pids);
 	printf("state:      %s\n", state_name(i->state));
 	printf("queued:     %" PRIu64 " message%s, %" PRIu64 " bytes\n", i->msgs,
 	       i->msgs == 1 ? "" : "s", i->bytes);
@@ -705,6 +750,7 @@ static void stat_print(const struct ipc_stat *st)
 		  i->receivers_waiting);
 	printf("receivers:  %" PRIu32 " blocked (pids: %s)\n", i->receivers_waiting,
 	       pids);
+	printf("calls:      %" PRIu64 " received, awaiting a reply\n", i->calls_pending);
 	printf("totals:     %" PRIu64 " sent, %" PRIu64 " received, %" PRIu64
 	       " dropped\n", i->sent, i->received, i->dropped);
 }
@@ -764,9 +810,10 @@ static void watch_text(const struct ipc_stat *st, double t, double srate,
 	if (!tty) {
 		printf("%8.1fs  %-9s msgs %" PRIu64 " bytes %" PRIu64
 		       "  senders %" PRIu32 " [%s]  receivers %" PRIu32
-		       " [%s]  rate %s\n", t, state_name(i->state), i->msgs,
-		       i->bytes, i->senders_waiting, spids, i->receivers_waiting,
-		       rpids, rates);
+		       " [%s]  calls %" PRIu64 "  rate %s\n", t,
+		       state_name(i->state), i->msgs, i->bytes,
+		       i->senders_waiting, spids, i->receivers_waiting, rpids,
+		       i->calls_pending, rates);
 		return;
 	}
 	/* Redraw the same four lines. */
@@ -780,9 +827,10 @@ static void watch_text(const struct ipc_stat *st, double t, double srate,
 		printf("\033[K  queued     %" PRIu64 " of %s messages, %" PRIu64 " bytes\n",
 		       i->msgs, cap, i->bytes);
 	printf("\033[K  blocked    %" PRIu32 " sender%s [%s], %" PRIu32
-	       " receiver%s [%s]\n", i->senders_waiting,
-	       i->senders_waiting == 1 ? "" : "s", spids, i->receivers_waiting,
-	       i->receivers_waiting == 1 ? "" : "s", rpids);
+	       " receiver%s [%s], %" PRIu64 " call%s awaiting a reply\n",
+	       i->senders_waiting, i->senders_waiting == 1 ? "" : "s", spids,
+	       i->receivers_waiting, i->receivers_waiting == 1 ? "" : "s", rpids,
+	       i->calls_pending, i->calls_pending == 1 ? "" : "s");
 	printf("\033[K  rate       %s (totals %" PRIu64 " sent, %" PRIu64
 	       " received, %" PRIu64 " dropped)\n", rates, i->sent, i->received,
 	       i->dropped);
@@ -850,7 +898,7 @@ static int cmd_create(struct opts *o, int argc, char **argv)
 		.capacity = o->capacity,
 		.max_msg_size = o->max_size,
 		.mode = o->mode,
-		.flags = o->exist_ok ? 0 : IPC_EXCL,
+		.flags = (o->exist_ok ? 0 : IPC_EXCL) | o->attr_flags,
 	};
 	struct ipc_mbox *mb;
 	int ret;
@@ -993,7 +1041,10 @@ static int cmd_send(struct opts *o, int argc, char **argv)
 	}
 	ret = ipc_open(argv[0], IPC_SEND, &mb);
 	if (!ret) {
-		ret = ipc_send(mb, msg, len, &w, o->sync ? IPC_SYNC : 0);
+		const struct ipc_sendopt opt = { .prio = o->prio, .tag = o->tag };
+
+		ret = ipc_send_opt(mb, msg, len, &w, o->sync ? IPC_SYNC : 0,
+				   o->given & (O_PRIO | O_TAG) ? &opt : NULL);
 		ipc_release(mb);
 	}
 	free(input);
@@ -1001,13 +1052,15 @@ static int cmd_send(struct opts *o, int argc, char **argv)
 }
 
 static void recv_print(const struct opts *o, const char *buf, size_t n,
-		       const struct ipc_msginfo *mi)
+		       const struct ipc_msginfo *mi, const struct ipc_recvopt *ro)
 {
 	if (o->json) {
 		printf("{\"len\":%" PRIu64 ",\"pid\":%" PRId32 ",\"uid\":%" PRIu32
-		       ",\"gid\":%" PRIu32 ",\"verified\":%s,\"data\":", mi->len,
+		       ",\"gid\":%" PRIu32 ",\"verified\":%s,\"prio\":%" PRIu32
+		       ",\"tag\":%" PRIu64 ",\"data\":", mi->len,
 		       mi->pid, mi->uid, mi->gid,
-		       mi->flags & IPC_MSG_CRED_VERIFIED ? "true" : "false");
+		       mi->flags & IPC_MSG_CRED_VERIFIED ? "true" : "false",
+		       ro->prio, ro->msg_tag);
 		json_str(buf, n);
 		printf("}\n");
 	} else {
@@ -1021,6 +1074,7 @@ static void recv_print(const struct opts *o, const char *buf, size_t n,
 static int cmd_recv(struct opts *o, int argc, char **argv)
 {
 	struct ipc_wait w = make_wait(o);
+	struct ipc_recvopt ro;
 	struct ipc_msginfo mi;
 	struct ipc_info info;
 	struct ipc_mbox *mb;
@@ -1038,11 +1092,20 @@ static int cmd_recv(struct opts *o, int argc, char **argv)
 	if (!ret && !buf)
 		ret = -ENOMEM;
 	for (n = 0; !ret && (!o->count || n < o->count); n++) {
-		len = ipc_recv(mb, buf, info.max_msg_size, &w,
-			       o->peek ? IPC_PEEK : 0, &mi);
+		memset(&ro, 0, sizeof(ro));
+		if (o->given & O_TAG) {
+			ro.flags |= o->tag_le ? IPC_SEL_TAG_LE : IPC_SEL_TAG;
+			ro.tag = o->tag;
+		}
+		if (o->given & O_FROM) {
+			ro.flags |= IPC_SEL_FROM;
+			ro.from = o->from;
+		}
+		len = ipc_recv_opt(mb, buf, info.max_msg_size, &w,
+				   o->peek ? IPC_PEEK : 0, &mi, &ro);
 		if (len < 0)
 			break;
-		recv_print(o, buf, (size_t)len, &mi);
+		recv_print(o, buf, (size_t)len, &mi, &ro);
 	}
 	free(buf);
 	ipc_release(mb);
@@ -1067,9 +1130,11 @@ static const struct command commands[] = {
 	{ "ls", cmd_ls, 0, 0, O_JSON },
 	{ "stat", cmd_stat, 0, 1, O_JSON | O_ID },
 	{ "watch", cmd_watch, 1, 1, O_JSON | O_INTERVAL | O_ITERATIONS },
-	{ "create", cmd_create, 1, 1, O_CAPACITY | O_MAXSIZE | O_MODE | O_EXISTOK },
-	{ "send", cmd_send, 1, 2, O_TIMEOUT | O_SYNC },
-	{ "recv", cmd_recv, 1, 1, O_JSON | O_TIMEOUT | O_COUNT | O_PEEK | O_RAW },
+	{ "create", cmd_create, 1, 1,
+	  O_CAPACITY | O_MAXSIZE | O_MODE | O_EXISTOK | O_KIND },
+	{ "send", cmd_send, 1, 2, O_TIMEOUT | O_SYNC | O_PRIO | O_TAG },
+	{ "recv", cmd_recv, 1, 1,
+	  O_JSON | O_TIMEOUT | O_COUNT | O_PEEK | O_RAW | O_TAG | O_FROM },
 	{ "close", cmd_close, 1, 1, 0 },
 	{ "destroy", cmd_destroy, 0, 1, O_ID },
 	{ "rm", cmd_rm, 1, -1, 0 },
@@ -1078,7 +1143,8 @@ static const struct command commands[] = {
 enum {
 	L_JSON = 256, L_BACKEND, L_TIMEOUT, L_SYNC, L_COUNT, L_PEEK, L_RAW,
 	L_INTERVAL, L_ITERATIONS, L_RENDEZVOUS, L_CAPACITY, L_UNBOUNDED,
-	L_MAXSIZE, L_MODE, L_EXISTOK, L_VERSION, L_ID,
+	L_MAXSIZE, L_MODE, L_EXISTOK, L_VERSION, L_ID, L_PRIORITIES, L_SELECT,
+	L_PRIO, L_TAG, L_TAG_LE, L_FROM,
 };
 
 static const struct option long_opts[] = {
@@ -1098,6 +1164,12 @@ static const struct option long_opts[] = {
 	{ "mode", required_argument, NULL, L_MODE },
 	{ "exist-ok", no_argument, NULL, L_EXISTOK },
 	{ "id", required_argument, NULL, L_ID },
+	{ "priorities", no_argument, NULL, L_PRIORITIES },
+	{ "select", no_argument, NULL, L_SELECT },
+	{ "prio", required_argument, NULL, L_PRIO },
+	{ "tag", required_argument, NULL, L_TAG },
+	{ "tag-le", required_argument, NULL, L_TAG_LE },
+	{ "from", required_argument, NULL, L_FROM },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, L_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -1189,6 +1261,36 @@ static int parse_opt(int c, const char *arg, struct opts *o, unsigned int *bit)
 		if (!parse_u64(arg, &o->id))
 			return usage_error("--id: '%s' is not a number", arg);
 		return 0;
+	case L_PRIORITIES:
+		*bit = O_KIND;
+		o->attr_flags |= IPC_PRIO;
+		return 0;
+	case L_SELECT:
+		*bit = O_KIND;
+		o->attr_flags |= IPC_SELECT;
+		return 0;
+	case L_PRIO:
+		*bit = O_PRIO;
+		if (!parse_u64(arg, &v) || v > IPC_PRIO_MAX)
+			return usage_error("--prio: '%s' is not a number up to %d",
+					   arg, IPC_PRIO_MAX);
+		o->prio = (uint32_t)v;
+		return 0;
+	case L_TAG:
+	case L_TAG_LE:
+		if (o->given & O_TAG)
+			return usage_error("--tag and --tag-le: one at most");
+		*bit = O_TAG;
+		o->tag_le = c == L_TAG_LE;
+		if (!parse_u64(arg, &o->tag))
+			return usage_error("--tag: '%s' is not a number", arg);
+		return 0;
+	case L_FROM:
+		*bit = O_FROM;
+		if (!parse_u64(arg, &v) || !v || v > INT32_MAX)
+			return usage_error("--from: '%s' is not a pid", arg);
+		o->from = (int32_t)v;
+		return 0;
 	}
 	return KX_USAGE;
 }
@@ -1196,7 +1298,8 @@ static int parse_opt(int c, const char *arg, struct opts *o, unsigned int *bit)
 static const char *const opt_names[] = {
 	"--json", "--timeout", "--sync", "--count", "--peek", "--raw",
 	"--interval", "--iterations", "--rendezvous/--capacity/--unbounded",
-	"--max-size", "--mode", "--exist-ok", "--id",
+	"--max-size", "--mode", "--exist-ok", "--id", "--priorities/--select",
+	"--prio", "--tag/--tag-le", "--from",
 };
 
 int main(int argc, char **argv)
