@@ -685,6 +685,55 @@ TEST_F(cli, send_recv)
 	EXPECT_EQ(1, json_num(self->r.out, "msgs"));
 }
 
+/* ---- priorities, tags, selective receive ------------------------------------ */
+
+TEST_F(cli, priorities_and_tags)
+{
+	char *nl;
+
+	ASSERT_EQ(0, KMBOX("create", self->name, "--capacity", "8", "--priorities",
+			   "--select")) SHOW();
+	ASSERT_EQ(0, KMBOX("stat", self->name, "--json")) SHOW();
+	EXPECT_STREQ("true", json_raw(self->r.out, "priorities"));
+	EXPECT_STREQ("true", json_raw(self->r.out, "select"));
+	EXPECT_STREQ("null", json_raw(self->r.out, "port_pid"));
+	EXPECT_EQ(0, json_num(self->r.out, "calls_pending"));
+	ASSERT_EQ(0, KMBOX("ls")) SHOW();
+	EXPECT_NE(NULL, strstr(self->r.out, "prio,select")) SHOW();
+
+	ASSERT_EQ(0, KMBOX("send", self->name, "low", "--prio", "1", "--tag", "7")) SHOW();
+	ASSERT_EQ(0, KMBOX("send", self->name, "high", "--prio", "9", "--tag", "5")) SHOW();
+	ASSERT_EQ(0, KMBOX("send", self->name, "mid", "--prio", "4", "--tag", "7")) SHOW();
+	EXPECT_EQ(2, KMBOX("send", self->name, "x", "--prio", "32768")) SHOW();
+
+	/* Tag 7 only: the higher priority of the two first. */
+	ASSERT_EQ(0, KMBOX("recv", self->name, "--tag", "7", "--json")) SHOW();
+	EXPECT_STREQ("\"mid\"", json_raw(self->r.out, "data"));
+	EXPECT_EQ(4, json_num(self->r.out, "prio"));
+	EXPECT_EQ(7, json_num(self->r.out, "tag"));
+	/* No tag 3 queued: it does not take another. */
+	EXPECT_EQ(5, KMBOX("recv", self->name, "--tag", "3", "--timeout", "0")) SHOW();
+	/* Lowest tag up to 6: tag 5. */
+	ASSERT_EQ(0, KMBOX("recv", self->name, "--tag-le", "6")) SHOW();
+	EXPECT_STREQ("high\n", self->r.out);
+	/* From us (the sends were other kmbox processes): nothing. */
+	EXPECT_EQ(5, KMBOX("recv", self->name, "--from", "1", "--timeout", "0")) SHOW();
+	ASSERT_EQ(0, KMBOX("recv", self->name, "--json", "--count", "1")) SHOW();
+	nl = strchr(self->r.out, '\n');
+	ASSERT_NE(NULL, nl);
+	*nl = '\0';
+	EXPECT_STREQ("\"low\"", json_raw(self->r.out, "data"));
+	EXPECT_EQ(1, json_num(self->r.out, "prio"));
+
+	/* A plain mailbox takes neither. */
+	ASSERT_EQ(0, KMBOX("create", self->name2, "--capacity", "2")) SHOW();
+	EXPECT_EQ(1, KMBOX("send", self->name2, "x", "--prio", "1")) SHOW();
+	EXPECT_EQ(1, KMBOX("send", self->name2, "x", "--tag", "1")) SHOW();
+	EXPECT_EQ(2, KMBOX("send", self->name2, "x", "--tag", "1", "--tag-le", "2")) SHOW();
+	ASSERT_EQ(0, KMBOX("ls")) SHOW();
+	EXPECT_NE(NULL, strstr(self->r.out, "FLAGS")) SHOW();
+}
+
 /* ---- blocked callers and their pids ------------------------------------------ */
 
 TEST_F(cli, blocked_pids)

@@ -1347,6 +1347,8 @@ int main(int argc, char **argv)
 			;
 		return usage_error("%s: %s does not apply", cmd->name, opt_names[k]);
 	}
+	if (o.tag_le && cmd->run == cmd_send)
+		return usage_error("send: --tag-le selects a receive (send --tag T)");
 	if (o.peek && (o.given & O_COUNT) && o.count != 1)
 		return usage_error("recv: --peek shows one message (no --count)");
 	nargs = argc - optind;
