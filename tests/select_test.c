@@ -721,4 +721,145 @@ TEST(indexed_charge)
 	free(buf);
 }
 
+/* A child blocked in sending text at prio, the nth sender waiting. */
+static pid_t blocked_sender(int fd, const char *text, __u32 prio, unsigned int nth)
+{
+	pid_t pid = tc_fork();
+
+	if (pid == 0)
+		_exit(send_pt(fd, text, prio, 0, 0) ? 1 : 0);
+	if (pid > 0 && kt_wait_waiters(fd, nth, 0)) {
+		tc_kill(pid);
+		return -1;
+	}
+	return pid;
+}
+
+/*
+ * Senders blocked for room are served in the order they began waiting,
+ * whatever their priority: it orders the queue, not the room.
+ */
+TEST(blocked_senders_in_arrival_order)
+{
+	pid_t low, high;
+	int fd;
+
+	fd = sel_mbox(1, PRIO);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_pt(fd, "x", 0, 0, NB));
+	low = blocked_sender(fd, "low", 1, 1);
+	ASSERT_LE(0, low);
+	high = blocked_sender(fd, "high", 9, 2);
+	ASSERT_LE(0, high);
+	EXPECT_NEXT(fd, "x", 0);
+	EXPECT_EQ(0, tc_wait(low));
+	EXPECT_TRUE(tc_running(high));
+	EXPECT_NEXT(fd, "low", 1);
+	EXPECT_EQ(0, tc_wait(high));
+	EXPECT_NEXT(fd, "high", 9);
+	close(fd);
+}
+
+/* Capacity 0: the offers are taken in delivery order, the highest first. */
+TEST(rendezvous_offers_by_priority)
+{
+	pid_t low, high;
+	int fd;
+
+	fd = sel_mbox(0, PRIO);
+	ASSERT_LE(0, fd);
+	low = blocked_sender(fd, "low", 1, 1);
+	ASSERT_LE(0, low);
+	high = blocked_sender(fd, "high", 5, 2);
+	ASSERT_LE(0, high);
+	EXPECT_NEXT(fd, "high", 5);
+	EXPECT_EQ(0, tc_wait(high));
+	EXPECT_TRUE(tc_running(low));
+	EXPECT_NEXT(fd, "low", 1);
+	EXPECT_EQ(0, tc_wait(low));
+	close(fd);
+}
+
+/* A receiver in line that expects text, with a selection or none. */
+static pid_t sel_receiver(int fd, __u32 flags, __u64 tag, const char *text)
+{
+	pid_t pid = tc_fork();
+
+	if (pid == 0) {
+		char buf[16];
+
+		TC_CHECK_EQ(strlen(text), recv_sel(fd, buf, sizeof(buf), flags, tag, 0, NULL));
+		TC_CHECK(!strcmp(buf, text));
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * A new message goes to the receiver that has waited longest among those
+ * that select it: a plain receiver selects everything.
+ */
+TEST(longest_waiting_selecting_receiver)
+{
+	pid_t tagged, plain;
+	int fd;
+
+	fd = sel_mbox(KMBOX_CAPACITY_UNBOUNDED, SEL);
+	ASSERT_LE(0, fd);
+	/* A tag receiver first: a plain one behind it gets the other tags. */
+	tagged = sel_receiver(fd, KMBOX_RECV_TAG, 7, "seven");
+	ASSERT_LE(0, tagged);
+	ASSERT_EQ(0, kt_wait_waiters(fd, 0, 1));
+	plain = sel_receiver(fd, 0, 0, "one");
+	ASSERT_LE(0, plain);
+	ASSERT_EQ(0, kt_wait_waiters(fd, 0, 2));
+	ASSERT_EQ(0, send_pt(fd, "one", 0, 1, NB));
+	EXPECT_EQ(0, tc_wait(plain));
+	EXPECT_TRUE(tc_running(tagged));
+	ASSERT_EQ(0, send_pt(fd, "seven", 0, 7, NB));
+	EXPECT_EQ(0, tc_wait(tagged));
+	/* A plain receiver first takes even the tag the other one waits for. */
+	plain = sel_receiver(fd, 0, 0, "seven");
+	ASSERT_LE(0, plain);
+	ASSERT_EQ(0, kt_wait_waiters(fd, 0, 1));
+	tagged = sel_receiver(fd, KMBOX_RECV_TAG, 7, "again");
+	ASSERT_LE(0, tagged);
+	ASSERT_EQ(0, kt_wait_waiters(fd, 0, 2));
+	ASSERT_EQ(0, send_pt(fd, "seven", 0, 7, NB));
+	EXPECT_EQ(0, tc_wait(plain));
+	EXPECT_TRUE(tc_running(tagged));
+	ASSERT_EQ(0, send_pt(fd, "again", 0, 7, NB));
+	EXPECT_EQ(0, tc_wait(tagged));
+	EXPECT_EQ(0ULL, KT_INFO_FIELD(fd, msgs));
+	close(fd);
+}
+
+/*
+ * FROM a zombie sender still selects its messages; once it is reaped, its
+ * pid names no process (ESRCH) though its messages stay queued.
+ */
+TEST(from_zombie_then_reaped)
+{
+	char buf[16];
+	siginfo_t si;
+	pid_t pid;
+	int fd;
+
+	fd = sel_mbox(4, SEL);
+	ASSERT_LE(0, fd);
+	pid = tc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(send_pt(fd, "a", 0, 0, NB) || send_pt(fd, "b", 0, 0, NB) ? 1 : 0);
+	memset(&si, 0, sizeof(si));
+	ASSERT_EQ(0, waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
+	ASSERT_EQ(0, si.si_status);
+	EXPECT_EQ(1, recv_sel(fd, buf, sizeof(buf), NB | KMBOX_RECV_FROM, 0, pid, NULL));
+	EXPECT_STREQ("a", buf);
+	ASSERT_EQ(0, tc_wait(pid));
+	EXPECT_EQ(-ESRCH, recv_sel(fd, buf, sizeof(buf), NB | KMBOX_RECV_FROM, 0, pid, NULL));
+	EXPECT_NEXT(fd, "b", 0);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
