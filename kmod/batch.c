@@ -161,7 +161,8 @@ long kmbox_recv_batch(struct kmbox *mb, fmode_t fmode, const struct kmbox_batch 
 	struct kmbox_msgvec stack[KMBOX_BATCH_STACK], *vec;
 	struct kmbox_msgvec __user *uvec = u64_to_user_ptr(b->vec);
 	struct kmbox_deadline dl, later;
-	struct kmbox_recv_result res;
+	/* No replier: a call taken is dropped (ECONNRESET for its caller). */
+	struct kmbox_recv_result res = { .replier = NULL };
 	struct iov_iter to;
 	long ret;
 	u32 i;

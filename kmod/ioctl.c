@@ -30,6 +30,8 @@ union kmbox_ioctl_args {
 	struct kmbox_list list;
 	struct kmbox_batch batch;
 	struct kmbox_port_open port_open;
+	struct kmbox_call call;
+	struct kmbox_reply reply;
 };
 
 /* Where the caller's struct is, and how big the caller thinks it is. */
@@ -285,7 +287,6 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
 			   const struct kmbox_ucopy *u)
 {
 	struct kmbox_send *s = &args->send;
-	u32 kind = kmbox_file_mbox(file)->create_flags;
 	struct kmbox_msg_opts opts = { .prio = s->prio, .tag = s->tag };
 	struct kmbox_deadline dl;
 	struct iov_iter from;
@@ -297,9 +298,7 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
 	    kmbox_nonzero(s->__reserved, sizeof(s->__reserved)) ||
 	    s->__reserved1 || kmbox_nonzero(s->__reserved2, sizeof(s->__reserved2)))
 		return -EINVAL;
-	/* A priority or tag the mailbox was not made for is bad input. */
-	if (s->prio > KMBOX_PRIO_MAX || (s->prio && !(kind & KMBOX_CREATE_PRIO)) ||
-	    (s->tag && !(kind & KMBOX_CREATE_SELECT)))
+	if (!kmbox_msg_opts_valid(kmbox_file_mbox(file)->create_flags, &opts))
 		return -EINVAL;
 	ret = kmbox_deadline_init(&dl, s->flags & KMBOX_MODE_MASK, s->timeout_ns);
 	if (ret)
@@ -313,16 +312,17 @@ static long kmbox_ioc_send(struct file *file, union kmbox_ioctl_args *args,
 
 /*
  * What RECV writes back: len, timeout_ns (as read), pid, uid, gid, and
- * for a caller whose struct holds them (KMBOX_RECV_SIZE_VER1) the reserved
- * words, want_tag and want_pid (all as read), prio and tag.
+ * for a caller whose struct holds them (KMBOX_RECV_SIZE_VER1) up to
+ * reply_size: the results prio, tag, call, reply_result and reply_size,
+ * the inputs and reserved words among them as read.
  */
 #define KMBOX_RECV_OUT_START	offsetof(struct kmbox_recv, len)
 #define KMBOX_RECV_OUT_END0	offsetofend(struct kmbox_recv, gid)
-#define KMBOX_RECV_OUT_END1	offsetofend(struct kmbox_recv, tag)
+#define KMBOX_RECV_OUT_END1	offsetofend(struct kmbox_recv, reply_size)
 
 static size_t kmbox_recv_out_end(const struct kmbox_ucopy *u)
 {
-	return u->size >= KMBOX_RECV_OUT_END1 ? KMBOX_RECV_OUT_END1 : KMBOX_RECV_OUT_END0;
+	return u->size >= KMBOX_RECV_SIZE_VER1 ? KMBOX_RECV_OUT_END1 : KMBOX_RECV_OUT_END0;
 }
 
 /*
@@ -393,11 +393,19 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
-	/* prio and tag are results: whatever they hold on input is ignored. */
-	if (r->flags & ~(KMBOX_MODE_MASK | KMBOX_RECV_PEEK | KMBOX_RECV_SELECT) ||
+	/* prio, tag, call, reply_result, reply_size: results, ignored as input. */
+	if (r->flags & ~(KMBOX_MODE_MASK | KMBOX_RECV_PEEK | KMBOX_RECV_SELECT |
+			 KMBOX_RECV_CALL | KMBOX_RECV_REPLY) ||
 	    r->__reserved0 || r->__reserved1 ||
 	    kmbox_nonzero(r->__reserved, sizeof(r->__reserved)) ||
-	    kmbox_nonzero(&r->call, sizeof(*r) - offsetof(struct kmbox_recv, call)))
+	    kmbox_nonzero(r->__reserved3, sizeof(r->__reserved3)))
+		return -EINVAL;
+	/* KMBOX_RECV_CALL and _REPLY need the VER1 struct their fields are in. */
+	if ((r->flags & (KMBOX_RECV_CALL | KMBOX_RECV_REPLY) &&
+	     u->size < KMBOX_RECV_SIZE_VER1) ||
+	    (r->flags & KMBOX_RECV_REPLY && !r->reply_call) ||
+	    (!(r->flags & KMBOX_RECV_REPLY) &&
+	     (r->reply_call || r->reply_buf || r->reply_len)))
 		return -EINVAL;
 	ret = kmbox_deadline_init(&dl, r->flags & KMBOX_MODE_MASK, r->timeout_ns);
 	if (ret)
@@ -408,19 +416,48 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 	ret = kmbox_recv_probe(u, r);
 	if (ret)
 		goto out;
+	r->call = 0;
+	r->reply_result = 0;
+	r->reply_size = 0;
+	if (r->flags & KMBOX_RECV_REPLY) {
+		struct kmbox_reply rep = {
+			.call = r->reply_call,
+			.buf = r->reply_buf,
+			.len = r->reply_len,
+		};
+
+		/* A bad reply buffer fails the call before anything is done. */
+		ret = kmbox_ioc_reply_args(file, &rep);
+		if (ret == -EFAULT)
+			goto out;
+		r->reply_result = ret;
+	}
 	/* No message is longer than this: a bigger buffer is as good. */
 	iov_iter_ubuf(&to, ITER_DEST, u64_to_user_ptr(r->buf),
 		      min_t(u64, r->len, KMBOX_MSG_SIZE_CEILING));
+	res.replier = r->flags & KMBOX_RECV_CALL ? file->private_data : NULL;
 	ret = kmbox_recv(kmbox_file_mbox(file), &to, r->flags & KMBOX_RECV_PEEK,
 			 &ro, &dl, &res);
-	if (ret < 0 && ret != -EMSGSIZE)
+	if (ret < 0 && ret != -EMSGSIZE) {
+		/*
+		 * The reply's outcome, whatever became of the receive.  The
+		 * probe found it writable: EFAULT only if another thread made
+		 * it read-only since.
+		 */
+		if (r->flags & KMBOX_RECV_REPLY &&
+		    put_user(r->reply_result, (s32 __user *)(u->ptr +
+			     offsetof(struct kmbox_recv, reply_result))))
+			ret = -EFAULT;
 		goto out;
+	}
 	r->len = res.len;
 	r->pid = res.pid;
 	r->uid = res.uid;
 	r->gid = res.gid;
 	r->prio = res.prio;
 	r->tag = res.tag;
+	r->call = res.call;
+	r->reply_size = res.reply_size;
 	/*
 	 * The probe found the results writable.  If another thread took that
 	 * away since, the message is still ours: say so by the return value
@@ -465,6 +502,19 @@ static long kmbox_ioc_recv_batch(struct file *file, union kmbox_ioctl_args *args
 				 const struct kmbox_ucopy *u)
 {
 	return kmbox_recv_batch(kmbox_file_mbox(file), file->f_mode, &args->batch);
+}
+
+/* Calls (call.c). */
+static long kmbox_ioc_call(struct file *file, union kmbox_ioctl_args *args,
+			   const struct kmbox_ucopy *u)
+{
+	return kmbox_call(file, &args->call, u->ptr);
+}
+
+static long kmbox_ioc_reply(struct file *file, union kmbox_ioctl_args *args,
+			    const struct kmbox_ucopy *u)
+{
+	return kmbox_ioc_reply_args(file, &args->reply);
 }
 
 /* Administration by id (admin.c). */
@@ -534,6 +584,11 @@ static const struct kmbox_ioctl_op kmbox_mbox_ops[] = {
 		     kmbox_batch, KMBOX_BATCH_SIZE_VER0, true),
 	KMBOX_OP_OUT(KMBOX_MBOX_BASE, KMBOX_IOC_RECV_BATCH, kmbox_ioc_recv_batch,
 		     kmbox_batch, KMBOX_BATCH_SIZE_VER0, true),
+	/* CALL probes its results; REPLY, as SEND, writes nothing back. */
+	KMBOX_OP_OUT(KMBOX_MBOX_BASE, KMBOX_IOC_CALL, kmbox_ioc_call,
+		     kmbox_call, KMBOX_CALL_SIZE_VER0, true),
+	KMBOX_OP_OUT(KMBOX_MBOX_BASE, KMBOX_IOC_REPLY, kmbox_ioc_reply,
+		     kmbox_reply, KMBOX_REPLY_SIZE_VER0, true),
 };
 
 static long kmbox_dispatch(const struct kmbox_ioctl_op *ops, unsigned int nops,

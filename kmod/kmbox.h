@@ -10,6 +10,10 @@
  *    whoever holds it in the mailbox (the queue, or the receiver that took
  *    it off the queue), one for a sender waiting to learn its fate, and
  *    short-lived ones taken by peek.  The payload never changes once queued.
+ *  - struct kmbox_call_slot (call.c): the one-shot reply slot of a call.
+ *    Reference counted: one reference for its caller, one for the handle
+ *    that took the call, while it is in that handle's table.  Its state is
+ *    under the lock of the mailbox the call went through.
  *  - struct kmbox_user: accounting of mailboxes owned and bytes queued for
  *    one uid as seen from one user namespace, shared by every mailbox and
  *    message charged to it.  Reference counted: one per mailbox it owns,
@@ -63,6 +67,9 @@
  * a copy that would fault comes back short and the receiver copies
  * outside the lock instead.
  *
+ * A call's slot is under kmbox.lock too: the handle that takes the call
+ * is a handle of the same mailbox, so the call adds no lock.
+ *
  * Wake-ups go after the unlock (struct kmbox_wakes), the wait queues'
  * only when someone sleeps there: a sleeper tests its condition and
  * queues itself under kmbox.lock, so the waker's unlock orders its change
@@ -94,6 +101,7 @@
 
 struct cred;
 struct iov_iter;
+struct kmbox_call_slot;
 struct page;
 struct ipc_namespace;
 struct user_namespace;
@@ -149,6 +157,15 @@ struct kmbox_msg_opts {
 	u32 prio;			/* KMBOX_CREATE_PRIO mailboxes */
 	u64 tag;			/* KMBOX_CREATE_SELECT mailboxes */
 };
+
+/* A priority or tag the mailbox was not made for is bad input. */
+static inline bool kmbox_msg_opts_valid(u32 create_flags,
+					const struct kmbox_msg_opts *o)
+{
+	return o->prio <= KMBOX_PRIO_MAX &&
+	       (!o->prio || create_flags & KMBOX_CREATE_PRIO) &&
+	       (!o->tag || create_flags & KMBOX_CREATE_SELECT);
+}
 
 /* What a receive asks for (NULL: the next message, whatever it is). */
 struct kmbox_recv_opts {
@@ -219,6 +236,7 @@ struct kmbox_msg {
 	bool withdrawn;			/* its sender gave up while in flight */
 	u8 ix;				/* enum kmbox_ix_kind: what precedes it */
 	struct kmbox_sender *sender;	/* waiting sender, or NULL */
+	struct kmbox_call_slot *call;	/* a call's request: its reply slot */
 	struct kmbox_user *user;	/* charged msg_charge(len) */
 	struct pid *pid;		/* sender's thread group */
 	kuid_t uid;			/* sender's euid and egid */
@@ -308,6 +326,9 @@ struct kmbox {
 	u64 sent;
 	u64 received;
 	u64 dropped;
+	/* Calls taken by a handle and not yet answered (call.c). */
+	struct hlist_head calls;
+	u64 nr_calls;
 
 	/*
 	 * Pollers and peekers sleep on wq, woken with no poll key: handles
@@ -347,6 +368,12 @@ struct kmbox_handle {
 	struct kmbox_user *sender;
 	/* The handle CREATE made for a port: its release destroys the port. */
 	bool port_owner;
+	/*
+	 * Calls taken through this handle and not answered yet, by reply id
+	 * (call.c), under mb->lock; ids are never reused.
+	 */
+	DECLARE_HASHTABLE(calls, 4);
+	u64 next_call;
 };
 
 static inline struct kmbox *kmbox_file_mbox(const struct file *file)
@@ -370,7 +397,17 @@ struct kmbox_recv_result {
 	gid_t gid;
 	u32 prio;
 	u64 tag;
+	u64 call;			/* a call taken: its reply id, else 0 */
+	u32 reply_size;			/* and its caller's reply capacity */
+	/*
+	 * In, kept by kmbox_recv: the handle a call taken is registered
+	 * with (KMBOX_RECV_CALL), or NULL: a call taken is then dropped.
+	 */
+	struct kmbox_handle *replier;
 };
+
+/* The results above, before replier: what kmbox_recv clears. */
+#define KMBOX_RECV_RESULT_OUT	offsetof(struct kmbox_recv_result, replier)
 
 /* user.c */
 struct kmbox_user *kmbox_user_get(struct user_namespace *ns, kuid_t uid);
@@ -457,6 +494,17 @@ void kmbox_put_msgs(struct list_head *list);
 long kmbox_send(struct kmbox_handle *h, struct iov_iter *from,
 		const struct kmbox_msg_opts *opts, bool sync,
 		const struct kmbox_deadline *dl, const struct cred *cred);
+long kmbox_send_call(struct kmbox_handle *h, struct iov_iter *from,
+		     const struct kmbox_msg_opts *opts,
+		     const struct kmbox_deadline *dl, const struct cred *cred,
+		     struct kmbox_call_slot *call);
+void kmbox_wake_task(struct task_struct *task, struct kmbox_wakes *w);
+void kmbox_withdraw(struct kmbox *mb, struct kmbox_msg *msg, int result);
+long kmbox_may_sleep(const struct kmbox_deadline *dl);
+void kmbox_sleep(struct kmbox *mb, const struct kmbox_deadline *dl,
+		 struct kmbox_wakes *w);
+void kmbox_sleeper_add(struct kmbox *mb, struct kmbox_sleeper *sl, bool sender);
+void kmbox_sleeper_del(struct kmbox *mb, struct kmbox_sleeper *sl);
 bool kmbox_send_ready(const struct kmbox *mb);
 bool kmbox_drained(const struct kmbox *mb);
 long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
@@ -493,6 +541,20 @@ long kmbox_port_find(const struct kmbox_port_open *po, struct kmbox **mbp);
 void kmbox_port_release(struct kmbox_handle *h);
 pid_t kmbox_port_pid_vnr(const struct kmbox *mb);
 void kmbox_seq_port(struct seq_file *m, const struct kmbox *mb);
+
+/* call.c */
+void kmbox_calls_init(struct kmbox_handle *h);
+void kmbox_calls_release(struct kmbox_handle *h);
+void kmbox_calls_fail(struct kmbox *mb, int result);
+void kmbox_call_taken(struct kmbox *mb, struct kmbox_msg *msg,
+		      struct kmbox_recv_result *res, struct kmbox_wakes *w);
+long kmbox_call_wait(struct kmbox *mb, struct kmbox_msg *msg,
+		     struct kmbox_sender *sender, const struct kmbox_deadline *dl,
+		     struct kmbox_wakes *w);
+long kmbox_call(struct file *file, struct kmbox_call *c, void __user *uc);
+long kmbox_reply(struct kmbox_handle *h, u64 id, struct iov_iter *from,
+		 const struct cred *cred);
+long kmbox_ioc_reply_args(struct file *file, const struct kmbox_reply *r);
 
 /* batch.c */
 long kmbox_send_batch(struct kmbox_handle *h, fmode_t fmode, const struct kmbox_batch *b);

@@ -54,7 +54,8 @@ void kmbox_get_limits(struct kmbox_limits *l)
 	l->msg_overhead = kmbox_msg_charge(0);
 	l->features = KMBOX_FEATURE_ADMIN | KMBOX_FEATURE_CREATE_RESULT |
 		      KMBOX_FEATURE_BATCH | KMBOX_FEATURE_CHARGED |
-		      KMBOX_FEATURE_SELECT | KMBOX_FEATURE_PORT;
+		      KMBOX_FEATURE_SELECT | KMBOX_FEATURE_PORT |
+		      KMBOX_FEATURE_CALL;
 }
 
 static const struct file_operations kmbox_dev_fops = {

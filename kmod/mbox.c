@@ -102,6 +102,7 @@ static void kmbox_release(struct kref *ref)
 
 	/* No handle is left, so no one waits: what is queued is plain. */
 	WARN_ON(!list_empty(&mb->receivers));
+	WARN_ON(!hlist_empty(&mb->calls));
 	mutex_lock(&kmbox_all_lock);
 	list_del(&mb->all);
 	mutex_unlock(&kmbox_all_lock);
@@ -143,6 +144,7 @@ struct kmbox_handle *kmbox_handle_new(struct kmbox *mb)
 	}
 	h->mb = mb;
 	h->port_owner = false;
+	kmbox_calls_init(h);
 	return h;
 }
 
@@ -486,6 +488,7 @@ long kmbox_destroy_unchecked(struct kmbox *mb)
 	}
 	mb->state = KMBOX_STATE_DESTROYED;
 	kmbox_fail_senders(mb, -EIDRM);
+	kmbox_calls_fail(mb, -EIDRM);
 	kmbox_drop_queue(mb, &dropped);
 	kmbox_wake_receivers(mb);
 out_unlock:
@@ -522,6 +525,7 @@ void kmbox_get_info(struct kmbox *mb, struct kmbox_info *info)
 	info->sent = mb->sent;
 	info->received = mb->received;
 	info->dropped = mb->dropped;
+	info->calls_pending = mb->nr_calls;
 	spin_unlock(&mb->lock);
 }
 
@@ -529,6 +533,8 @@ static int kmbox_fop_release(struct inode *inode, struct file *file)
 {
 	struct kmbox_handle *h = file->private_data;
 
+	/* Calls it took and did not answer fail: no one else can reply. */
+	kmbox_calls_release(h);
 	if (h->port_owner)
 		kmbox_port_release(h);
 	kmbox_handle_free(h);

@@ -114,7 +114,7 @@ static bool kmbox_bounded(const struct kmbox *mb)
  * once the caller has dropped it (kmbox_do_wakes), holding a reference
  * until then.  One such task per call at most.  mb->lock held.
  */
-static void kmbox_wake_task(struct task_struct *task, struct kmbox_wakes *w)
+void kmbox_wake_task(struct task_struct *task, struct kmbox_wakes *w)
 {
 	if (!w) {
 		wake_up_process(task);
@@ -202,7 +202,7 @@ static void kmbox_sender_done(struct kmbox_msg *msg, int result,
  * so dropping the mailbox's cannot free it here.  One in flight is marked,
  * for its receiver to drop at commit.  mb->lock held.
  */
-static void kmbox_withdraw(struct kmbox *mb, struct kmbox_msg *msg, int result)
+void kmbox_withdraw(struct kmbox *mb, struct kmbox_msg *msg, int result)
 {
 	mb->sent--;
 	if (result)
@@ -290,7 +290,7 @@ static struct kmbox_msg *kmbox_requeue(struct kmbox *mb, struct kmbox_msg *msg)
  * May the caller go to sleep?  0 if so, else why not.  A relative timeout
  * does not restart after a signal: it would start over.
  */
-static long kmbox_may_sleep(const struct kmbox_deadline *dl)
+long kmbox_may_sleep(const struct kmbox_deadline *dl)
 {
 	if (dl->nonblock)
 		return -EAGAIN;
@@ -308,8 +308,8 @@ static long kmbox_may_sleep(const struct kmbox_deadline *dl)
  * wake-ups w holds, if any, are done in between, as sync ones: we are
  * about to sleep.
  */
-static void kmbox_sleep(struct kmbox *mb, const struct kmbox_deadline *dl,
-			struct kmbox_wakes *w)
+void kmbox_sleep(struct kmbox *mb, const struct kmbox_deadline *dl,
+		 struct kmbox_wakes *w)
 	__must_hold(&mb->lock)
 {
 	spin_unlock(&mb->lock);
@@ -327,8 +327,7 @@ static void kmbox_sleep(struct kmbox *mb, const struct kmbox_deadline *dl,
 }
 
 /* Counts and lists a sleeping sender or peeker.  mb->lock held. */
-static void kmbox_sleeper_add(struct kmbox *mb, struct kmbox_sleeper *sl,
-			      bool sender)
+void kmbox_sleeper_add(struct kmbox *mb, struct kmbox_sleeper *sl, bool sender)
 {
 	sl->task = current;
 	sl->sender = sender;
@@ -339,7 +338,7 @@ static void kmbox_sleeper_add(struct kmbox *mb, struct kmbox_sleeper *sl,
 		mb->nr_peekers++;
 }
 
-static void kmbox_sleeper_del(struct kmbox *mb, struct kmbox_sleeper *sl)
+void kmbox_sleeper_del(struct kmbox *mb, struct kmbox_sleeper *sl)
 {
 	list_del(&sl->link);
 	if (sl->sender)
@@ -469,15 +468,18 @@ static long kmbox_state_error(const struct kmbox *mb)
 /*
  * Sends through handle h as cred: the caller's for the SEND ioctl, the
  * opener's (file->f_cred) for write(2).  opts (checked by the caller
- * against the mailbox's kind) may be NULL.
+ * against the mailbox's kind) may be NULL.  With call, the message is a
+ * call's request carrying that reply slot: it must be taken, and the send
+ * returns once the call is answered or failed (kmbox_call_wait).
  */
-long kmbox_send(struct kmbox_handle *h, struct iov_iter *from,
-		const struct kmbox_msg_opts *opts, bool sync,
-		const struct kmbox_deadline *dl, const struct cred *cred)
+static long kmbox_send_msg(struct kmbox_handle *h, struct iov_iter *from,
+			   const struct kmbox_msg_opts *opts, bool sync,
+			   const struct kmbox_deadline *dl,
+			   const struct cred *cred, struct kmbox_call_slot *call)
 {
 	struct kmbox *mb = h->mb;
 	struct kmbox_sender sender = { .task = current, .result = 1 };
-	bool must_take = sync || mb->capacity == 0;
+	bool must_take = sync || mb->capacity == 0 || call;
 	size_t len = iov_iter_count(from);
 	struct kmbox_wakes w = {};
 	struct kmbox_msg *msg;
@@ -513,6 +515,7 @@ long kmbox_send(struct kmbox_handle *h, struct iov_iter *from,
 		/* Our own reference, to learn the message's fate. */
 		refcount_inc(&msg->ref);
 		msg->sender = &sender;
+		msg->call = call;
 	}
 	mb->sent++;
 	kmbox_deliver(mb, msg, false, &w);
@@ -529,7 +532,10 @@ long kmbox_send(struct kmbox_handle *h, struct iov_iter *from,
 		return 0;
 	}
 	/* The receiver, pollers and peekers are woken as we go to sleep. */
-	ret = kmbox_wait_taken(mb, msg, &sender, dl, &w);
+	if (call)
+		ret = kmbox_call_wait(mb, msg, &sender, dl, &w);
+	else
+		ret = kmbox_wait_taken(mb, msg, &sender, dl, &w);
 	/* A withdrawn message leaves room (or one offer fewer). */
 	if (ret && kmbox_bounded(mb))
 		w.room = true;
@@ -537,6 +543,21 @@ long kmbox_send(struct kmbox_handle *h, struct iov_iter *from,
 	kmbox_do_wakes(mb, &w, false);
 	kmbox_msg_put(msg);
 	return ret;
+}
+
+long kmbox_send(struct kmbox_handle *h, struct iov_iter *from,
+		const struct kmbox_msg_opts *opts, bool sync,
+		const struct kmbox_deadline *dl, const struct cred *cred)
+{
+	return kmbox_send_msg(h, from, opts, sync, dl, cred, NULL);
+}
+
+long kmbox_send_call(struct kmbox_handle *h, struct iov_iter *from,
+		     const struct kmbox_msg_opts *opts,
+		     const struct kmbox_deadline *dl, const struct cred *cred,
+		     struct kmbox_call_slot *call)
+{
+	return kmbox_send_msg(h, from, opts, true, dl, cred, call);
 }
 
 /*
@@ -611,7 +632,8 @@ static void kmbox_recv_result(struct kmbox_recv_result *res,
  * mb->lock held.
  */
 static bool kmbox_recv_locked(struct kmbox *mb, struct kmbox_msg *msg,
-			      struct iov_iter *to, struct kmbox_wakes *w)
+			      struct iov_iter *to, struct kmbox_recv_result *res,
+			      struct kmbox_wakes *w)
 {
 	bool queued = !msg->inflight;
 	size_t copied;
@@ -630,7 +652,9 @@ static bool kmbox_recv_locked(struct kmbox *mb, struct kmbox_msg *msg,
 	else
 		kmbox_set_inflight(mb, msg, false);
 	mb->received++;
-	if (msg->sender)
+	if (msg->call)
+		kmbox_call_taken(mb, msg, res, w);
+	else if (msg->sender)
 		kmbox_sender_done(msg, 0, w);
 	if (kmbox_end_of_drain(mb))
 		w->all = true;
@@ -656,7 +680,7 @@ long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
 
 again:
 	if (res)
-		memset(res, 0, sizeof(*res));
+		memset(res, 0, KMBOX_RECV_RESULT_OUT);
 	spin_lock(&mb->lock);
 	for (;;) {
 		if (mb->state == KMBOX_STATE_DESTROYED) {
@@ -703,7 +727,7 @@ again:
 	}
 	if (peek) {
 		refcount_inc(&msg->ref);
-	} else if (kmbox_recv_locked(mb, msg, to, &w)) {
+	} else if (kmbox_recv_locked(mb, msg, to, res, &w)) {
 		ret = msg->len;
 		spin_unlock(&mb->lock);
 		kmbox_recv_result(res, msg);
@@ -746,7 +770,9 @@ again:
 		w.msg = !put;
 	} else {
 		mb->received++;
-		if (msg->sender)
+		if (msg->call)
+			kmbox_call_taken(mb, msg, res, &w);
+		else if (msg->sender)
 			kmbox_sender_done(msg, 0, &w);
 		kmbox_set_inflight(mb, msg, false);
 		put = msg;

@@ -273,6 +273,7 @@ struct kmbox_msg *kmbox_msg_new(struct iov_iter *from, size_t len,
 	msg->inflight = false;
 	msg->withdrawn = false;
 	msg->sender = NULL;
+	msg->call = NULL;
 	msg->user = user;
 	/* f_cred holds no pid: a write's pid is the writer's, of the opener's ids. */
 	msg->pid = get_pid(task_tgid(current));

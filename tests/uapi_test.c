@@ -84,7 +84,8 @@ TEST(limits)
 	/* Every feature this header knows; none it does not. */
 	EXPECT_EQ(KMBOX_FEATURE_ADMIN | KMBOX_FEATURE_CREATE_RESULT |
 		  KMBOX_FEATURE_BATCH | KMBOX_FEATURE_CHARGED |
-		  KMBOX_FEATURE_SELECT | KMBOX_FEATURE_PORT, lim.features);
+		  KMBOX_FEATURE_SELECT | KMBOX_FEATURE_PORT |
+		  KMBOX_FEATURE_CALL, lim.features);
 }
 
 TEST(limits_match_module_parameters)
@@ -1233,7 +1234,7 @@ BAD_ROW(close_with_size_on_recv_only, OP_CLOSE, ENOTTY, T_RECV_ONLY,
 BAD_ON(unknown_nr_on_device, OP_RAW, ENOTTY, T_DEV,
        r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x08, struct kmbox_limits));
 BAD_ON(unknown_nr_on_mailbox, OP_RAW, ENOTTY, T_ALL,
-       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x17, struct kmbox_info));
+       r->cmd = _IOWR(KMBOX_IOC_MAGIC, 0x19, struct kmbox_info));
 BAD_ON(other_magic_on_device, OP_RAW, ENOTTY, T_DEV,
        r->cmd = _IOWR('x', 0x00, struct kmbox_limits));
 BAD_ON(other_magic_on_mailbox, OP_RAW, ENOTTY, T_ALL,

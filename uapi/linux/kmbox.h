@@ -766,7 +766,11 @@ struct kmbox_port_open {
  * With it: ECONNRESET, the server dropped the request (released its
  * handle, or took it without KMBOX_RECV_CALL); ETIMEDOUT or EINTR, the
  * caller stopped waiting (a call a server has received never restarts
- * after a signal); the server's late reply then fails with ECONNRESET.
+ * after a signal); the server's late reply then fails with ECONNRESET;
+ * EIDRM, the mailbox was destroyed while the call was pending (a late
+ * reply fails with EIDRM).  A bad or read-only @reply_buf fails with
+ * EFAULT before anything is sent (as much of it as a reply may fill:
+ * @reply_len, at most max_msg_size, is faulted in, which may write it).
  */
 struct kmbox_call {
 	__u32 flags;
@@ -800,7 +804,9 @@ struct kmbox_call {
  * Errors: ENOENT, this handle has no pending call @call (never had, or
  * replied already); ECONNRESET, the caller stopped waiting (timeout,
  * signal, exit; the call is gone now); EMSGSIZE, longer than the
- * caller's reply buffer (the call stays pending: reply again); EFAULT.
+ * caller's reply buffer or the mailbox's max_msg_size (the call stays
+ * pending: reply again); EIDRM, the mailbox was destroyed; EFAULT;
+ * ENOBUFS, ENOMEM (the reply is charged to the replier, as a message).
  */
 struct kmbox_reply {
 	__u32 flags;
