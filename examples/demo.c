@@ -334,6 +334,75 @@ static void destroy(void)
 	ipc_release(mb);
 }
 
+/*
+ * Direct communication and RPC: the parent opens a port; a child, knowing
+ * only its pid and port id, sends to it (send(P)) and then calls it; the
+ * parent receives from that child only (receive(Q)) and answers the call.
+ */
+static void direct(void)
+{
+	struct ipc_recvopt opt = { 0 };
+	struct ipc_mbox *port, *srv;
+	struct ipc_callinfo ci;
+	struct ipc_msginfo mi;
+	char buf[64], reply[64];
+	uint64_t id;
+	pid_t client;
+	ssize_t n;
+	int ret;
+
+	scene("direct communication and RPC: send(P), receive(Q), call and reply");
+	ret = ipc_port_create(NULL, &port, &id);
+	if (ret) {
+		say("server", "no port: %s", strerror(-ret));
+		return;
+	}
+	say("server", "pid %d opened port %llu", getpid(), (unsigned long long)id);
+	client = child();
+	if (client == 0) {
+		double t;
+
+		ipc_send_to(getppid(), id, "hello, P", 8, NULL, 0);
+		say("client", "sent \"hello, P\" to pid %d, port %llu", getppid(),
+		    (unsigned long long)id);
+		if (ipc_port_open(getppid(), id, &srv))
+			_exit(1);
+		t = now();
+		n = ipc_call(srv, "6*7", 3, reply, sizeof(reply) - 1, NULL, 0, &ci);
+		if (n >= 0) {
+			reply[n] = '\0';
+			say("client", "call \"6*7\" returned \"%s\" from pid %d in %.3fs",
+			    reply, ci.pid, now() - t);
+		} else {
+			say("client", "call failed: %s", strerror((int)-n));
+			ipc_send(srv, "", 0, NULL, 0);	/* not to leave the server waiting */
+		}
+		_exit(0);
+	}
+	opt.flags = IPC_SEL_FROM;
+	opt.from = client;
+	n = ipc_recv_opt(port, buf, sizeof(buf) - 1, NULL, 0, &mi, &opt);
+	if (n >= 0) {
+		buf[n] = '\0';
+		say("server", "receive(Q = %d): \"%s\"", client, buf);
+	}
+	memset(&opt, 0, sizeof(opt));
+	opt.flags = IPC_SEL_CALLS;
+	n = ipc_recv_opt(port, buf, sizeof(buf) - 1, NULL, 0, &mi, &opt);
+	if (n >= 0 && opt.call) {
+		buf[n] = '\0';
+		say("server", "took call \"%s\" from pid %d; %llu call pending; replies \"42\"",
+		    buf, mi.pid, (unsigned long long)info(port).calls_pending);
+		ret = ipc_reply(port, opt.call, "42", 2);
+		if (ret)
+			say("server", "reply: %s", strerror(-ret));
+	} else if (n < 0) {
+		say("server", "no call: %s", strerror((int)-n));
+	}
+	wait_all();
+	ipc_release(port);
+}
+
 int main(void)
 {
 	const char *backend;
@@ -353,6 +422,7 @@ int main(void)
 	unbounded();
 	shared();
 	destroy();
+	direct();
 	printf("\ndemo done\n");
 	return 0;
 }
