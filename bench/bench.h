@@ -6,7 +6,8 @@
  *
  * Pieces, one concern each:
  *   peers.c    the channels: pipe, AF_UNIX seqpacket, POSIX mq, SysV msg,
- *              kmbox by ioctl and by read/write, libipc (either backend)
+ *              kmbox by ioctl and by read/write, libipc (either backend),
+ *              and calls (peer-call.c: KMBOX_IOC_CALL, ipc_call)
  *   cases.c    what is measured: one-process cost, streaming, round trip,
  *              4 senders + 4 receivers; processes, pinning, the start barrier
  *   measure.c  clocks, rusage, runs and their statistics, the floors,
@@ -54,6 +55,7 @@ struct chan {
 	char *rbuf;		/* pipe-batch: bytes read, not yet taken */
 	size_t rcap, rhave;
 	char note[64];		/* a limit that made it smaller than asked */
+	uint64_t call;		/* call peers, server side: the call to reply to */
 };
 
 struct peer {
@@ -74,6 +76,16 @@ struct peer {
 	int (*send_batch)(struct chan *c, char *const *bufs, size_t len, unsigned int n);
 	int (*recv_batch)(struct chan *c, char *const *bufs, size_t cap, unsigned int n,
 			  size_t *lens);
+	/*
+	 * Call peers only (round trips over one channel, no send or recv):
+	 * call sends a request and waits for its reply (its length, or
+	 * -errno); reply_recv replies to c->call, if not 0, then receives
+	 * the next call (its length, or -errno, also when the reply failed),
+	 * c->call its id; reply answers c->call alone (the last one).
+	 */
+	ssize_t (*call)(struct chan *c, const void *req, size_t len, void *reply, size_t cap);
+	ssize_t (*reply_recv)(struct chan *c, const void *rep, size_t rlen, void *buf, size_t cap);
+	int (*reply)(struct chan *c, const void *rep, size_t rlen);
 };
 
 /* Most messages per call a batched peer is asked for (--batches). */
@@ -91,6 +103,7 @@ struct peer_spec {
 extern const struct peer peer_pipe, peer_unix, peer_mq, peer_sysv;
 extern const struct peer peer_kmbox_ioctl, peer_kmbox_rw, peer_libipc;
 extern const struct peer peer_pipe_batch, peer_kmbox_batch, peer_libipc_batch;
+extern const struct peer peer_kmbox_call, peer_libipc_call;
 
 /* A byte-counted buffer for BENCH_DEPTH messages (peers.c). */
 size_t peer_byte_buf(size_t size, size_t dflt);
@@ -126,6 +139,7 @@ struct sample {
 	double cpu_secs;	/* user + sys of every process, the loop only */
 	uint64_t csw;		/* voluntary + involuntary context switches */
 	uint64_t syscalls;	/* in the ptrace pass only, else 0 */
+	uint64_t syscalls0;	/* of those, process 0's (the sender, the client) */
 	int ok;			/* the sequence checks passed */
 	char err[96];		/* else what went wrong */
 	char note[64];		/* the channel's note, if any */
@@ -153,6 +167,8 @@ struct result {
 	double csw;		/* context switches per message (median run) */
 	double syscalls;	/* per message, ptrace pass; < 0: not counted */
 	char note[160];		/* skip reason, error, or "-" */
+	double syscalls0;	/* of those, process 0's; < 0: not counted.  The
+				 * last field of a line, which older lines lack */
 };
 
 void result_print(FILE *f, const struct result *r);

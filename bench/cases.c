@@ -365,11 +365,59 @@ static void batch_loop(const struct role *r, char *const *bufs, struct proc_out 
 	o->ok = 1;
 }
 
+/*
+ * The loop of a call peer, round trips only: the client (process 0) calls
+ * with message i and checks the reply it gets into rbuf; the server takes
+ * each call and replies with the request it got (an echo), the reply to
+ * call i going with its receive of call i + 1, the last one alone.
+ */
+static void call_loop(const struct role *r, char *buf, char *rbuf, struct proc_out *o)
+{
+	const struct peer *p = r->c0->peer;
+	uint64_t i;
+	ssize_t got;
+	int ret;
+
+	if (r->k != CASE_RTT_1 && r->k != CASE_RTT_X)
+		FAIL(o, "a call peer only makes round trips");
+	for (i = 0; i < r->n; i++) {
+		if (r->idx == 0) {
+			stamp(buf, i, 0);
+			got = p->call(r->c0, buf, r->size, rbuf, r->size);
+			if (got < 0)
+				FAIL(o, "call: %s", strerror((int)-got));
+			if ((size_t)got != r->size)
+				FAIL(o, "reply of %zd bytes to a call of %zu", got, r->size);
+			if (hdr_of(rbuf).seq != i)
+				FAIL(o, "call %llu: reply to %llu", (unsigned long long)i,
+				     (unsigned long long)hdr_of(rbuf).seq);
+			continue;
+		}
+		/* buf still holds call i - 1's request: the echo. */
+		got = p->reply_recv(r->c0, buf, r->size, buf, r->size);
+		if (got < 0)
+			FAIL(o, "reply and receive: %s", strerror((int)-got));
+		if ((size_t)got != r->size)
+			FAIL(o, "received %zd bytes, sent %zu", got, r->size);
+		if (hdr_of(buf).seq != i)
+			FAIL(o, "expected call %llu, got %llu", (unsigned long long)i,
+			     (unsigned long long)hdr_of(buf).seq);
+	}
+	if (r->idx != 0 && r->n) {
+		ret = p->reply(r->c0, buf, r->size);
+		if (ret < 0)
+			FAIL(o, "reply: %s", strerror(-ret));
+	}
+	o->ok = 1;
+}
+
 static void __attribute__((noreturn)) child(const struct role *r, struct shared *sh)
 {
 	struct proc_out *o = &sh->out[r->idx];
 	char *bufs[BENCH_BATCH_MAX] = { NULL };
 	unsigned int nbufs = r->c0->batch ? r->c0->batch : 1, i;
+	/* A call peer's client has a second buffer, for the reply. */
+	char *rbuf = NULL;
 	struct rusage ru0, ru1;
 	char *buf;
 
@@ -387,6 +435,11 @@ static void __attribute__((noreturn)) child(const struct role *r, struct shared 
 	for (i = 0; i < nbufs; i++)
 		if (!bufs[i])
 			buf = NULL;
+	if (r->c0->peer->call && r->idx == 0) {
+		rbuf = msg_buf(r->size);
+		if (!rbuf)
+			buf = NULL;
+	}
 	if (!buf)
 		snprintf(o->err, sizeof(o->err), "out of memory");
 	barrier(sh);
@@ -398,6 +451,8 @@ static void __attribute__((noreturn)) child(const struct role *r, struct shared 
 		mark(MARK_BEGIN);
 	if (r->c0->batch)
 		batch_loop(r, bufs, o);
+	else if (r->c0->peer->call)
+		call_loop(r, buf, rbuf, o);
 	else
 		role_loop(r, buf, o);
 	if (r->trace)
@@ -408,6 +463,7 @@ static void __attribute__((noreturn)) child(const struct role *r, struct shared 
 	o->csw = (uint64_t)(ru1.ru_nvcsw - ru0.ru_nvcsw + ru1.ru_nivcsw - ru0.ru_nivcsw);
 	for (i = 0; i < nbufs; i++)
 		msg_free(bufs[i]);
+	msg_free(rbuf);
 	_exit(o->ok ? 0 : 1);
 }
 
@@ -420,7 +476,7 @@ static void on_alarm(int sig)
  * The syscall pass: the children stopped themselves (PTRACE_TRACEME, then
  * SIGSTOP); count every syscall entry each makes between its two markers.
  */
-static uint64_t trace_children(pid_t *pids, int n)
+static uint64_t trace_children(pid_t *pids, int n, uint64_t *first)
 {
 	int counting[MAX_PROCS] = { 0 }, left = n, st, i;
 	uint64_t total = 0;
@@ -455,8 +511,10 @@ static uint64_t trace_children(pid_t *pids, int n)
 					counting[i] = 1;
 				else if (si.entry.nr == SYS_close && (int)si.entry.args[0] == MARK_END)
 					counting[i] = 0;
-				else if (counting[i])
+				else if (counting[i]) {
 					total++;
+					*first += i == 0;
+				}
 			}
 			ptrace(PTRACE_SYSCALL, pid, NULL, NULL);
 		} else if (WSTOPSIG(st) == SIGSTOP && !counting[i]) {
@@ -519,6 +577,9 @@ int case_run(enum bench_case k, const struct peer_spec *ps, size_t size, uint64_
 	if (k == CASE_MPMC)
 		n -= n % MPMC;
 	case_roles(k, &nprocs, cpus, &nchans);
+	/* A call carries its reply back over the same mailbox. */
+	if (ps->peer->call)
+		nchans = 1;
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
 		snprintf(s->err, sizeof(s->err), "mmap: %s", strerror(errno));
@@ -557,7 +618,7 @@ int case_run(enum bench_case k, const struct peer_spec *ps, size_t size, uint64_
 	}
 	alarm(RUN_LIMIT_SECS);
 	if (trace && !killed)
-		s->syscalls = trace_children(pids, nprocs);
+		s->syscalls = trace_children(pids, nprocs, &s->syscalls0);
 	for (i = 0; i < nprocs; i++) {
 		pid_t p = pids[i] < 0 ? -pids[i] : pids[i];
 

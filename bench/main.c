@@ -22,7 +22,8 @@
 #define MAX_LIST	16
 
 static const char *const default_peers =
-	"pipe,unix,mq,sysv,kmbox-ioctl,kmbox-rw,libipc,pipe-batch,kmbox-batch,libipc-batch";
+	"pipe,unix,mq,sysv,kmbox-ioctl,kmbox-rw,libipc,pipe-batch,kmbox-batch,libipc-batch,"
+	"kmbox-call,libipc-call";
 static const char *const default_sizes = "64,4096,65536,1048576";
 
 /* A whole number or decimal, or usage(). */
@@ -167,6 +168,12 @@ static int batch_wanted(enum bench_case k, size_t size)
 	return (k == CASE_ONEPROC || k == CASE_STREAM_X || k == CASE_STREAM_1) && size <= 4096;
 }
 
+/* Call peers: round trips only. */
+static int call_wanted(enum bench_case k)
+{
+	return k == CASE_RTT_1 || k == CASE_RTT_X;
+}
+
 /*
  * Which sizes a case is measured at: all of them for the one-process cost
  * and streaming across CPUs (the plot); with --quick the other cases at
@@ -301,6 +308,8 @@ static int run(int argc, char **argv)
 				int q;
 
 				spec_of(peer[m], &probe);
+				if (probe.peer->call && !call_wanted(cases[i]))
+					continue;
 				if (!probe.peer->send_batch) {
 					ps[n++] = probe;
 					continue;

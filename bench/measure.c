@@ -88,6 +88,8 @@ static const char *unsupported(enum bench_case k, const struct peer_spec *ps, si
 		return "rendezvous: one process cannot be its own receiver";
 	if (k == CASE_MPMC && !ps->peer->can_mpmc_big && size > 4096)
 		return "writes above PIPE_BUF interleave among 4 writers";
+	if (ps->peer->call && k != CASE_RTT_1 && k != CASE_RTT_X)
+		return "a call is a round trip";
 	if ((k == CASE_STREAM_X || k == CASE_RTT_X || k == CASE_MPMC) && ncpus() < 2)
 		return "needs two CPUs";
 	return NULL;
@@ -103,6 +105,7 @@ static void result_init(struct result *r, const struct bench_opts *o, const char
 	snprintf(r->peer, sizeof(r->peer), "%s", peer);
 	r->size = size;
 	r->syscalls = -1;
+	r->syscalls0 = -1;
 	snprintf(r->note, sizeof(r->note), "-");
 }
 
@@ -242,8 +245,10 @@ void measure_group(const struct bench_opts *o, enum bench_case k, const struct p
 
 			if (tn > m->cap)
 				tn = m->cap;
-			if (!case_run(k, m->ps, size, tn, 1, &s) && s.ok)
+			if (!case_run(k, m->ps, size, tn, 1, &s) && s.ok) {
 				m->r->syscalls = (double)s.syscalls / (double)s.msgs;
+				m->r->syscalls0 = (double)s.syscalls0 / (double)s.msgs;
+			}
 		}
 	}
 	free(mem);

@@ -11,7 +11,8 @@
  * (sysctls, rlimits, privileges) is skipped, and the reason said.
  *
  * Every call here is one system call per message except where a loop
- * completes a short pipe read or write; report.c's syscall figures are
+ * completes a short pipe read or write (a call peer's: one per call, one
+ * per request served); report.c's syscall figures are
  * counted by ptrace, not taken from here.
  */
 #define _GNU_SOURCE
@@ -61,7 +62,7 @@ int peer_why(char *why, size_t len, const char *fmt, const char *what, int err)
 
 static const struct peer *const peers[] = {
 	&peer_pipe, &peer_unix, &peer_mq, &peer_sysv, &peer_kmbox_ioctl, &peer_kmbox_rw, &peer_libipc,
-	&peer_pipe_batch, &peer_kmbox_batch, &peer_libipc_batch,
+	&peer_pipe_batch, &peer_kmbox_batch, &peer_libipc_batch, &peer_kmbox_call, &peer_libipc_call,
 };
 
 void peer_list(FILE *f)
@@ -127,6 +128,8 @@ int peer_parse(const char *s, struct peer_spec *ps)
 		snprintf(base, sizeof(base), "%s", peer_libipc_name());
 	else if (ps->peer == &peer_libipc_batch)
 		snprintf(base, sizeof(base), "%s-batch", peer_libipc_name());
+	else if (ps->peer == &peer_libipc_call)
+		snprintf(base, sizeof(base), "%s-call", peer_libipc_name());
 	else
 		snprintf(base, sizeof(base), "%s", ps->peer->name);
 	if (ps->batch)

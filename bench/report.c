@@ -39,9 +39,10 @@ void result_print(FILE *f, const struct result *r)
 
 	snprintf(note, sizeof(note), "%s", r->note[0] ? r->note : "-");
 	clean(note);
-	fprintf(f, "%s\t%s\t%s\t%s\t%s\t%zu\t%llu\t%d\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t%s\n",
+	fprintf(f, "%s\t%s\t%s\t%s\t%s\t%zu\t%llu\t%d\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t%s\t%.6g\n",
 		LINE_TAG, r->env, r->kind, r->name, r->peer, r->size, (unsigned long long)r->n,
-		r->runs, r->min, r->med, r->max, r->cpu_ns, r->csw, r->syscalls, note);
+		r->runs, r->min, r->med, r->max, r->cpu_ns, r->csw, r->syscalls, note,
+		r->syscalls0);
 }
 
 static void field_copy(char *dst, size_t len, const char *src)
@@ -49,10 +50,13 @@ static void field_copy(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src);
 }
 
-/* 0 and *r filled for a result line (anything may precede the tag). */
+/*
+ * 0 and *r filled for a result line (anything may precede the tag): 15
+ * fields, or 16 since process 0's system calls were added.
+ */
 int result_parse(const char *line, struct result *r)
 {
-	char buf[512], *f[15], *save = NULL, *p;
+	char buf[512], *f[16], *save = NULL, *p;
 	int n = 0;
 
 	p = strstr(line, LINE_TAG "\t");
@@ -60,9 +64,9 @@ int result_parse(const char *line, struct result *r)
 		return -1;
 	snprintf(buf, sizeof(buf), "%s", p);
 	buf[strcspn(buf, "\r\n")] = '\0';
-	for (p = strtok_r(buf, "\t", &save); p && n < 15; p = strtok_r(NULL, "\t", &save))
+	for (p = strtok_r(buf, "\t", &save); p && n < 16; p = strtok_r(NULL, "\t", &save))
 		f[n++] = p;
-	if (n != 15)
+	if (n != 15 && n != 16)
 		return -1;
 	memset(r, 0, sizeof(*r));
 	field_copy(r->env, sizeof(r->env), f[1]);
@@ -79,6 +83,7 @@ int result_parse(const char *line, struct result *r)
 	r->csw = strtod(f[12], NULL);
 	r->syscalls = strtod(f[13], NULL);
 	field_copy(r->note, sizeof(r->note), f[14]);
+	r->syscalls0 = n == 16 ? strtod(f[15], NULL) : -1;
 	return 0;
 }
 
@@ -190,6 +195,10 @@ static const struct target targets[] = {
 	  "kmbox-batch/16", "kmbox-ioctl", 0, 0, 2.5 },
 	{ "vm", "#12", "64 B streaming, batched (16 per call) vs pipe batches", "stream-x", 64,
 	  "kmbox-batch/16", "pipe-batch/16", 0, 0, 1.0 },
+	{ "vm", "#13", "RPC round trip 64 B on one CPU, time vs pipe ping-pong", "rtt-1",
+	  64, "kmbox-call", "pipe", 1, 1, 1.0 },
+	{ "vm", "#13", "RPC by libipc, 64 B on one CPU, time vs pipe ping-pong", "rtt-1", 64,
+	  "libipc-kernel-call", "pipe", 1, 1, 1.0 },
 };
 
 #define NTARGETS ((int)(sizeof(targets) / sizeof(targets[0])))
@@ -321,6 +330,58 @@ static void text_batches(FILE *f, const struct db *db, const char *env)
 	}
 }
 
+/*
+ * Round trips at 64 B (issue 13's RPC against its peers), as time: ns per
+ * round trip, over the pipe's and over the futex ping-pong floor of the
+ * same CPUs, and the system calls the ptrace pass counted per round trip,
+ * the client's (process 0) and the server's.
+ */
+static void text_rpc(FILE *f, const struct db *db, const char *env)
+{
+	static const char *const rtt[] = { "rtt-1", "rtt-x" };
+	static const char *const floor_of[] = { "futex-rtt-1", "futex-rtt-x" };
+	int i, k, any = 0, rows;
+
+	for (k = 0; k < 2; k++) {
+		const struct result *fl = find(db, env, "floor", floor_of[k], "-", 0);
+		double pipe = rate(db, env, rtt[k], "pipe", 64);
+		double fns = fl && fl->runs ? fl->med : NAN;
+
+		for (i = 0, rows = 0; i < db->n; i++) {
+			const struct result *r = &db->r[i];
+			char c1[16], c2[16], sys[40];
+			double ns;
+
+			if (strcmp(r->env, env) != 0 || strcmp(r->kind, "case") != 0 ||
+			    strcmp(r->name, rtt[k]) != 0 || r->size != 64 || !r->runs ||
+			    strchr(r->peer, ':'))
+				continue;
+			if (!any)
+				fprintf(f, "\nRound trips of 64 B each way (RPC: the *-call peers), time per "
+					   "round trip over the pipe's and over the futex floor's (<= 1 is "
+					   "as fast or faster);\nsystem calls per round trip counted by "
+					   "ptrace, client + server:\n%-6s %-20s %9s %7s %7s %6s  %s\n",
+					"case", "peer", "ns/rtt", "t/pipe", "t/futex", "csw", "syscalls");
+			any = 1;
+			rows++;
+			ns = 1e9 / r->med;
+			fmt_ratio(c1, sizeof(c1), ns * pipe / 1e9);
+			fmt_ratio(c2, sizeof(c2), ns / fns);
+			if (r->syscalls >= 0 && r->syscalls0 >= 0)
+				snprintf(sys, sizeof(sys), "%.2f + %.2f", r->syscalls0,
+					 r->syscalls - r->syscalls0);
+			else if (r->syscalls >= 0)
+				snprintf(sys, sizeof(sys), "%.2f", r->syscalls);
+			else
+				snprintf(sys, sizeof(sys), "-");
+			fprintf(f, "%-6s %-20s %9.0f %7s %7s %6.2f  %s\n", r->name, r->peer, ns, c1,
+				c2, r->csw, sys);
+		}
+		if (rows && !isnan(fns))
+			fprintf(f, "%-6s %-20s %9.0f %7s %7s\n", rtt[k], "(futex floor)", fns, "", "1.00");
+	}
+}
+
 /* What limits made a peer smaller than asked, once per peer and note. */
 static void text_notes(FILE *f, const struct db *db, const char *env)
 {
@@ -385,6 +446,7 @@ static void text_env(FILE *f, const struct db *db, const char *env, int detail)
 			fputc('\n', f);
 		}
 	}
+	text_rpc(f, db, env);
 	text_modes(f, db, env);
 	text_batches(f, db, env);
 	text_notes(f, db, env);
@@ -530,6 +592,8 @@ static void json_env(FILE *f, const struct db *db, const char *env)
 			json_num(f, r->csw);
 			fprintf(f, ", \"syscalls_per_msg\": ");
 			json_num(f, r->syscalls >= 0 ? r->syscalls : NAN);
+			fprintf(f, ", \"syscalls_per_msg_process0\": ");
+			json_num(f, r->syscalls0 >= 0 ? r->syscalls0 : NAN);
 			fprintf(f, ", \"ratio_vs_pipe\": ");
 			json_num(f, r->med / rate(db, env, r->name, "pipe", r->size));
 			fprintf(f, ", \"ratio_vs_mq\": ");
