@@ -142,7 +142,8 @@ void op_raw(void)
 			fd = h.fd;
 	}
 	static const unsigned int nrs[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
-					    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16 };
+					    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+					    0x18 };
 
 	dir = pct(60) ? _IOC_READ | _IOC_WRITE : below(4);
 	type = pct(85) ? KMBOX_IOC_MAGIC : (unsigned int)(pct(50) ? 'x' : 0xb0 + below(16));
@@ -150,7 +151,7 @@ void op_raw(void)
 		type = 'x';
 	nr = pct(70) ? nrs[below(ARRAY_SIZE(nrs))] : pct(80) ? below(0x20) : below(256);
 	if (pct(70))	/* mostly a command of the descriptor's kind */
-		nr = fd == ctl ? below(8) : 0x10 + below(7);
+		nr = fd == ctl ? below(8) : 0x10 + below(9);
 	size = pct(40) ? 40 + 8 * below(44) : pct(70) ? below(512) : below(_IOC_SIZEMASK + 1);
 	if (pct(50)) {
 		size_t i;

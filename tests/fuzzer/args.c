@@ -122,11 +122,11 @@ void mkarg(struct iarg *a, unsigned long cmd, const void *s,
 		a->expect = EFAULT, a->expect2 = nonzero_tail ? E2BIG : 0;
 	else if (nonzero_tail)
 		a->expect = E2BIG;
-	else if (place == P_RO && cmd != KMBOX_IOC_SEND &&
+	else if (place == P_RO && cmd != KMBOX_IOC_SEND && cmd != KMBOX_IOC_REPLY &&
 		 cmd != KMBOX_IOC_SEND_BATCH && cmd != KMBOX_IOC_RECV_BATCH)
 		a->expect = EFAULT;	/* the struct cannot be written back */
 	else
-		/* SEND and the batches only read theirs: read-only is as good */
+		/* SEND, REPLY, the batches only read theirs: read-only is as good */
 		a->ok = place == P_NORMAL || place == P_RO;
 	snprintf(a->desc, sizeof(a->desc), "size %zu%s%s, struct %s",
 		 size, nonzero_tail ? " (non-zero tail)" : "",
@@ -265,6 +265,16 @@ void new_handle(int fd, int slot, uint32_t flags, uint32_t access,
 				  what, (unsigned long long)cr->capacity, cr->max_msg_size,
 				  cr->mode, (unsigned long long)info.capacity,
 				  info.max_msg_size, info.mode, info.uid);
+		uint32_t cf = cr->flags & (KMBOX_CREATE_PRIO | KMBOX_CREATE_SELECT |
+					   KMBOX_CREATE_PORT | KMBOX_CREATE_OWNER_CLOSE);
+
+		/* A port implies SELECT, and is the creating process's. */
+		if (cf & KMBOX_CREATE_PORT)
+			cf |= KMBOX_CREATE_SELECT;
+		if (info.create_flags != cf ||
+		    info.port_pid != (cf & KMBOX_CREATE_PORT ? (int32_t)mypid : 0))
+			violation(C_INFO, "%s: created with flags %#x, INFO says create_flags %#x port_pid %d (pid %d)",
+				  what, cr->flags, info.create_flags, info.port_pid, (int)mypid);
 		if (!cr->name && (info.state != KMBOX_STATE_OPEN || info.msgs ||
 				  info.sent || info.received || info.dropped ||
 				  info.senders_waiting || info.receivers_waiting ||
@@ -285,6 +295,9 @@ void new_handle(int fd, int slot, uint32_t flags, uint32_t access,
 	h.id = info.id;
 	h.capacity = info.capacity;
 	h.max_msg_size = info.max_msg_size;
+	h.create_flags = info.create_flags;
+	h.port_pid = info.port_pid;
+	h.port_owner = cr && (cr->flags & KMBOX_CREATE_PORT);
 	h.uid = info.uid;
 	h.state_seen = info.state;
 	h.received_seen = info.received;
@@ -402,4 +415,15 @@ void check_timeout(const char *what, int e, uint32_t flags, int64_t timeout,
 	}
 	if (e == EAGAIN && mode != KMBOX_MSG_NONBLOCK)
 		violation(C_VALID, "%s with flags %#x: EAGAIN without KMBOX_MSG_NONBLOCK", what, flags);
+}
+
+/*
+ * Whether a mode (flags & 7, with timeout) is invalid, the other bits
+ * allowed being valid: at most one mode; a timeout only with TIMEOUT or
+ * DEADLINE, and then not negative.
+ */
+bool mode_invalid(uint32_t flags, int64_t timeout, uint32_t valid)
+{
+	return (flags & ~(valid | 7U)) || __builtin_popcount(flags & 7) > 1 ||
+	       (!(flags & 6) && timeout) || ((flags & 6) && timeout < 0);
 }

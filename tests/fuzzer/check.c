@@ -14,7 +14,7 @@ const char *const op_name[OP_MAX] = {
 	"CLOSE", "DESTROY", "read", "write", "poll", "epoll", "dup", "close",
 	"raw-ioctl", "fork", "exit", "delete_module", "open-dev", "sigaction",
 	"scenario", "SCM_RIGHTS", "io_uring", "/proc/kmbox",
-	"STAT_ID/LIST/DESTROY_ID",
+	"STAT_ID/LIST/DESTROY_ID", "PORT_OPEN", "CALL", "REPLY",
 };
 
 /* Weights, per ten thousand. */
@@ -29,6 +29,7 @@ const int op_weight[OP_MAX] = {
 	[OP_UNLOAD] = 5, [OP_DEVOPEN] = 40, [OP_SIGACT] = 20,
 	[OP_SCENARIO] = 120, [OP_SCM] = 150, [OP_URING] = 250,
 	[OP_PROC] = 60, [OP_ADMIN] = 150,
+	[OP_PORT_OPEN] = 80, [OP_CALL] = 250, [OP_REPLY] = 120,
 };
 
 const char *const check_name[C_N] = {
@@ -107,6 +108,8 @@ const char *ename(int e)
 		{ ETIMEDOUT, "ETIMEDOUT" }, { ENOSYS, "ENOSYS" },
 		{ ECANCELED, "ECANCELED" }, { ETOOMANYREFS, "ETOOMANYREFS" },
 		{ EWOULDBLOCK, "EWOULDBLOCK" }, { ECHILD, "ECHILD" },
+		{ ESRCH, "ESRCH" }, { ECONNREFUSED, "ECONNREFUSED" },
+		{ ECONNRESET, "ECONNRESET" }, { EPROTO, "EPROTO" },
 	};
 	static __thread char buf[4][24];
 	static __thread unsigned int next;
@@ -143,8 +146,9 @@ static const int *const op_errs[OP_MAX] = {
 			  EACCES),
 	[OP_SEND] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, EBADF, EMSGSIZE, EAGAIN,
 			ETIMEDOUT, EINTR, EPIPE, EIDRM, ENOBUFS),
+	/* ESRCH: KMBOX_RECV_FROM a process that does not exist */
 	[OP_RECV] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, EBADF, EMSGSIZE, EAGAIN,
-			ETIMEDOUT, EINTR, EPIPE, EIDRM),
+			ETIMEDOUT, EINTR, EPIPE, EIDRM, ESRCH),
 	/* Those of SEND and RECV: a batch fails only as its first message */
 	[OP_SEND_BATCH] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, EBADF, EMSGSIZE,
 			      EAGAIN, ETIMEDOUT, EINTR, EPIPE, EIDRM, ENOBUFS),
@@ -169,7 +173,15 @@ static const int *const op_errs[OP_MAX] = {
 	/* the admin commands' among them (ENOENT, EACCES, EIDRM) */
 	[OP_RAW] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, ENAMETOOLONG, ENOENT,
 		       EEXIST, EACCES, ENOSPC, EBADF, EMSGSIZE, EAGAIN,
-		       ETIMEDOUT, EINTR, EPIPE, EIDRM, ENOBUFS),
+		       ETIMEDOUT, EINTR, EPIPE, EIDRM, ENOBUFS, ESRCH,
+		       ECONNREFUSED, ECONNRESET, ENFILE, EMFILE),
+	[OP_PORT_OPEN] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, ESRCH, ECONNREFUSED,
+			     EACCES, EMFILE, ENFILE),
+	/* a failed SEND's, and ECONNRESET: dropped after receipt */
+	[OP_CALL] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, EBADF, EMSGSIZE,
+			ETIMEDOUT, EINTR, EPIPE, EIDRM, ENOBUFS, ECONNRESET),
+	[OP_REPLY] = SET(EINVAL, E2BIG, EFAULT, ENOTTY, ENOENT, ECONNRESET,
+			 EMSGSIZE, EIDRM, ENOBUFS),
 	[OP_UNLOAD] = SET(EWOULDBLOCK, EBUSY, EPERM),
 	[OP_DEVOPEN] = SET(EMFILE),
 	[OP_FORK] = SET(EAGAIN),

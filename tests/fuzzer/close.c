@@ -175,6 +175,8 @@ static void adopt(int fd)
 	h.id = info.id;
 	h.capacity = info.capacity;
 	h.max_msg_size = info.max_msg_size;
+	h.create_flags = info.create_flags;
+	h.port_pid = info.port_pid;
 	h.uid = info.uid;
 	h.state_seen = info.state;
 	h.received_seen = info.received;

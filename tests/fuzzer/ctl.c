@@ -122,10 +122,18 @@ void op_create(void)
 		c.flags |= KMBOX_CREATE_EXCL;
 	if (pct(10))
 		c.flags |= KMBOX_CREATE_OWNER_CLOSE;
+	/* Issue 13: priorities, tags and selective receive; ports. */
+	if (pct(30))
+		c.flags |= KMBOX_CREATE_PRIO;
+	if (pct(30))
+		c.flags |= KMBOX_CREATE_SELECT;
+	if (pct(4))
+		c.flags |= KMBOX_CREATE_PORT;
 	if (pml(30)) {
 		c.flags |= 1U << below(32);
 		inval |= c.flags & ~(KMBOX_FD_CLOEXEC | KMBOX_FD_NONBLOCK | KMBOX_CREATE_EXCL |
-				     KMBOX_CREATE_OWNER_CLOSE | KMBOX_CREATE_PORT);
+				     KMBOX_CREATE_OWNER_CLOSE | KMBOX_CREATE_PORT |
+				     KMBOX_CREATE_PRIO | KMBOX_CREATE_SELECT);
 	}
 	c.access = pct(60) ? KMBOX_ACCESS_ALL :
 		   pct(50) ? KMBOX_ACCESS_RECV : KMBOX_ACCESS_SEND;
@@ -158,7 +166,7 @@ void op_create(void)
 	}
 	if (pml(10))
 		c.result = rnd();	/* an out field: ignored */
-	if (pct(60)) {
+	if (pct(60) && (!(c.flags & KMBOX_CREATE_PORT) || pct(10))) {
 		c.name = pick_name(&name, &nerr, true, &ndesc);
 	}
 	if (!c.name && (c.flags & KMBOX_CREATE_EXCL) && pct(90))

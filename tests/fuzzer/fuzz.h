@@ -55,6 +55,9 @@ _Static_assert(sizeof(struct kmbox_batch) == KMBOX_BATCH_SIZE_VER0, "batch");
 _Static_assert(sizeof(struct kmbox_msgvec) == KMBOX_MSGVEC_SIZE, "msgvec");
 _Static_assert(sizeof(struct kmbox_destroy_id) == KMBOX_DESTROY_ID_SIZE_VER0, "destroy_id");
 _Static_assert(sizeof(struct kmbox_list) == KMBOX_LIST_SIZE_VER0, "list");
+_Static_assert(sizeof(struct kmbox_port_open) == KMBOX_PORT_OPEN_SIZE_VER0, "port_open");
+_Static_assert(sizeof(struct kmbox_call) == KMBOX_CALL_SIZE_VER0, "call");
+_Static_assert(sizeof(struct kmbox_reply) == KMBOX_REPLY_SIZE_VER0, "reply");
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define PAGE		4096UL
@@ -117,7 +120,8 @@ enum op {
 	OP_NONE, OP_LIMITS, OP_CREATE, OP_OPEN, OP_UNLINK, OP_SEND, OP_RECV,
 	OP_SEND_BATCH, OP_RECV_BATCH, OP_INFO, OP_CLOSE, OP_DESTROY, OP_READ, OP_WRITE, OP_POLL, OP_EPOLL,
 	OP_DUP, OP_FDCLOSE, OP_RAW, OP_FORK, OP_EXIT, OP_UNLOAD, OP_DEVOPEN,
-	OP_SIGACT, OP_SCENARIO, OP_SCM, OP_URING, OP_PROC, OP_ADMIN, OP_MAX
+	OP_SIGACT, OP_SCENARIO, OP_SCM, OP_URING, OP_PROC, OP_ADMIN,
+	OP_PORT_OPEN, OP_CALL, OP_REPLY, OP_MAX
 };
 
 enum check {
@@ -177,6 +181,13 @@ struct first_recv {
 
 #define WHO_N	(1U << 20)	/* ids whose first receiver is recorded */
 
+/* The priority and tag a message was sent with, for ids below WHO_N. */
+struct sent_opts {
+	uint32_t prio;
+	uint32_t set;		/* 1: recorded (0: sent without, both 0) */
+	uint64_t tag;
+};
+
 /* Shared pages (state.c): their sizes and layout. */
 #define NONE_SIZE	(5 * PAGE)
 #define RO_NAME_OFF	2048
@@ -203,6 +214,9 @@ struct handle {
 	uint64_t id;
 	uint64_t capacity;
 	uint32_t max_msg_size;
+	uint32_t create_flags;	/* INFO's: KMBOX_CREATE_PRIO, _SELECT, _PORT */
+	pid_t port_pid;		/* INFO's, when installed */
+	bool port_owner;	/* the handle CREATE returned for a port */
 	uid_t uid;
 	/* What INFO showed last through this handle. */
 	uint32_t state_seen;
@@ -271,6 +285,7 @@ extern const char *const stat_name[ST_N];
 extern struct shared *S;
 extern _Atomic uint8_t *track;
 extern struct first_recv *track_who;
+extern struct sent_opts *track_opt;
 extern struct kmbox_limits L;	/* at start-up: the largest limits */
 extern int ctl;		/* this process's /dev/kmbox */
 extern int epfd;
@@ -353,6 +368,8 @@ int64_t verify(const uint8_t *p, size_t len, uint64_t mbox,
 	       const char *how, struct hdr *hp);
 void track_send(uint64_t id, int e);
 void track_recv(int64_t id, const char *how);
+void track_opts(uint64_t id, uint32_t prio, uint64_t tag);
+void check_opts(int64_t id, uint32_t prio, uint64_t tag, const char *how);
 
 /* args.c */
 void mkarg(struct iarg *a, unsigned long cmd, const void *s,
@@ -366,6 +383,7 @@ void new_handle(int fd, int slot, uint32_t flags, uint32_t access,
 		const struct kmbox_create *cr, bool fresh, const char *what);
 uint32_t pick_mode(int64_t *timeout, int64_t *bound, bool *inval);
 size_t pick_len(uint32_t max);
+bool mode_invalid(uint32_t flags, int64_t timeout, uint32_t valid);
 int mbox_target_for(int *slot, struct handle *h, bool *right, uint32_t want);
 int mbox_target(int *slot, struct handle *h, bool *right);
 void check_timeout(const char *what, int e, uint32_t flags, int64_t timeout,
@@ -383,6 +401,41 @@ void op_unlink(void);
 void op_send(void);
 void op_recv(void);
 void op_info(void);
+
+/* call.c */
+void pick_opts(uint32_t create_flags, __u32 *prio, __u64 *tag, bool *inval);
+void call_taken(int slot, const struct handle *h, uint64_t call, uint32_t reply_size);
+bool call_pending_pick(int slot, const struct handle *h, __u64 *call, uint32_t *size);
+void pending_drop(int slot, uint64_t call);
+void reply_judge(int slot, const struct handle *h, uint64_t call, uint32_t size,
+		 size_t len, int e, const char *what);
+void reply_now(int slot, const struct handle *h, uint64_t call, uint32_t size);
+void op_call(void);
+void op_reply(void);
+void op_port_open(void);
+void calls_after_fork(void);
+
+/* callsc.c */
+void scenario_call(void);
+
+/* select.c: what a RECV's VER1 fields were picked as */
+struct recv13 {
+	bool ver0;		/* a VER0 struct */
+	bool weird;		/* mkarg may lay it out wrong */
+	bool maybe_esrch;	/* KMBOX_RECV_FROM a random pid */
+	bool pending;		/* RECV_REPLY to a call this thread took */
+	bool bad;		/* RECV_REPLY from a bad buffer: EFAULT */
+	uint32_t size;		/* the pending call's reply capacity */
+	size_t len;		/* the reply's length */
+	uint64_t id;		/* the reply's message id (0: untracked) */
+};
+void recv13_pick(struct kmbox_recv *r, int slot, const struct handle *h, bool right,
+		 bool *inval, struct recv13 *x);
+void recv13_fate(const struct kmbox_recv *r, const struct kmbox_recv *rb,
+		 const struct iarg *a, const struct recv13 *x, int slot);
+void recv13_judge(const struct kmbox_recv *r, const struct kmbox_recv *rb, long ret, int e,
+		  int slot, const struct handle *h, const struct recv13 *x);
+void scenario_select(void);
 
 /* batch.c */
 void op_send_batch(void);
@@ -415,6 +468,7 @@ void on_signal(int sig);
 void set_handlers(bool restart);
 void release_watch(pid_t pid);
 void judge_exit(pid_t pid, int status, const char *what);
+pid_t some_child(void);
 void worker_main(int idx, int gen);
 
 /* scenario.c */

@@ -225,7 +225,10 @@ int main(int argc, char **argv)
 		     -1, 0);
 	track_who = mmap(NULL, WHO_N * sizeof(*track_who), PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (S == MAP_FAILED || track == MAP_FAILED || track_who == MAP_FAILED) {
+	track_opt = mmap(NULL, WHO_N * sizeof(*track_opt), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (S == MAP_FAILED || track == MAP_FAILED || track_who == MAP_FAILED ||
+	    track_opt == MAP_FAILED) {
 		printf("Bail out! mmap: %s\n", strerror(errno));
 		return 1;
 	}

@@ -6,13 +6,16 @@
 
 /* ---- message operations --------------------------------------------------- */
 
+#define RECV_VER1_FLAGS	(KMBOX_RECV_TAG | KMBOX_RECV_TAG_LE | KMBOX_RECV_FROM | \
+			 KMBOX_RECV_CALL | KMBOX_RECV_REPLY)
+
 void op_send(void)
 {
 	struct kmbox_send s;
 	struct handle h;
 	struct iarg a;
 	int64_t timeout, bound, t0, t1;
-	bool right, inval, can_fail_buf = false, tracked = false;
+	bool right, inval, can_fail_buf = false, tracked = false, oinval = false, ver0;
 	uint64_t id = 0;
 	int slot, fd, e, bplace = P_NORMAL;
 	size_t len;
@@ -32,6 +35,27 @@ void op_send(void)
 		s.__reserved[below(2)] = rnd() | 1;
 		inval = true;
 	}
+	/* VER1: a priority and a tag, valid for the mailbox or not. */
+	if (pct(50))
+		pick_opts(right ? h.create_flags : 0, &s.prio, &s.tag, &oinval);
+	if (pml(10)) {
+		s.__reserved1 = rnd() | 1;
+		oinval = true;
+	}
+	if (pml(10)) {
+		s.__reserved2[below(2)] = rnd() | 1;
+		oinval = true;
+	}
+	/* VER0: a caller built before them sends priority 0, tag 0. */
+	ver0 = pct(10);
+	if (ver0) {
+		s.prio = 0;
+		s.tag = 0;
+		s.__reserved1 = 0;
+		memset(s.__reserved2, 0, sizeof(s.__reserved2));
+		oinval = false;
+	}
+	inval |= oinval;
 	len = pick_len(right ? h.max_msg_size : 4096);
 	if (pml(40)) {
 		bplace = 1 + below(P_N - 1);
@@ -76,9 +100,14 @@ void op_send(void)
 	}
 	if (id) {
 		atomic_fetch_or(&track[id], T_ATTEMPT);
+		track_opts(id, s.prio, s.tag);
 		tracked = true;
 	}
-	mkarg(&a, KMBOX_IOC_SEND, &s, sizeof(s), KMBOX_SEND_SIZE_VER0, right, pct(8));
+	if (ver0)
+		mkarg(&a, KMBOX_IOC_SEND, &s, KMBOX_SEND_SIZE_VER0, KMBOX_SEND_SIZE_VER0,
+		      right, false);
+	else
+		mkarg(&a, KMBOX_IOC_SEND, &s, sizeof(s), KMBOX_SEND_SIZE_VER0, right, pct(8));
 	if (a.place == P_FLIP)
 		bound = 0;	/* may be anything once the kernel cannot read flags */
 	call_begin(OP_SEND, a.ok ? bound : 0,
@@ -106,8 +135,9 @@ void op_send(void)
 	}
 	if (inval) {
 		if (e != EINVAL)
-			violation(C_VALID, "SEND flags %#x timeout %lld reserved %#x/%#llx/%#llx: %s, expected EINVAL",
-				  s.flags, (long long)s.timeout_ns, s.__reserved0,
+			violation(C_VALID, "SEND flags %#x timeout %lld prio %u tag %#llx (create_flags %#x) reserved %#x/%#llx/%#llx: %s, expected EINVAL",
+				  s.flags, (long long)s.timeout_ns, s.prio,
+				  (unsigned long long)s.tag, h.create_flags, s.__reserved0,
 				  (unsigned long long)s.__reserved[0],
 				  (unsigned long long)s.__reserved[1],
 				  ret >= 0 ? "success" : ename(e));
@@ -138,6 +168,7 @@ out:
 void op_recv(void)
 {
 	struct kmbox_recv r, rb;
+	struct recv13 x;
 	struct handle h;
 	struct iarg a;
 	int64_t timeout, bound, t0, t1;
@@ -151,6 +182,11 @@ void op_recv(void)
 	fd = mbox_target_for(&slot, &h, &right, KMBOX_ACCESS_RECV);
 	r.flags = pick_mode(&timeout, &bound, &inval);
 	r.timeout_ns = timeout;
+	/* pick_mode() knows VER0's bits: VER1's selection and calls are ours. */
+	if (r.flags & RECV_VER1_FLAGS) {
+		r.flags &= ~RECV_VER1_FLAGS;
+		inval = mode_invalid(r.flags, timeout, KMBOX_RECV_PEEK);
+	}
 	if (pct(15))
 		r.flags |= KMBOX_RECV_PEEK;
 	/* pick_mode()'s random bit may have set it too */
@@ -169,6 +205,7 @@ void op_recv(void)
 	}
 	if (pml(10))
 		r.pid = rnd(), r.uid = rnd(), r.gid = rnd();	/* out fields */
+	recv13_pick(&r, slot, &h, right, &inval, &x);
 	if (pct(60))
 		r.len = right ? h.max_msg_size : bufsz - 2 * PAGE;
 	else if (pct(40))
@@ -207,7 +244,11 @@ void op_recv(void)
 		r.buf = (uintptr_t)bad_addr(bplace);
 		break;
 	}
-	mkarg(&a, KMBOX_IOC_RECV, &r, sizeof(r), KMBOX_RECV_SIZE_VER0, right, pct(8));
+	if (x.ver0)
+		mkarg(&a, KMBOX_IOC_RECV, &r, KMBOX_RECV_SIZE_VER0, KMBOX_RECV_SIZE_VER0,
+		      right, false);
+	else
+		mkarg(&a, KMBOX_IOC_RECV, &r, sizeof(r), KMBOX_RECV_SIZE_VER0, right, x.weird);
 	/*
 	 * RECV proves its struct writable once it has checked it: a
 	 * read-only struct says first what else is wrong (the ABI orders
@@ -227,6 +268,11 @@ void op_recv(void)
 	e = ret < 0 ? errno : 0;
 	t1 = now_ns();
 	call_end();
+	/* A VER0 struct holds the VER0 results only: the rest stays 0. */
+	memset(&rb, 0, sizeof(rb));
+	if (a.rb && a.size >= KMBOX_RECV_SIZE_VER0)
+		memcpy(&rb, a.rb, a.size < sizeof(rb) ? a.size : sizeof(rb));
+	recv13_fate(&r, &rb, &a, &x, slot);
 	check_errno(OP_RECV, e, "RECV");
 	if (right && !h_same(slot, &h)) {
 		/* It may have gone to the placeholder; a message still counts. */
@@ -260,9 +306,10 @@ void op_recv(void)
 		check_timeout("RECV", e, r.flags, r.timeout_ns, t0, t1);
 	if (e == EINTR && (r.flags & 7) == KMBOX_MSG_NONBLOCK && a.ok)
 		violation(C_VALID, "RECV with KMBOX_MSG_NONBLOCK: EINTR");
-	memset(&rb, 0, sizeof(rb));
-	if (a.rb && a.size >= sizeof(rb))
-		memcpy(&rb, a.rb, sizeof(rb));
+	if (e == ESRCH && !x.maybe_esrch)
+		violation(C_VALID, "RECV flags %#x from pid %d: ESRCH", r.flags, r.want_pid);
+	if (a.ok)
+		recv13_judge(&r, &rb, ret, e, slot, &h, &x);
 	if (e == EMSGSIZE && a.ok) {
 		if (rb.len <= r.len && r.len < (64U << 20))
 			violation(C_VALID, "RECV into %llu bytes: EMSGSIZE reporting len %llu",
@@ -293,6 +340,8 @@ void op_recv(void)
 		    (rb.pid != (int32_t)hd.pid && rb.pid != 0)))
 			violation(C_PAYLOAD, "RECV: message from pid %u uid %u reported as pid %d uid %u",
 				  hd.pid, hd.uid, rb.pid, rb.uid);
+		if (a.ok && !x.ver0)
+			check_opts(id, rb.prio, rb.tag, "RECV");
 		if (!peek)
 			track_recv(id, "RECV");
 		stat_add(ST_BYTES, ret);
@@ -415,6 +464,18 @@ void op_info(void)
 		if (i.msgs > i.capacity)
 			stat_max(ST_OVERCAP, i.msgs - i.capacity);
 	}
+	/* Issue 13: attributes fixed at creation; calls pending never wrap. */
+	if (i.create_flags != h.create_flags ||
+	    (!(i.create_flags & KMBOX_CREATE_PORT) && i.port_pid) ||
+	    i.__reserved4[0] || i.__reserved4[1])
+		violation(C_INFO, "INFO: create_flags %#x (was %#x) port_pid %d reserved %#llx/%#llx",
+			  i.create_flags, h.create_flags, i.port_pid,
+			  (unsigned long long)i.__reserved4[0],
+			  (unsigned long long)i.__reserved4[1]);
+	if (i.calls_pending > MAX_TASKS ||
+	    (i.state == KMBOX_STATE_DESTROYED && i.calls_pending))
+		violation(C_INFO, "INFO: %llu calls pending, state %u",
+			  (unsigned long long)i.calls_pending, i.state);
 	if (i.senders_waiting + (uint64_t)i.receivers_waiting > MAX_TASKS)
 		violation(C_INFO, "INFO: %u senders and %u receivers waiting",
 			  i.senders_waiting, i.receivers_waiting);

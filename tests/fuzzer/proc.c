@@ -59,6 +59,12 @@ void judge_exit(pid_t pid, int status, const char *what)
 	}
 }
 
+/* One of this process's children, or 0. */
+pid_t some_child(void)
+{
+	return atomic_load(&kids[below(MAX_CHILDREN)]);
+}
+
 static void reap_kids(bool block)
 {
 	int i, status;
@@ -219,6 +225,9 @@ static void thread_loop(long max_iter, int64_t deadline)
 		case OP_URING: op_uring(); break;
 		case OP_ADMIN: op_admin(); break;
 		case OP_PROC: op_proc(); break;
+		case OP_PORT_OPEN: op_port_open(); break;
+		case OP_CALL: op_call(); break;
+		case OP_REPLY: op_reply(); break;
 		}
 		if (!is_child && !(iter & 63))
 			reap_kids(false);

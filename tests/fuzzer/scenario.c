@@ -590,7 +590,7 @@ out_pipe:
 
 void op_scenario(void)
 {
-	int r = below(6);
+	int r = below(8);
 
 	if (is_child || opt.no_scenarios)
 		return;
@@ -605,8 +605,12 @@ void op_scenario(void)
 		scenario_fifo();
 	else if (r == 4)
 		scenario_batch();
-	else
+	else if (r == 5)
 		scenario_storm();
+	else if (r == 6)
+		scenario_call();
+	else
+		scenario_select();
 	call_end();
 	count_op(OP_SCENARIO, 0);
 }

@@ -9,6 +9,7 @@ struct shared *S;
 _Atomic uint8_t *track;
 
 struct first_recv *track_who;
+struct sent_opts *track_opt;
 
 /* ---- per process, per thread ------------------------------------------ */
 
@@ -355,6 +356,7 @@ void h_after_fork(void)
 {
 	int i;
 
+	calls_after_fork();
 	for (i = 0; i < NHANDLES; i++) {
 		H[i].refs = 0;
 		if (H[i].state == H_DYING)
@@ -499,4 +501,32 @@ void track_recv(int64_t id, const char *how)
 			  how, id);
 	if (!(old & T_ATTEMPT))
 		violation(C_PAYLOAD, "%s: message id %" PRId64 " received, but never sent", how, id);
+}
+
+/* The priority and tag message id is sent with (before it is sent). */
+void track_opts(uint64_t id, uint32_t prio, uint64_t tag)
+{
+	if (!id || id >= WHO_N)
+		return;
+	track_opt[id].prio = prio;
+	track_opt[id].tag = tag;
+	track_opt[id].set = 1;
+}
+
+/* A message received reports the priority and tag it was sent with. */
+void check_opts(int64_t id, uint32_t prio, uint64_t tag, const char *how)
+{
+	uint32_t want_prio = 0;
+	uint64_t want_tag = 0;
+
+	if (id <= 0 || id >= WHO_N)
+		return;
+	if (track_opt[id].set) {
+		want_prio = track_opt[id].prio;
+		want_tag = track_opt[id].tag;
+	}
+	if (prio != want_prio || tag != want_tag)
+		violation(C_PAYLOAD, "%s: message id %" PRId64 " sent with priority %u tag %#" PRIx64
+			  ", received with priority %u tag %#" PRIx64,
+			  how, id, want_prio, want_tag, prio, tag);
 }
