@@ -462,6 +462,18 @@ static int port_get(struct handle *h, bool owner)
 	return -1;
 }
 
+/*
+ * Whether ECONNREFUSED for our own live port handle is a port destroyed
+ * (DESTROY, DESTROY_ID): destroyed stays destroyed, so INFO after the call
+ * tells.
+ */
+static bool port_destroyed(const struct handle *ph, int e)
+{
+	struct kmbox_info i;
+
+	return e == ECONNREFUSED && !do_info(ph->fd, &i) && i.state == KMBOX_STATE_DESTROYED;
+}
+
 void op_port_open(void)
 {
 	struct kmbox_port_open po;
@@ -566,7 +578,7 @@ void op_port_open(void)
 		violation(C_VALID, "PORT_OPEN of our pid and %s id %llu: %s, expected ECONNREFUSED",
 			  pdesc, (unsigned long long)po.port, ret >= 0 ? "success" : ename(e));
 	else if (ours && !esrch && ret < 0 && e != EMFILE && e != ENFILE && e != ENOMEM &&
-		 !(e == EACCES && myuid))
+		 !(e == EACCES && myuid) && !port_destroyed(&ph, e))
 		violation(C_VALID, "PORT_OPEN of our own port %llu: %s",
 			  (unsigned long long)po.port, ename(e));
 	if (ret < 0)

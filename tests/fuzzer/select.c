@@ -140,7 +140,9 @@ void recv13_judge(const struct kmbox_recv *r, const struct kmbox_recv *rb, long 
 
 	if (x->ver0)
 		return;
-	if ((r->flags & KMBOX_RECV_REPLY) && x->bad && e != EFAULT)
+	/* Only a sender looked up first (KMBOX_RECV_FROM) may fail it before. */
+	if ((r->flags & KMBOX_RECV_REPLY) && x->bad && e != EFAULT &&
+	    !(x->maybe_esrch && e == ESRCH))
 		violation(C_VALID, "RECV_REPLY from a bad buffer of %zu bytes: %s, expected EFAULT",
 			  x->len, ret >= 0 ? "success" : ename(e));
 	if ((r->flags & KMBOX_RECV_REPLY) && rb->reply_result != NOT_REPLIED) {
