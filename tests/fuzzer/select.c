@@ -142,7 +142,9 @@ void recv13_judge(const struct kmbox_recv *r, const struct kmbox_recv *rb, long 
 		return;
 	/* Only a sender looked up first (KMBOX_RECV_FROM) may fail it before. */
 	if ((r->flags & KMBOX_RECV_REPLY) && x->bad && e != EFAULT &&
-	    !(x->maybe_esrch && e == ESRCH))
+	    !(x->maybe_esrch && e == ESRCH) &&
+	    /* the reply is charged before it is copied: the quota may say no first */
+	    rb->reply_result != -ENOBUFS && rb->reply_result != -ENOMEM)
 		violation(C_VALID, "RECV_REPLY from a bad buffer of %zu bytes: %s, expected EFAULT",
 			  x->len, ret >= 0 ? "success" : ename(e));
 	if ((r->flags & KMBOX_RECV_REPLY) && rb->reply_result != NOT_REPLIED) {
