@@ -55,6 +55,8 @@ struct kmbox_call_slot {
 	bool received;			/* a receiver took the request */
 	int error;			/* ANSWERED: 0, or why it failed */
 	struct task_struct *task;	/* the caller, while it waits */
+	/* SENT: the caller's entry among the mailbox's blocked senders */
+	struct kmbox_sleeper *sleeper;
 	struct kmbox_msg *reply;	/* ANSWERED with 0: the reply */
 	size_t reply_size;		/* the caller's reply buffer */
 	u64 id;				/* reply id in the taking handle */
@@ -122,8 +124,17 @@ void kmbox_call_taken(struct kmbox *mb, struct kmbox_msg *msg,
 
 	msg->sender = NULL;
 	slot->received = true;
-	if (!h) {
-		kmbox_call_fail(slot, -ECONNRESET, w);
+	/* Its caller waits for the reply now, no longer as a sender. */
+	if (slot->sleeper) {
+		kmbox_sleeper_del(mb, slot->sleeper);
+		slot->sleeper = NULL;
+	}
+	/*
+	 * Destroy failed the calls pending and the requests queued; one a
+	 * receiver held meanwhile (copying it, or handed it) ends here.
+	 */
+	if (!h || mb->state == KMBOX_STATE_DESTROYED) {
+		kmbox_call_fail(slot, h ? -EIDRM : -ECONNRESET, w);
 		return;
 	}
 	refcount_inc(&slot->ref);
@@ -174,11 +185,16 @@ long kmbox_call_wait(struct kmbox *mb, struct kmbox_msg *msg,
 		}
 		set_current_state(TASK_INTERRUPTIBLE);
 		/* Waiting for a receiver is sending; for the reply it is not. */
-		if (sent)
+		if (sent) {
 			kmbox_sleeper_add(mb, &sl, true);
+			slot->sleeper = &sl;
+		}
 		kmbox_sleep(mb, dl, w);
-		if (sent)
-			kmbox_sleeper_del(mb, &sl);
+		/* Unless the receiver that took the request removed it. */
+		if (slot->sleeper) {
+			kmbox_sleeper_del(mb, slot->sleeper);
+			slot->sleeper = NULL;
+		}
 	}
 }
 
@@ -343,14 +359,11 @@ static long kmbox_call_copy_reply(struct kmbox_call *c, struct kmbox_msg *msg)
 static void kmbox_call_results(void __user *uc, const struct kmbox_call *c,
 			       bool replied)
 {
-	u32 __user *result = uc + KMBOX_CALL_OUT_START;
+	size_t end = replied ? KMBOX_CALL_OUT_END : offsetofend(struct kmbox_call, result);
 
-	if (!replied) {
-		if (put_user(c->result, result))
-			return;
-		return;
-	}
-	if (copy_to_user(uc, c, sizeof(*c)))
+	/* Only what the probe proved writable, as RECV does. */
+	if (copy_to_user(uc + KMBOX_CALL_OUT_START, (const u8 *)c + KMBOX_CALL_OUT_START,
+			 end - KMBOX_CALL_OUT_START))
 		return;
 }
 
@@ -381,17 +394,22 @@ long kmbox_call(struct file *file, struct kmbox_call *c, void __user *uc)
 		return ret;
 	/* No reply is longer than the mailbox's messages. */
 	probe = min_t(u64, c->reply_len, h->mb->max_msg_size);
-	if (fault_in_writeable(u64_to_user_ptr(c->reply_buf), probe))
-		return -EFAULT;
+	if (fault_in_writeable(u64_to_user_ptr(c->reply_buf), probe)) {
+		ret = -EFAULT;
+		goto out_unsent;
+	}
 
 	slot = kmalloc(sizeof(*slot), GFP_KERNEL_ACCOUNT);
-	if (!slot)
-		return -ENOMEM;
+	if (!slot) {
+		ret = -ENOMEM;
+		goto out_unsent;
+	}
 	refcount_set(&slot->ref, 1);
 	slot->state = KMBOX_CALL_SENT;
 	slot->received = false;
 	slot->error = 0;
 	slot->task = current;
+	slot->sleeper = NULL;
 	slot->reply = NULL;
 	slot->reply_size = probe;
 	slot->id = 0;
@@ -405,5 +423,11 @@ long kmbox_call(struct file *file, struct kmbox_call *c, void __user *uc)
 	kmbox_call_put(slot);
 
 	kmbox_call_results(uc, c, ret >= 0);
+	return ret;
+
+out_unsent:
+	/* The struct is known writable now: say that nothing was sent. */
+	c->result = 0;
+	kmbox_call_results(uc, c, false);
 	return ret;
 }

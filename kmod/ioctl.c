@@ -400,8 +400,8 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 	    kmbox_nonzero(r->__reserved, sizeof(r->__reserved)) ||
 	    kmbox_nonzero(r->__reserved3, sizeof(r->__reserved3)))
 		return -EINVAL;
-	/* KMBOX_RECV_CALL and _REPLY need the VER1 struct their fields are in. */
-	if ((r->flags & (KMBOX_RECV_CALL | KMBOX_RECV_REPLY) &&
+	/* Selection, CALL and REPLY need the VER1 struct their fields are in. */
+	if ((r->flags & (KMBOX_RECV_SELECT | KMBOX_RECV_CALL | KMBOX_RECV_REPLY) &&
 	     u->size < KMBOX_RECV_SIZE_VER1) ||
 	    (r->flags & KMBOX_RECV_REPLY && !r->reply_call) ||
 	    (!(r->flags & KMBOX_RECV_REPLY) &&
@@ -426,11 +426,17 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 			.len = r->reply_len,
 		};
 
-		/* A bad reply buffer fails the call before anything is done. */
+		/*
+		 * A bad reply buffer fails the call before anything is done;
+		 * reply_result tells it from a fault after the reply went.
+		 */
 		ret = kmbox_ioc_reply_args(file, &rep);
-		if (ret == -EFAULT)
-			goto out;
 		r->reply_result = ret;
+		if (ret == -EFAULT) {
+			ret = put_user(r->reply_result, (s32 __user *)(u->ptr +
+				       offsetof(struct kmbox_recv, reply_result))) ?: -EFAULT;
+			goto out;
+		}
 	}
 	/* No message is longer than this: a bigger buffer is as good. */
 	iov_iter_ubuf(&to, ITER_DEST, u64_to_user_ptr(r->buf),

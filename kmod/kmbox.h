@@ -76,8 +76,9 @@
  * before its wq_has_sleeper() test.  The task a hand-off or verdict is
  * addressed to sleeps on its own stack and may leave as soon as it sees
  * the news under the lock: the waker holds a reference to it until the
- * wake-up is done.  Close, destroy, end of drain and putting a message
- * back (all rare) still wake their receivers and senders under the lock.
+ * wake-up is done.  Close, destroy, end of drain, putting a message back
+ * and releasing a handle with calls pending (all rare) still wake their
+ * receivers, senders and callers under the lock.
  */
 #ifndef _KMBOX_H
 #define _KMBOX_H

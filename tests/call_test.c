@@ -20,6 +20,8 @@
  *
  * The same source is built for i386 as call32_test (tests/Makefile).
  */
+#include <pthread.h>
+
 #include "kmbox_test.h"
 
 static_assert(sizeof(struct kmbox_call) == KMBOX_CALL_SIZE_VER0, "call");
@@ -458,9 +460,14 @@ TEST_F(call, bad_input)
 	c.flags = 0;
 	c.timeout_ns = 0;
 
-	/* A reply buffer that cannot be written: EFAULT, nothing sent. */
+	/*
+	 * A reply buffer that cannot be written: EFAULT, nothing sent, and
+	 * result says so (it is written once the struct is known writable).
+	 */
 	c.reply_buf = (uintptr_t)kt_bad_ptr();
+	c.result = 0xdead;
 	EXPECT_EQ(-EFAULT, kt_ioctl(self->fd, KMBOX_IOC_CALL, &c));
+	EXPECT_EQ(0U, c.result);
 	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_TRUE(ro != MAP_FAILED);
 	c.reply_buf = (uintptr_t)ro;
@@ -643,6 +650,99 @@ TEST(preforked_servers)
 	ASSERT_EQ(0, kt_shut(fd));
 	for (i = 0; i < SERVERS; i++)
 		EXPECT_EQ(0, tc_wait(servers[i]));
+	close(fd);
+}
+
+struct uffd_server {
+	int fd;
+	char *buf;
+	int ret;
+	struct kmbox_recv r;
+};
+
+static void *uffd_server(void *arg)
+{
+	struct uffd_server *s = arg;
+
+	s->ret = kt_recv_call(s->fd, s->buf, 16, 0, &s->r);
+	return NULL;
+}
+
+/*
+ * Destroy while a receiver holds a call's request, copying it out (held
+ * there by a userfaultfd page): the call fails with EIDRM at once, as every
+ * blocked call does, not at its timeout, and no call stays pending.
+ */
+TEST(destroy_while_the_request_is_copied)
+{
+	struct uffd_server s = { 0 };
+	char rbuf[16];
+	int fd, uffd, p[2], out[2];
+	pthread_t th;
+	pid_t caller;
+
+	fd = kt_anon(4);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(p));
+	caller = tc_fork();
+	ASSERT_LE(0, caller);
+	if (caller == 0) {
+		struct kmbox_call c;
+
+		close(p[0]);
+		out[0] = kt_call(fd, "ping", 4, rbuf, sizeof(rbuf), KMBOX_MSG_TIMEOUT,
+				 60 * TC_SEC, &c);
+		out[1] = c.result;
+		TC_CHECK_EQ(sizeof(out), write(p[1], out, sizeof(out)));
+		_exit(0);
+	}
+	close(p[1]);
+	ASSERT_EQ(0, kt_wait_waiters(fd, 1, 0));
+	uffd = kt_uffd_page(&s.buf);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(-uffd));
+	s.fd = fd;
+	ASSERT_EQ(0, pthread_create(&th, NULL, uffd_server, &s));
+	ASSERT_EQ(0, kt_uffd_wait_fault(uffd));
+	ASSERT_EQ(0, kt_destroy(fd));
+	ASSERT_EQ(0, kt_uffd_zero(uffd, s.buf));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	/* The receive got the request; there is no call to answer. */
+	EXPECT_EQ(4, s.ret);
+	EXPECT_EQ(0ULL, s.r.call);
+	ASSERT_EQ((ssize_t)sizeof(out), read(p[0], out, sizeof(out)));
+	EXPECT_EQ(-EIDRM, out[0]);
+	EXPECT_EQ(KMBOX_CALL_RECEIVED, out[1]);
+	EXPECT_EQ(0ULL, KT_INFO_FIELD(fd, calls_pending));
+	EXPECT_EQ(0, tc_wait(caller));
+	close(p[0]);
+	close(uffd);
+	close(fd);
+}
+
+/* A caller whose request was taken waits for a reply, not as a sender. */
+TEST(taken_caller_is_no_blocked_sender)
+{
+	struct kmbox_recv r;
+	char buf[16];
+	pid_t caller;
+	int fd;
+
+	fd = kt_anon(4);
+	ASSERT_LE(0, fd);
+	caller = tc_fork();
+	ASSERT_LE(0, caller);
+	if (caller == 0) {
+		TC_CHECK_EQ(1, kt_call(fd, "ping", 4, buf, sizeof(buf), 0, 0, NULL));
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_wait_waiters(fd, 1, 0));
+	EXPECT_EQ(1ULL, KT_INFO_FIELD(fd, senders_waiting));
+	ASSERT_EQ(4, kt_recv_call(fd, buf, sizeof(buf), 0, &r));
+	EXPECT_EQ(1ULL, KT_INFO_FIELD(fd, calls_pending));
+	EXPECT_EQ(0ULL, KT_INFO_FIELD(fd, senders_waiting));
+	EXPECT_EQ(0, kt_reply_str(fd, r.call, "y"));
+	EXPECT_EQ(0, tc_wait(caller));
 	close(fd);
 }
 

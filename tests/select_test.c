@@ -860,4 +860,29 @@ TEST(from_zombie_then_reaped)
 	close(fd);
 }
 
+/* A selection needs the VER1 struct its fields are in; a VER0 RECV is plain. */
+TEST(selection_needs_ver1)
+{
+	const unsigned long recv0 = _IOC(_IOC_READ | _IOC_WRITE, KMBOX_IOC_MAGIC, 0x11,
+					 KMBOX_RECV_SIZE_VER0);
+	struct kmbox_recv r;
+	char buf[8];
+	int fd;
+
+	fd = sel_mbox(4, SEL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_pt(fd, "s", 0, 0, NB));
+	memset(&r, 0, sizeof(r));
+	r.flags = NB | KMBOX_RECV_TAG;
+	r.buf = (uintptr_t)buf;
+	r.len = sizeof(buf);
+	EXPECT_EQ(-EINVAL, kt_ioctl(fd, recv0, &r));
+	r.flags = NB | KMBOX_RECV_TAG_LE;
+	EXPECT_EQ(-EINVAL, kt_ioctl(fd, recv0, &r));
+	EXPECT_EQ(1ULL, KT_INFO_FIELD(fd, msgs));
+	r.flags = NB;
+	EXPECT_EQ(1, kt_ioctl(fd, recv0, &r));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

@@ -783,6 +783,12 @@ TEST_F(slots, receivers_leave_room_for_senders)
 	/* A rendezvous meets one of them, blocking, synchronous or not. */
 	EXPECT_EQ(0, ipc_send(self->mb, "a", 1, IPC_WAIT_NS(5 * TC_SEC), 0));
 	EXPECT_EQ(0, ipc_send(self->mb, "b", 1, IPC_WAIT_NS(5 * TC_SEC), IPC_SYNC));
+	/*
+	 * A non-blocking one needs a receiver waiting now: on posix, the two
+	 * that left gave their slots up, and others take them in their time.
+	 */
+	ASSERT_EQ(0, LT_WAIT_INFO(self->mb, info, info.receivers_waiting ==
+				  (lt_is_posix() ? 64 : SL_THREADS - 2)));
 	EXPECT_EQ(0, ipc_send(self->mb, "c", 1, IPC_WAIT_NONE, 0));
 	/* And from another process, which needs a slot to wait in. */
 	pid = lt_spawn_send(self->mb, "d", IPC_WAIT_NS(5 * TC_SEC), 0);

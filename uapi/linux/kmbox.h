@@ -740,8 +740,11 @@ struct kmbox_port_open {
  * struct kmbox_call - KMBOX_IOC_CALL: send a request, wait for its reply
  * @flags:	KMBOX_MSG_TIMEOUT or KMBOX_MSG_DEADLINE at most, for the whole
  *		call (KMBOX_MSG_NONBLOCK: EINVAL)
- * @result:	out, on success and on error: KMBOX_CALL_RECEIVED if a server
- *		took the request (ignored on input)
+ * @result:	out: KMBOX_CALL_RECEIVED if a server took the request;
+ *		written on success and on every error found once the struct
+ *		is known writable (an EBADF, EINVAL or EMSGSIZE found first,
+ *		or EFAULT for the struct itself, leave it as it was: nothing
+ *		was sent).  Ignored on input
  * @buf:	pointer to the request
  * @len:	its length, 0..max_msg_size
  * @timeout_ns:	with KMBOX_MSG_TIMEOUT or KMBOX_MSG_DEADLINE, else 0
