@@ -1044,7 +1044,7 @@ static int cmd_send(struct opts *o, int argc, char **argv)
 		const struct ipc_sendopt opt = { .prio = o->prio, .tag = o->tag };
 
 		ret = ipc_send_opt(mb, msg, len, &w, o->sync ? IPC_SYNC : 0,
-				   o->given & (O_PRIO | O_TAG) ? &opt : NULL);
+				   (o->given & (O_PRIO | O_TAG)) ? &opt : NULL);
 		ipc_release(mb);
 	}
 	free(input);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * select_test: priorities and selective receive on both backends.  The
+ * ipc_select_test: priorities and selective receive on both backends.  The
  * highest priority first, FIFO within one (receive, peek); a tag-selective
  * receive takes only its tag, and a receiver waiting for a tag is woken
  * only by a match; IPC_SEL_TAG_LE takes the lowest tag <= n; what a plain
