@@ -318,21 +318,6 @@ long kmbox_ioc_reply_args(struct file *file, const struct kmbox_reply *r)
 #define KMBOX_CALL_OUT_START	offsetof(struct kmbox_call, result)
 #define KMBOX_CALL_OUT_END	offsetofend(struct kmbox_call, gid)
 
-/*
- * Proves the results writable before the request goes, as RECV does
- * (ioctl.c): the struct spans two pages at most.
- */
-static int kmbox_call_probe(void __user *uc, const struct kmbox_call *c)
-{
-	const u8 *k = (const u8 *)c;
-	u8 __user *p = uc;
-
-	if (put_user(k[KMBOX_CALL_OUT_START], p + KMBOX_CALL_OUT_START) ||
-	    put_user(k[KMBOX_CALL_OUT_END - 1], p + KMBOX_CALL_OUT_END - 1))
-		return -EFAULT;
-	return 0;
-}
-
 /* Copies the answered reply out, in the caller's context. */
 static long kmbox_call_copy_reply(struct kmbox_call *c, struct kmbox_msg *msg)
 {
@@ -389,7 +374,8 @@ long kmbox_call(struct file *file, struct kmbox_call *c, void __user *uc)
 		return ret;
 	if (c->len > KMBOX_MSG_SIZE_CEILING)
 		return -EMSGSIZE;
-	ret = kmbox_call_probe(uc, c);
+	/* Results writable before the request goes, as RECV's. */
+	ret = kmbox_probe_results(uc, c, KMBOX_CALL_OUT_START, KMBOX_CALL_OUT_END);
 	if (ret)
 		return ret;
 	/* No reply is longer than the mailbox's messages. */

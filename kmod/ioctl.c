@@ -326,20 +326,18 @@ static size_t kmbox_recv_out_end(const struct kmbox_ucopy *u)
 }
 
 /*
- * Proves a RECV struct's results writable before a message is taken, so
- * that a read-only struct fails with EFAULT and consumes nothing.  The
- * results span two pages at most: storing back the bytes just read at
- * their first and last byte costs two stores instead of a copy of the
- * whole struct.
+ * Proves the results [start, end) of the caller's struct at p (a copy of
+ * it at k) writable before anything is done, so that a read-only struct
+ * fails with EFAULT and consumes nothing.  The results span two pages at
+ * most: storing back the bytes just read at their first and last byte
+ * costs two stores instead of a copy of the whole struct.  RECV and CALL.
  */
-static int kmbox_recv_probe(const struct kmbox_ucopy *u, const struct kmbox_recv *r)
+int kmbox_probe_results(void __user *p, const void *k, size_t start, size_t end)
 {
-	size_t end = kmbox_recv_out_end(u);
-	const u8 *k = (const u8 *)r;
-	u8 __user *p = u->ptr;
+	const u8 *kb = k;
+	u8 __user *ub = p;
 
-	if (put_user(k[KMBOX_RECV_OUT_START], p + KMBOX_RECV_OUT_START) ||
-	    put_user(k[end - 1], p + end - 1))
+	if (put_user(kb[start], ub + start) || put_user(kb[end - 1], ub + end - 1))
 		return -EFAULT;
 	return 0;
 }
@@ -413,7 +411,8 @@ static long kmbox_ioc_recv(struct file *file, union kmbox_ioctl_args *args,
 	ret = kmbox_recv_select(file, r, &ro);
 	if (ret)
 		return ret;
-	ret = kmbox_recv_probe(u, r);
+	ret = kmbox_probe_results(u->ptr, r, KMBOX_RECV_OUT_START,
+				  kmbox_recv_out_end(u));
 	if (ret)
 		goto out;
 	r->call = 0;

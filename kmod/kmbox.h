@@ -564,5 +564,6 @@ long kmbox_recv_batch(struct kmbox *mb, fmode_t fmode, const struct kmbox_batch 
 /* ioctl.c */
 long kmbox_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long kmbox_mbox_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int kmbox_probe_results(void __user *p, const void *k, size_t start, size_t end);
 
 #endif /* _KMBOX_H */
