@@ -50,44 +50,6 @@ static int proc_lists(const char *name)
 	return found;
 }
 
-/* Passes fd over a UNIX socket. */
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = "f", .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
-		return -EIO;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -EIO;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 static int create_named(const char *name, __u32 mode, __u64 *id)
 {
 	return kt_create(name, 8, 0, mode, KMBOX_ACCESS_ALL, KMBOX_CREATE_EXCL, id);
@@ -224,10 +186,10 @@ TEST(dead_namespace_names_go)
 		in = create_named(name, 0600, NULL);
 		TC_CHECK(in >= 0);
 		TC_CHECK_EQ(0, kt_send_str(in, "kept", 0));
-		TC_CHECK_EQ(0, send_fd(sv[1], in));
+		TC_CHECK_EQ(0, tc_send_fd(sv[1], in));
 		_exit(0);
 	}
-	fd = recv_fd(sv[0]);
+	fd = tc_recv_fd(sv[0]);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, tc_wait(c));
 
@@ -284,7 +246,7 @@ TEST(kept_namespace_keeps_names)
 		TC_CHECK_EQ(0, unshare(CLONE_NEWIPC));
 		in = create_named(name, 0600, NULL);
 		TC_CHECK(in >= 0);
-		TC_CHECK_EQ(0, send_fd(sv[1], in));
+		TC_CHECK_EQ(0, tc_send_fd(sv[1], in));
 		close(in);
 		/* Still in the namespace: the name outlasts the reaper. */
 		tc_sleep_ms(OUTLAST_REAPER_MS);
@@ -293,7 +255,7 @@ TEST(kept_namespace_keeps_names)
 		TC_CHECK_EQ(1, read(go[0], &c, 1));
 		_exit(0);
 	}
-	fd = recv_fd(sv[0]);
+	fd = tc_recv_fd(sv[0]);
 	ASSERT_LE(0, fd);
 	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)a);
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);

@@ -336,8 +336,8 @@ TEST(reserved_and_fd_flags)
 /* A send handle passed over a UNIX socket to a third process sends. */
 TEST(handle_over_unix_socket)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], buf[32];
 	pid_t opener, user;
+	char buf[32];
 	struct kmbox_recv r;
 	int fd, sv[2];
 	__u64 id;
@@ -349,48 +349,23 @@ TEST(handle_over_unix_socket)
 	user = tc_fork();
 	ASSERT_LE(0, user);
 	if (user == 0) {
-		struct msghdr mh = { 0 };
-		struct cmsghdr *cm;
-		struct iovec iov;
 		int sfd;
 
 		close(fd);
-		iov.iov_base = &buf[0];
-		iov.iov_len = 1;
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		TC_CHECK_EQ(1, recvmsg(sv[1], &mh, MSG_CMSG_CLOEXEC));
-		cm = CMSG_FIRSTHDR(&mh);
-		TC_CHECK(cm && cm->cmsg_type == SCM_RIGHTS);
-		memcpy(&sfd, CMSG_DATA(cm), sizeof(sfd));
+		sfd = tc_recv_fd(sv[1]);
+		TC_CHECK(sfd >= 0);
 		TC_CHECK_EQ(0, kt_send_str(sfd, "passed", 0));
 		_exit(0);
 	}
 	opener = tc_fork();
 	ASSERT_LE(0, opener);
 	if (opener == 0) {
-		struct msghdr mh = { 0 };
-		struct cmsghdr *cm;
-		struct iovec iov;
 		int sfd;
 
 		close(fd);
 		sfd = port_send(getppid(), id);
 		TC_CHECK(sfd >= 0);
-		iov.iov_base = "x";
-		iov.iov_len = 1;
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &sfd, sizeof(sfd));
-		TC_CHECK_EQ(1, sendmsg(sv[0], &mh, 0));
+		TC_CHECK_EQ(0, tc_send_fd(sv[0], sfd));
 		_exit(0);
 	}
 	ASSERT_EQ(0, tc_wait(opener));

@@ -151,52 +151,6 @@ TEST_F(direct, send_by_pidfd)
 	close(pidfd);
 }
 
-static int send_fd(int sock, int fd)
-{
-	char c = 'h';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	memset(u.buf, 0, sizeof(u.buf));
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /*
  * A send handle passed over a UNIX socket to a process that never named
  * the port: its write(2) is a send.  Kernel backend only: a posix handle
@@ -217,14 +171,14 @@ TEST_F(direct, send_by_passed_handle)
 	ASSERT_LE(0, child);
 	if (child == 0) {
 		close(sv[0]);
-		fd = recv_fd(sv[1]);
+		fd = tc_recv_fd(sv[1]);
 		TC_CHECK(fd >= 0);
 		TC_CHECK_EQ(6, write(fd, "passed", 6));
 		_exit(0);
 	}
 	close(sv[1]);
 	ASSERT_EQ(0, ipc_port_open(getpid(), self->id, &mb));
-	ASSERT_EQ(0, send_fd(sv[0], ipc_fd(mb)));
+	ASSERT_EQ(0, tc_send_fd(sv[0], ipc_fd(mb)));
 	ipc_release(mb);
 	close(sv[0]);
 	ASSERT_EQ(6, recv_from(self->port, 0, buf, sizeof(buf), IPC_WAIT_NS(10 * TC_SEC), &info));
