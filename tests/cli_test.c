@@ -415,8 +415,8 @@ FIXTURE_SETUP(cli)
 		TC_SKIP("kernel backend: no /dev/kmbox (kmbox.ko not loaded)");
 	if (access(kmbox_path(), X_OK))
 		TC_SKIP("no kmbox tool: set KMBOX or build tools/kmbox");
-	snprintf(self->name, sizeof(self->name), "cli-%d-a", (int)getpid());
-	snprintf(self->name2, sizeof(self->name2), "cli-%d-b", (int)getpid());
+	snprintf(self->name, sizeof(self->name), "cli-%d-%08x-a", (int)getpid(), tc_run_id());
+	snprintf(self->name2, sizeof(self->name2), "cli-%d-%08x-b", (int)getpid(), tc_run_id());
 	umask(0);
 }
 

@@ -597,7 +597,7 @@ static inline const char *kt_name(char *buf, size_t size, const char *tag)
 {
 	static unsigned int seq;
 
-	snprintf(buf, size, "kt-%d-%s-%u", (int)getpid(), tag, seq++);
+	snprintf(buf, size, "kt-%d-%08x-%s-%u", (int)getpid(), tc_run_id(), tag, seq++);
 	return buf;
 }
 

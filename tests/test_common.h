@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -70,6 +71,22 @@ static inline void tc_sleep_ms(unsigned int ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+/*
+ * A random number, the same for a process and the children it forks after
+ * the first call, for names no other run uses: a pid alone is not enough,
+ * as a killed run leaves its posix segments behind in /dev/shm, and a
+ * later run (in a new pid namespace, say) gets the same pids again.
+ */
+static inline uint32_t tc_run_id(void)
+{
+	static uint32_t id;
+
+	while (!id)
+		if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+			id = (uint32_t)tc_now_ns() ^ (uint32_t)getpid() << 16;
+	return id;
 }
 
 /* fork() a child that cannot outlive the test process. */

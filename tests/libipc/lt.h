@@ -62,12 +62,12 @@ static inline int lt_is_posix(void)
 	return !strcmp(ipc_backend(), "posix");
 }
 
-/* A name no other test or run uses. */
+/* A name no other test or run uses (tc_run_id: a pid is not enough). */
 static inline const char *lt_name(char *buf, size_t size, const char *tag)
 {
 	static unsigned int seq;
 
-	snprintf(buf, size, "lt-%d-%s-%u", (int)getpid(), tag, seq++);
+	snprintf(buf, size, "lt-%d-%08x-%s-%u", (int)getpid(), tc_run_id(), tag, seq++);
 	return buf;
 }
 
