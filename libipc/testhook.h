@@ -22,6 +22,7 @@ enum libipc_hook {
 	LIBIPC_HOOK_DESTROY,		/* destroyed, queue not dropped */
 	LIBIPC_HOOK_RECOVER,		/* recovering: totals applied, waiters not told */
 	LIBIPC_HOOK_ABANDON,		/* leaving a slot unlocked: outcome decided, tid kept */
+	LIBIPC_HOOK_PROBE,		/* telling a waiter alive: a system call */
 	LIBIPC_HOOK_MAX,
 };
 

@@ -21,10 +21,29 @@ static bool pmb_kind_recv(uint32_t kind)
 }
 
 /*
- * Slots held by calls going the way of kind (sending or receiving); with
- * reap set, dead holders of any slot are reaped first.
+ * Is it time this handle looked for dead waiters?  Telling one takes a
+ * system call per slot (pmb_slot_alive, with the lock held): a handle
+ * looks every PMB_REAP_NS, whether for the queue (pmb_scan) or for a slot
+ * (pmb_slot_get), not on every call.  Its waiters' PMB_POLL_NS wake-ups
+ * make sure someone looks; pmb_reap_now makes the next look one.
  */
-static uint32_t pmb_slots_held(struct pmb *p, uint32_t kind, bool reap,
+static bool pmb_reap_due(struct pmb *p)
+{
+	int64_t now = ipc_now_ns();
+
+	if (now < __atomic_load_n(&p->reap_due, __ATOMIC_RELAXED))
+		return false;
+	__atomic_store_n(&p->reap_due, now + PMB_REAP_NS, __ATOMIC_RELAXED);
+	return true;
+}
+
+/*
+ * Slots held by calls going the way of kind (sending or receiving).  A
+ * slot given up (pmb_abandon: no tid) is reaped, which costs nothing;
+ * with look set, so are holders found dead, which costs a system call
+ * each.
+ */
+static uint32_t pmb_slots_held(struct pmb *p, uint32_t kind, bool look,
 			       struct pmb_wake *ws)
 {
 	uint32_t i, k, n = 0;
@@ -33,7 +52,8 @@ static uint32_t pmb_slots_held(struct pmb *p, uint32_t kind, bool reap,
 		k = p->w[i].kind;
 		if (k == W_NONE)
 			continue;
-		if (reap && !pmb_slot_alive(p, i)) {
+		if (!__atomic_load_n(&p->w[i].tid, __ATOMIC_ACQUIRE) ||
+		    (look && !pmb_slot_alive(p, i))) {
 			pmb_reap(p, i, ws);
 			continue;
 		}
@@ -50,7 +70,11 @@ static uint32_t pmb_slots_held(struct pmb *p, uint32_t kind, bool reap,
  * receivers blocked on a rendezvous would leave no slot to the sender they
  * wait for).  When the caller's half is full, dead holders are reaped:
  * only looking at the queue (pmb_scan) does that otherwise, and a sender
- * waiting for a slot does not look.
+ * waiting for a slot does not look.  But not on every try (pmb_reap_due):
+ * calls waiting for a slot all try again each time one is freed and every
+ * PMB_POLL_NS, and each telling every holder alive, with the lock held,
+ * made the lock the bottleneck (64 calls waiting for a slot: 4096 system
+ * calls per slot freed, 40000 a second with nothing happening).
  */
 int pmb_slot_get(struct pmb *p, uint32_t kind, struct pmb_wake *ws)
 {
@@ -58,7 +82,7 @@ int pmb_slot_get(struct pmb *p, uint32_t kind, struct pmb_wake *ws)
 	uint32_t i, half = p->nwait / 2;
 
 	if (pmb_slots_held(p, kind, false, ws) >= half &&
-	    pmb_slots_held(p, kind, true, ws) >= half)
+	    (!pmb_reap_due(p) || pmb_slots_held(p, kind, true, ws) >= half))
 		return -1;
 	for (i = 0; i < p->nwait; i++) {
 		struct pmb_waiter *w = &p->w[i];
@@ -102,9 +126,12 @@ bool pmb_slot_alive(struct pmb *p, uint32_t i)
 {
 	uint32_t tid = __atomic_load_n(&p->w[i].tid, __ATOMIC_ACQUIRE);
 
+	if (!tid)
+		return false;
+	PMB_HOOK(LIBIPC_HOOK_PROBE);
 	/* Only a thread-group leader (tid == pid) lingers as a zombie. */
-	return tid && !pmb_dead(p->pidns, __atomic_load_n(&p->hdr->foreign, __ATOMIC_RELAXED),
-				tid, (uint32_t)p->w[i].pid == tid);
+	return !pmb_dead(p->pidns, __atomic_load_n(&p->hdr->foreign, __ATOMIC_RELAXED),
+			 tid, (uint32_t)p->w[i].pid == tid);
 }
 
 /*
@@ -196,23 +223,14 @@ void pmb_reap(struct pmb *p, uint32_t i, struct pmb_wake *ws)
 void pmb_scan(struct pmb *p, int me, struct pmb_scan *sc,
 	      struct pmb_wake *ws)
 {
-	int64_t now, due;
 	uint32_t i, j;
 	bool reap;
 
 	memset(sc, 0, offsetof(struct pmb_scan, order));
 	if (!p->hdr->nwaiting)
 		return;
-	/*
-	 * Telling a dead waiter takes system calls: a handle looks for them
-	 * every PMB_REAP_NS, not on every call.  (Its waiters' PMB_POLL_NS
-	 * wake-ups make sure someone looks.)
-	 */
-	now = ipc_now_ns();
-	due = __atomic_load_n(&p->reap_due, __ATOMIC_RELAXED);
-	reap = now >= due;
-	if (reap)
-		__atomic_store_n(&p->reap_due, now + PMB_REAP_NS, __ATOMIC_RELAXED);
+	/* Telling a dead waiter takes system calls: not on every call. */
+	reap = pmb_reap_due(p);
 	for (i = 0; i < p->nwait; i++) {
 		struct pmb_waiter *w = &p->w[i];
 		uint32_t kind = w->kind;

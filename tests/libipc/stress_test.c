@@ -700,31 +700,33 @@ static void *sl_thread(void *p)
 	return NULL;
 }
 
-/* A child whose SL_THREADS threads all block, sending or receiving. */
-static pid_t sl_blockers(struct ipc_mbox *mb, struct sl_shared *sh, bool send)
+/* A child whose n threads (SL_THREADS at most) all block, sending or receiving. */
+static pid_t sl_blockers(struct ipc_mbox *mb, struct sl_shared *sh, bool send,
+			 unsigned int n)
 {
 	static struct sl_arg arg;
 	pthread_t t[SL_THREADS];
 	pthread_attr_t attr;
 	pid_t pid = tc_fork();
-	int i;
+	unsigned int i;
 
 	if (pid)
 		return pid;
 	arg = (struct sl_arg){ .mb = mb, .sh = sh, .send = send };
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 << 10);
-	for (i = 0; i < SL_THREADS; i++)
+	for (i = 0; i < n; i++)
 		TC_CHECK_EQ(0, pthread_create(&t[i], &attr, sl_thread, &arg));
-	for (i = 0; i < SL_THREADS; i++)
+	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	_exit(0);
 }
 
-/* Wait until all SL_THREADS blocked (as far as slots let them). */
-static int sl_wait_blocked(struct ipc_mbox *mb, struct sl_shared *sh, bool send)
+/* Wait until all n blocked (as far as slots let them). */
+static int sl_wait_blocked(struct ipc_mbox *mb, struct sl_shared *sh, bool send,
+			   unsigned int n)
 {
-	unsigned int want = lt_is_posix() ? 64 : SL_THREADS;
+	unsigned int want = lt_is_posix() && n > 64 ? 64 : n;
 	int64_t end = tc_now_ns() + TC_WAIT_MS * TC_MS;
 	struct ipc_info i;
 	int ret;
@@ -732,7 +734,7 @@ static int sl_wait_blocked(struct ipc_mbox *mb, struct sl_shared *sh, bool send)
 	ret = LT_WAIT_INFO(mb, i, (send ? i.senders_waiting : i.receivers_waiting) >= want);
 	if (ret)
 		return ret;
-	while (__atomic_load_n(&sh->started, __ATOMIC_ACQUIRE) < SL_THREADS)
+	while (__atomic_load_n(&sh->started, __ATOMIC_ACQUIRE) < n)
 		if (tc_now_ns() > end)
 			return -ETIMEDOUT;
 	/* The last ones to start get to their wait (for a slot, on posix). */
@@ -775,8 +777,8 @@ TEST_F(slots, receivers_leave_room_for_senders)
 
 	self->mb = lt_anon(0, 0);
 	ASSERT_NE(NULL, self->mb);
-	self->child = sl_blockers(self->mb, self->sh, false);
-	ASSERT_EQ(0, sl_wait_blocked(self->mb, self->sh, false));
+	self->child = sl_blockers(self->mb, self->sh, false, SL_THREADS);
+	ASSERT_EQ(0, sl_wait_blocked(self->mb, self->sh, false, SL_THREADS));
 	ASSERT_EQ(0, ipc_info(self->mb, &info));
 	/* posix: receivers hold half the slots; the rest wait for one. */
 	EXPECT_EQ(lt_is_posix() ? 64 : SL_THREADS, info.receivers_waiting);
@@ -801,6 +803,71 @@ TEST_F(slots, receivers_leave_room_for_senders)
 	EXPECT_EQ(0, self->sh->other);
 }
 
+/*
+ * A call that finds its half of the slots taken tries again whenever a
+ * slot is freed, and every PMB_POLL_NS.  Telling the holders alive takes
+ * a system call each, with the lock held: a handle does it once per
+ * PMB_REAP_NS, not on every try.  Every try did it once, and with the
+ * SL_THREADS - 64 receivers waiting for a slot above that was thousands
+ * of system calls under the lock per slot freed: on a slow machine (QEMU
+ * TCG) the lock was held for seconds at a time.  Here 64 receivers hold
+ * their half, and one more tries SL_TRIES times; the test hook raises
+ * SIGUSR1 at every probe, and the handler counts.
+ */
+#define SL_TRIES	20
+
+static volatile sig_atomic_t sl_probes;
+
+static void sl_probe(int sig)
+{
+	sl_probes++;
+	libipc_test_crash_after = 1;		/* and the next one */
+}
+
+TEST_F(slots, waiting_for_a_slot_probes_rarely)
+{
+	struct sigaction sa = { .sa_handler = sl_probe };
+	int64_t start, allowed;
+	char buf[16];
+	pid_t pid;
+	int i;
+
+	if (!lt_is_posix())
+		SKIP(return, "kernel backend: no waiter slots");
+	self->mb = lt_anon(0, 0);
+	ASSERT_NE(NULL, self->mb);
+	self->child = sl_blockers(self->mb, self->sh, false, PMB_NWAIT / 2);
+	ASSERT_EQ(0, sl_wait_blocked(self->mb, self->sh, false, PMB_NWAIT / 2));
+	pid = tc_fork();
+	if (pid == 0) {
+		sigaction(SIGUSR1, &sa, NULL);
+		libipc_test_crash_signal = SIGUSR1;
+		libipc_test_crash_after = 1;
+		libipc_test_crash_point = LIBIPC_HOOK_PROBE;
+		start = tc_now_ns();
+		/* Each try finds the receivers' half full, and waits for a slot. */
+		for (i = 0; i < SL_TRIES; i++)
+			if (ipc_recv(self->mb, buf, sizeof(buf), IPC_WAIT_NS(TC_MS), 0,
+				     NULL) != -ETIMEDOUT)
+				_exit(2);
+		libipc_test_crash_point = LIBIPC_HOOK_NONE;
+		/*
+		 * A look at every slot to start with, and per PMB_REAP_NS
+		 * after: however slow the machine, not one per try.
+		 */
+		allowed = PMB_NWAIT * ((tc_now_ns() - start) / PMB_REAP_NS + 2);
+		if (sl_probes > allowed)
+			fprintf(stderr, "# %d probes in %d tries, %lld allowed\n",
+				(int)sl_probes, SL_TRIES, (long long)allowed);
+		_exit(sl_probes > allowed);
+	}
+	EXPECT_EQ(0, tc_wait(pid));
+	ASSERT_EQ(0, ipc_close(self->mb));
+	EXPECT_EQ(0, tc_wait(self->child));
+	self->child = 0;
+	EXPECT_EQ(PMB_NWAIT / 2, self->sh->epipe);
+}
+
 TEST_F(slots, dead_holders_reaped)
 {
 	struct ipc_info info;
@@ -813,8 +880,8 @@ TEST_F(slots, dead_holders_reaped)
 	self->mb = lt_anon(IPC_UNBOUNDED, 0);
 	ASSERT_NE(NULL, self->mb);
 	/* Synchronous senders take every slot they may, and die waiting. */
-	self->child = sl_blockers(self->mb, self->sh, true);
-	ASSERT_EQ(0, sl_wait_blocked(self->mb, self->sh, true));
+	self->child = sl_blockers(self->mb, self->sh, true, SL_THREADS);
+	ASSERT_EQ(0, sl_wait_blocked(self->mb, self->sh, true, SL_THREADS));
 	tc_kill(self->child);
 	self->child = 0;
 	/*
