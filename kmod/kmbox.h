@@ -59,6 +59,9 @@
  *   (wake_up_process on the rare paths below).
  *   kmbox_users_lock (spinlock) is taken alone or inside kmbox_names_lock,
  *   and takes nothing (a user's namespace reference is dropped after it).
+ *   A receive FROM a process also waits on that process's
+ *   pid->wait_pidfd, whose lock is taken alone: the entry is added before
+ *   kmbox.lock is taken and removed after it is dropped (kmbox_recv).
  *
  * Nothing that may sleep runs under kmbox.lock: messages are allocated
  * and filled outside it, and freed (kmbox_msg_put) only after it is

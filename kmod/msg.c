@@ -90,6 +90,26 @@ static bool kmbox_recv_ended(const struct kmbox *mb,
 }
 
 /*
+ * A receive FROM a process that has exited (every thread of it: a zombie
+ * or reaped), whose messages are all queued then: what it does not find
+ * among them will never come.  One that another receiver holds and may
+ * put back is not waited for.
+ */
+static bool kmbox_sender_exited(const struct kmbox_recv_opts *ro)
+{
+	struct task_struct *task;
+	bool exited;
+
+	if (!ro || !(ro->select & KMBOX_RECV_FROM))
+		return false;
+	rcu_read_lock();
+	task = pid_task(ro->pid, PIDTYPE_PID);
+	exited = !task || (READ_ONCE(task->exit_state) && thread_group_empty(task));
+	rcu_read_unlock();
+	return exited;
+}
+
+/*
  * Called when a message in flight is done with: if that ended the drain of
  * a closed mailbox, the receivers waiting for it to come back must see
  * EPIPE now (those that select, once none is in flight).  Returns true
@@ -349,10 +369,10 @@ void kmbox_sleeper_del(struct kmbox *mb, struct kmbox_sleeper *sl)
 
 /*
  * Sleeps once as a sender waiting for room (on send_wq, exclusive) or as
- * a peeker (on wq).  mb->lock held.
+ * a peeker (on wq), a peeker with the selection ro.  mb->lock held.
  */
 static long kmbox_sleep_wq(struct kmbox *mb, const struct kmbox_deadline *dl,
-			   bool sender)
+			   bool sender, const struct kmbox_recv_opts *ro)
 {
 	DEFINE_WAIT(wait);
 	wait_queue_head_t *wq = sender ? &mb->send_wq : &mb->wq;
@@ -366,9 +386,12 @@ static long kmbox_sleep_wq(struct kmbox *mb, const struct kmbox_deadline *dl,
 		prepare_to_wait_exclusive(wq, &wait, TASK_INTERRUPTIBLE);
 	else
 		prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
-	kmbox_sleeper_add(mb, &sl, sender);
-	kmbox_sleep(mb, dl, NULL);
-	kmbox_sleeper_del(mb, &sl);
+	/* Checked with the state set: an exit from now on wakes us. */
+	if (!kmbox_sender_exited(ro)) {
+		kmbox_sleeper_add(mb, &sl, sender);
+		kmbox_sleep(mb, dl, NULL);
+		kmbox_sleeper_del(mb, &sl);
+	}
 	finish_wait(wq, &wait);
 	return 0;
 }
@@ -406,7 +429,7 @@ static long kmbox_wait_room(struct kmbox *mb, bool must_take,
 			return -EPIPE;
 		if (kmbox_has_room(mb))
 			break;
-		ret = kmbox_sleep_wq(mb, dl, true);
+		ret = kmbox_sleep_wq(mb, dl, true, NULL);
 		if (ret)
 			return ret;
 		*waited = true;
@@ -584,6 +607,11 @@ static long kmbox_wait_handoff(struct kmbox *mb, const struct kmbox_recv_opts *r
 		w->room = true;
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
+		/* Checked with the state set: an exit from now on wakes us. */
+		if (kmbox_sender_exited(ro)) {
+			__set_current_state(TASK_RUNNING);
+			break;
+		}
 		kmbox_sleep(mb, dl, w);
 		if (rcv.msg) {
 			/* The sender took us off the list. */
@@ -667,9 +695,10 @@ static bool kmbox_recv_locked(struct kmbox *mb, struct kmbox_msg *msg,
  * Receives the first message ro selects (NULL, or no selection: the head
  * of the queue), or peeks at it.
  */
-long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
-		const struct kmbox_recv_opts *ro, const struct kmbox_deadline *dl,
-		struct kmbox_recv_result *res)
+static long kmbox_recv_msg(struct kmbox *mb, struct iov_iter *to, bool peek,
+			   const struct kmbox_recv_opts *ro,
+			   const struct kmbox_deadline *dl,
+			   struct kmbox_recv_result *res)
 {
 	size_t size = iov_iter_count(to);
 	struct iov_iter start = *to;
@@ -697,8 +726,12 @@ again:
 			ret = -EPIPE;
 			goto out_unlock;
 		}
+		if (kmbox_sender_exited(ro)) {
+			ret = -ESRCH;
+			goto out_unlock;
+		}
 		if (peek)
-			ret = kmbox_sleep_wq(mb, dl, false);
+			ret = kmbox_sleep_wq(mb, dl, false, ro);
 		else
 			ret = kmbox_wait_handoff(mb, ro, dl, &msg, &w);
 		if (ret)
@@ -795,5 +828,34 @@ again:
 out_unlock:
 	spin_unlock(&mb->lock);
 	kmbox_do_wakes(mb, &w, false);
+	return ret;
+}
+
+/* Only a sleep of ours that may end early: an exit is no reason to end another. */
+static int kmbox_sender_exit_wake(struct wait_queue_entry *wait, unsigned int mode,
+				  int sync, void *key)
+{
+	return default_wake_function(wait, TASK_INTERRUPTIBLE, sync, key);
+}
+
+long kmbox_recv(struct kmbox *mb, struct iov_iter *to, bool peek,
+		const struct kmbox_recv_opts *ro, const struct kmbox_deadline *dl,
+		struct kmbox_recv_result *res)
+{
+	struct wait_queue_entry exit_wait;
+	long ret;
+
+	if (!ro || !(ro->select & KMBOX_RECV_FROM))
+		return kmbox_recv_msg(mb, to, peek, ro, dl, res);
+	/*
+	 * A receive FROM a process is woken by its exit (as a pidfd's poll
+	 * is), to fail with ESRCH if nothing of it is queued.  Added before
+	 * kmbox.lock is taken and removed after: no lock nests in another.
+	 */
+	init_waitqueue_func_entry(&exit_wait, kmbox_sender_exit_wake);
+	exit_wait.private = current;
+	add_wait_queue(&ro->pid->wait_pidfd, &exit_wait);
+	ret = kmbox_recv_msg(mb, to, peek, ro, dl, res);
+	remove_wait_queue(&ro->pid->wait_pidfd, &exit_wait);
 	return ret;
 }

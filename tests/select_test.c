@@ -420,7 +420,9 @@ TEST(from_one_sender_while_another_sends)
 		EXPECT_STREQ(want, buf);
 		EXPECT_EQ(p1, r.pid);
 	}
-	EXPECT_EQ(-EAGAIN, recv_sel(fd, buf, sizeof(buf), NB | KMBOX_RECV_FROM, 0, p1, NULL));
+	/* P1 has exited (a zombie) with nothing more queued: ESRCH, not EAGAIN. */
+	ASSERT_EQ(0, waitid(P_PID, (id_t)p1, &si, WEXITED | WNOWAIT));
+	EXPECT_EQ(-ESRCH, recv_sel(fd, buf, sizeof(buf), NB | KMBOX_RECV_FROM, 0, p1, NULL));
 	EXPECT_EQ(0, tc_wait(p1));
 	/*
 	 * P3 has sent all once it has exited; it stays a process (a zombie,
@@ -857,6 +859,47 @@ TEST(from_zombie_then_reaped)
 	ASSERT_EQ(0, tc_wait(pid));
 	EXPECT_EQ(-ESRCH, recv_sel(fd, buf, sizeof(buf), NB | KMBOX_RECV_FROM, 0, pid, NULL));
 	EXPECT_NEXT(fd, "b", 0);
+	close(fd);
+}
+
+/*
+ * A receive FROM a process, waiting (or peeking) for its next message, ends
+ * with ESRCH when that process exits with nothing of it queued: nothing
+ * can come from it any more.  Its exit wakes the receiver, long before the
+ * timeout; a live sender that has sent nothing is EAGAIN.
+ */
+TEST(from_sender_exits_while_waiting)
+{
+	__u32 how[2] = { 0, KMBOX_RECV_PEEK };
+	char buf[16];
+	pid_t pid;
+	int fd, i;
+
+	fd = sel_mbox(4, SEL);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 2; i++) {
+		struct kmbox_recv r = {
+			.flags = KMBOX_MSG_TIMEOUT | KMBOX_RECV_FROM | how[i],
+			.buf = (uintptr_t)buf,
+			.len = sizeof(buf),
+			.timeout_ns = 20 * TC_SEC,
+		};
+
+		pid = tc_fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			/* Exits once we wait for it, having sent nothing. */
+			_exit(kt_wait_waiters(fd, 0, 1) ? 1 : 0);
+		EXPECT_EQ(-EAGAIN, recv_sel(fd, buf, sizeof(buf), NB | KMBOX_RECV_FROM | how[i],
+					    0, pid, NULL));
+		r.want_pid = pid;
+		EXPECT_EQ(-ESRCH, kt_ioctl(fd, KMBOX_IOC_RECV, &r));
+		/* A zombie now, still a process: ESRCH at once. */
+		EXPECT_EQ(-ESRCH, recv_sel(fd, buf, sizeof(buf), NB | KMBOX_RECV_FROM | how[i],
+					   0, pid, NULL));
+		EXPECT_EQ(0, tc_wait(pid));
+	}
+	EXPECT_EQ(0ULL, KT_INFO_FIELD(fd, receivers_waiting));
 	close(fd);
 }
 

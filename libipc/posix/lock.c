@@ -176,6 +176,20 @@ bool pmb_dead(uint64_t pidns, uint32_t foreign, uint32_t tid, bool maybe_leader)
 	return st == 'X' || st == 'Z';
 }
 
+/*
+ * Has process pid, of the caller's pid namespace, exited (a zombie, or
+ * gone)?  A receive FROM it then has nothing more to wait for.
+ */
+bool pmb_process_exited(pid_t pid)
+{
+	char st;
+
+	if (pid <= 0)
+		return true;
+	st = pmb_tid_state((uint32_t)pid);
+	return st == 'X' || st == 'Z';
+}
+
 bool pmb_holder_dead(struct pmb *p, uint32_t tid)
 {
 	return pmb_dead(p->pidns, __atomic_load_n(&p->hdr->foreign, __ATOMIC_RELAXED),

@@ -329,6 +329,11 @@ ssize_t pmb_recv(struct ipc_mbox *mb, const struct ipc_msg_req *req,
 			ret = -EPIPE;
 			break;
 		}
+		/* FROM a process that has exited: nothing more can come from it. */
+		if (ro && ro->flags & IPC_SEL_FROM && pmb_process_exited(ro->from)) {
+			ret = -ESRCH;
+			break;
+		}
 		ret = pmb_may_sleep(&dl, intr);
 		if (ret)
 			break;

@@ -451,6 +451,7 @@ IPC_HIDDEN const struct pmb_self *pmb_self(void);
 IPC_HIDDEN uint32_t pmb_tid(void);
 IPC_HIDDEN bool pmb_dead(uint64_t pidns, uint32_t foreign, uint32_t tid,
 			 bool maybe_leader);
+IPC_HIDDEN bool pmb_process_exited(pid_t pid);
 IPC_HIDDEN bool pmb_holder_dead(struct pmb *p, uint32_t tid);
 IPC_HIDDEN int pmb_lock(struct pmb *p, const struct pmb_dl *dl);
 IPC_HIDDEN void pmb_lock_drop(struct pmb *p);

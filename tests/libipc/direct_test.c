@@ -214,8 +214,8 @@ TEST_F(direct, receive_from_one)
 	 */
 	ASSERT_EQ(0, waitid(P_PID, (id_t)p1, &si, WEXITED | WNOWAIT));
 	ASSERT_EQ(0, waitid(P_PID, (id_t)p3, &si, WEXITED | WNOWAIT));
-	/* P1 has nothing more; P3's are all there, in order. */
-	EXPECT_EQ(-EAGAIN, recv_from(self->port, p1, buf, sizeof(buf), IPC_WAIT_NONE, NULL));
+	/* P1 has exited with nothing more queued (ESRCH); P3's are all there, in order. */
+	EXPECT_EQ(-ESRCH, recv_from(self->port, p1, buf, sizeof(buf), IPC_WAIT_NONE, NULL));
 	ASSERT_EQ(0, ipc_info(self->port, &i));
 	EXPECT_EQ(N, i.msgs);
 	for (k = 0; k < N; k++) {
@@ -229,6 +229,31 @@ TEST_F(direct, receive_from_one)
 	/* From a pid no process has: P1, reaped, and a bad one. */
 	EXPECT_EQ(-ESRCH, recv_from(self->port, p1, buf, sizeof(buf), IPC_WAIT_NONE, NULL));
 	EXPECT_EQ(-ESRCH, recv_from(self->port, -5, buf, sizeof(buf), IPC_WAIT_NONE, NULL));
+}
+
+/*
+ * Waiting FROM a process that exits having sent nothing: ESRCH, not the
+ * timeout (its exit wakes us: at once in the kernel, within the posix
+ * backend's poll interval there); a live one that has sent nothing is EAGAIN.
+ */
+TEST_F(direct, receive_from_exiting)
+{
+	struct ipc_mbox *mb;
+	struct ipc_info i;
+	char buf[16];
+	pid_t parent = getpid(), child;
+
+	child = tc_fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		TC_CHECK_EQ(0, ipc_port_open(parent, self->id, &mb));
+		/* Exits once the parent waits for it. */
+		_exit(LT_WAIT_INFO(mb, i, i.receivers_waiting == 1) ? 1 : 0);
+	}
+	EXPECT_EQ(-EAGAIN, recv_from(self->port, child, buf, sizeof(buf), IPC_WAIT_NONE, NULL));
+	EXPECT_EQ(-ESRCH, recv_from(self->port, child, buf, sizeof(buf),
+				    IPC_WAIT_NS(20 * TC_SEC), NULL));
+	EXPECT_EQ(0, tc_wait(child));
 }
 
 TEST_F(direct, refused)
