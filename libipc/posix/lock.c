@@ -249,7 +249,7 @@ static void pmb_check_ns(struct pmb *p)
 int pmb_lock(struct pmb *p, const struct pmb_dl *dl)
 {
 	uint32_t *word = &p->hdr->lock, me = pmb_tid(), cur = 0, tid, holder = 0;
-	int64_t until = INT64_MAX, now, since, slice;
+	int64_t until = INT64_MAX, now, since, slice, check = PMB_LOCK_CHECK_NS;
 	bool nonblock = dl && dl->mode == IPC_NONBLOCK;
 	int spin;
 
@@ -291,8 +291,12 @@ int pmb_lock(struct pmb *p, const struct pmb_dl *dl)
 		if (tid != holder) {
 			holder = tid;
 			since = now;
+			check = PMB_LOCK_CHECK_NS;
 		}
-		slice = now + PMB_LOCK_CHECK_NS;
+		slice = now + check;
+		/* A holder seen alive is looked at less often (pmb.h, "Crashes"). */
+		if (check < PMB_LOCK_CHECK_MAX_NS)
+			check = check * 2 < PMB_LOCK_CHECK_MAX_NS ? check * 2 : PMB_LOCK_CHECK_MAX_NS;
 		if (nonblock && since + PMB_LOCK_NB_NS < slice)
 			slice = since + PMB_LOCK_NB_NS;
 		if (until < slice)

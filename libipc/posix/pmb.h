@@ -54,7 +54,10 @@
  * make an unlock store where it likes.
  *
  * Crashes.  A process may die (SIGKILL) anywhere.  A thread waiting for
- * the lock looks at its holder every PMB_LOCK_CHECK_NS: gone from
+ * the lock looks at its holder after PMB_LOCK_CHECK_NS, then ever less
+ * often while that one holds it (up to PMB_LOCK_CHECK_MAX_NS apart: many
+ * waiters on one long hold must not crowd out the holder, which they did
+ * in a slow, emulated guest): gone from
  * kill(2), or a zombie in /proc, and the waiter takes the lock over (one
  * compare-and-swap from the dead tid) and pmb_recover() rebuilds the state
  * from what is authoritative and was written in an order that makes it
@@ -185,7 +188,8 @@
 #define PMB_LOCK_WAITERS	0x80000000u
 #define PMB_LOCK_TID		0x3fffffffu
 #define PMB_LOCK_SPIN		1000		/* looks at a held lock before sleeping */
-#define PMB_LOCK_CHECK_NS	(5 * 1000000LL)	/* then looks at its holder this often */
+#define PMB_LOCK_CHECK_NS	(5 * 1000000LL)	/* then looks at its holder this often, */
+#define PMB_LOCK_CHECK_MAX_NS	(100 * 1000000LL) /* doubling up to this while it holds */
 #define PMB_LOCK_NB_NS		(2 * 1000000LL)	/* for one holder, then EAGAIN */
 #define PMB_LOCK_NB_MAX_NS	(1000 * 1000000LL) /* for all, then EAGAIN */
 /* struct pmb_waiter.result: taken, final (pmb_abandon; recovery keeps it). */
