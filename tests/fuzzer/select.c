@@ -47,7 +47,9 @@ void recv13_pick(struct kmbox_recv *r, int slot, const struct handle *h, bool ri
 			if (k < 75) {
 				r->want_pid = mypid;
 			} else if (k < 85 && kid > 0) {
+				/* It may have exited: ESRCH, nothing of it queued. */
 				r->want_pid = kid;
+				x->maybe_esrch = true;
 			} else if (k < 95 && !x->weird) {
 				r->want_pid = 1 + below(1 << 22);
 				x->maybe_esrch = true;
